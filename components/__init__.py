@@ -1,0 +1,1 @@
+"""Pulumi components of the SES event log pipeline; SesEventLogPipeline composes the rest."""

@@ -1,0 +1,53 @@
+"""The Athena workgroup on-call engineers query the events in."""
+
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+from typing_extensions import NotRequired
+
+from eventlog.prefixes import ATHENA_RESULTS_PREFIX
+
+MIB = 1024 * 1024
+
+
+class InvestigationWorkgroupArgs(TypedDict):
+    workgroup_name: str
+    """Athena workgroup name."""
+    bucket_name: pulumi.Input[str]
+    """The log bucket; results go under their own prefix, which its lifecycle empties quickly."""
+    kms_key_arn: pulumi.Input[str]
+    """Key that encrypts the results (SSE_KMS)."""
+    bytes_scanned_cutoff_mib: int
+    """A query that would scan more is cancelled."""
+    tags: NotRequired[pulumi.Input[dict[str, str]]]
+    """Tags for the workgroup."""
+
+
+class InvestigationWorkgroup(pulumi.ComponentResource):
+    workgroup_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: InvestigationWorkgroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("ses-event-log:index:InvestigationWorkgroup", name, None, opts)
+        self._workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=args["workgroup_name"],
+            description="Investigate what happened to SES mail",
+            configuration={
+                # Queries cannot opt out of the encryption, location or cutoff below.
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args["bytes_scanned_cutoff_mib"] * MIB,
+                "engine_version": {"selected_engine_version": "Athena engine version 3"},
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat("s3://", args["bucket_name"], "/", ATHENA_RESULTS_PREFIX),
+                    "encryption_configuration": {"encryption_option": "SSE_KMS", "kms_key_arn": args["kms_key_arn"]},
+                },
+            },
+            tags=args.get("tags"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.workgroup_name = self._workgroup.name
+        self.register_outputs({"workgroup_name": self.workgroup_name})

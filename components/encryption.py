@@ -1,0 +1,67 @@
+"""The pipeline's customer-managed KMS key and the services allowed to use it."""
+
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+from typing_extensions import NotRequired
+
+from components import iam
+from components.context import AwsContext
+
+
+class PipelineKeyArgs(TypedDict):
+    log_group_name: pulumi.Input[str]
+    """The Firehose error log group that CloudWatch Logs encrypts with the key."""
+    deletion_window_days: pulumi.Input[int]
+    """Days between scheduling the key's deletion and its destruction (7-30)."""
+    protect: NotRequired[bool]
+    """Protect the key from deletion: without it, the data it encrypts is lost."""
+    tags: NotRequired[pulumi.Input[dict[str, str]]]
+    """Tags for the key."""
+
+
+class PipelineKey(pulumi.ComponentResource):
+    key_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: PipelineKeyArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("ses-event-log:index:PipelineKey", name, None, opts)
+        context = AwsContext.current(pulumi.InvokeOptions(parent=self))
+        log_group_arn = context.arn("logs", pulumi.Output.concat("log-group:", args["log_group_name"]))
+        policy = iam.document(
+            # Without this the account cannot manage the key, nor let IAM policies use it.
+            iam.statement(
+                ["kms:*"],
+                ["*"],  # a key policy's resource is always the key itself
+                principal={"AWS": pulumi.Output.concat("arn:", context.partition, ":iam::", context.account_id, ":root")},
+                sid="AccountAdministers",
+            ),
+            # CloudWatch Logs guide: the logs service needs these for an encrypted log group.
+            iam.statement(
+                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                ["*"],
+                principal={"Service": pulumi.Output.concat("logs.", context.region, ".amazonaws.com")},
+                condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+                sid="CloudWatchLogsEncryptsTheErrorLog",
+            ),
+        )
+        self._key = aws.kms.Key(
+            f"{name}-key",
+            description="SES event log: bucket, Firehose stream, error log and Athena results",
+            enable_key_rotation=True,
+            deletion_window_in_days=args["deletion_window_days"],
+            policy=policy,
+            tags=args.get("tags"),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.get("protect", False), retain_on_delete=args.get("protect", False)
+            ),
+        )
+        self.key_arn = self._key.arn
+        self.register_outputs({"key_arn": self.key_arn})

@@ -1,0 +1,350 @@
+"""Every setting of a pipeline: its config key, type, default and rules, and its validation.
+
+Plain Python, no Pulumi: the same rules serve the stack config read by ``__main__.py`` and
+the inputs of ``SesEventLogPipeline`` when another program uses the component. Validation
+runs before any resource is registered and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventlog.events import API_NAMES
+from eventlog.formats import FORMATS, Format
+from eventlog.partitioning import SCHEMES, Scheme
+
+MIB = 1024 * 1024
+
+# CloudWatch Logs PutRetentionPolicy accepts only these values (CloudWatch Logs API reference).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+# Storage classes Athena can still read; it skips or fails on GLACIER and DEEP_ARCHIVE objects.
+# S3 moves objects to the two IA classes only once they are 30 days old.
+TRANSITION_MIN_DAYS = {"STANDARD_IA": 30, "ONEZONE_IA": 30, "INTELLIGENT_TIERING": 0, "GLACIER_IR": 0}
+
+CONFIGURATION_SET_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # SES v2 API reference
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})")
+ATHENA_MIN_CUTOFF_MIB = 10  # Athena's BytesScannedCutoffPerQuery minimum is 10 MB.
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    """The config key and component input name (camelCase)."""
+    type: str
+    """Pulumi project config type: string, integer, boolean or array."""
+    default: Any
+    description: str
+
+    @property
+    def arg(self) -> str:
+        """The Python (snake_case) name in the component's args."""
+        return re.sub(r"([A-Z])", r"_\1", self.name).lower()
+
+
+KEYS: tuple[Key, ...] = (
+    Key("format", "string", "json", "Storage format of event objects: json (GZIP JSON lines), parquet or orc."),
+    Key("partitioning", "string", "date", "Partitioning scheme: none, date, hour or event-type."),
+    Key("eventTypes", "array", list(API_NAMES), "SES event types to publish (SES v2 names); all ten by default."),
+    Key("retentionDays", "integer", 90, "Days an event object is kept before it expires."),
+    Key("noncurrentRetentionDays", "integer", 7, "Days an overwritten or deleted object version is kept; at most retentionDays."),
+    Key("transitionDays", "integer", 0, "Days after which objects move to transitionStorageClass; 0 keeps them in S3 Standard."),
+    Key("transitionStorageClass", "string", "STANDARD_IA", "Cheaper storage class Athena can still read: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR."),
+    Key("bufferSizeMib", "integer", 64, "Firehose buffer size in MiB (1-128; at least 64 with parquet, orc or event-type)."),
+    Key("bufferIntervalSeconds", "integer", 300, "Firehose buffer interval in seconds (0-900; not 0 with event-type)."),
+    Key("compression", "string", "", "Compression; empty for the format's default (json: GZIP; parquet, orc: SNAPPY)."),
+    Key("errorLogRetentionDays", "integer", 30, "Retention of the Firehose error log group, in a value CloudWatch Logs accepts."),
+    Key("configurationSetName", "string", "", "Name of the SES configuration set to create; empty for the pipeline's name (<project>-<stack>)."),
+    Key("existingConfigurationSetName", "string", "", "Name of an existing configuration set to add the event destination to, instead of creating one."),
+    Key("requireTls", "boolean", True, "Make the created configuration set deliver only over TLS (tlsPolicy REQUIRE)."),
+    Key("kmsKeyArn", "string", "", "ARN of an existing customer-managed KMS key; empty to create one with rotation."),
+    Key("kmsDeletionWindowDays", "integer", 30, "Waiting period (7-30 days) before a deleted pipeline key is destroyed."),
+    Key("protectData", "boolean", True, "Protect the bucket and key from deletion (protect and retainOnDelete)."),
+    Key("forceDestroy", "boolean", False, "Let `pulumi destroy` delete a non-empty bucket; only when protectData is false."),
+    Key("athenaBytesScannedCutoffMib", "integer", 10240, "Athena workgroup: a query that would scan more than this many MiB is cancelled (at least 10)."),
+    Key("athenaResultsRetentionDays", "integer", 7, "Days Athena query results are kept."),
+    Key("tags", "array", [], "Tags for every resource, as Key=Value strings."),
+)
+
+BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
+
+
+class SettingsError(ValueError):
+    """Every problem found in a pipeline's settings, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid SES event log settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    format: Format
+    scheme: Scheme
+    event_types: tuple[str, ...]
+    retention_days: int
+    noncurrent_retention_days: int
+    transition_days: int
+    transition_storage_class: str
+    buffer_size_mib: int
+    buffer_interval_seconds: int
+    compression: str
+    error_log_retention_days: int
+    configuration_set_name: str
+    existing_configuration_set: bool
+    require_tls: bool
+    kms_key_arn: str | None
+    kms_deletion_window_days: int
+    protect_data: bool
+    force_destroy: bool
+    athena_bytes_scanned_cutoff_mib: int
+    athena_results_retention_days: int
+    tags: dict[str, str]
+
+
+class _Reader:
+    """Reads values by key, coercing config strings to the key's type and noting problems."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self.values = values
+        self.problems: list[str] = []
+        self._read: dict[str, Any] = {}
+
+    def problem(self, key: str, value: Any, allowed: str) -> None:
+        self.problems.append(f"{key} = {value!r}: {allowed}")
+
+    def get(self, name: str) -> Any:
+        if name not in self._read:
+            self._read[name] = self._coerced(name)
+        return self._read[name]
+
+    def _coerced(self, name: str) -> Any:
+        key = BY_NAME[name]
+        value = self.values.get(name)
+        if value is None:
+            value = self.values.get(key.arg)
+        if value is None:
+            return key.default
+        try:
+            return _coerce(key.type, value)
+        except ValueError:
+            self.problem(name, value, f"must be {'an' if key.type in ('integer', 'array') else 'a'} {key.type}")
+            return key.default
+
+
+def _coerce(type_: str, value: Any) -> Any:
+    if type_ == "string":
+        if not isinstance(value, str):
+            raise ValueError
+        return value
+    if type_ == "integer":
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, float) and value.is_integer():  # protobuf numbers arrive as floats
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise ValueError
+    if type_ == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValueError
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError from exc
+    if isinstance(value, Mapping) or isinstance(value, (list, tuple)):
+        return value
+    raise ValueError
+
+
+def _one_of(allowed: Any) -> str:
+    return "allowed: " + ", ".join(str(a) for a in allowed)
+
+
+def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Settings:
+    """Validate raw settings (config strings, or typed component inputs, by camelCase or
+    snake_case name) and return them typed; raise SettingsError listing every problem."""
+    r = _Reader(values)
+    unknown = sorted(set(values) - set(BY_NAME) - {k.arg for k in KEYS})
+    for name in unknown:
+        r.problem(name, values[name], "unknown setting; " + _one_of(BY_NAME))
+
+    fmt = FORMATS.get(r.get("format"))
+    if fmt is None:
+        r.problem("format", r.get("format"), _one_of(FORMATS))
+    scheme = SCHEMES.get(r.get("partitioning"))
+    if scheme is None:
+        r.problem("partitioning", r.get("partitioning"), _one_of(SCHEMES))
+
+    event_types = r.get("eventTypes")
+    if not isinstance(event_types, (list, tuple)) or not event_types:
+        r.problem("eventTypes", event_types, "must be a non-empty list; " + _one_of(API_NAMES))
+        event_types = list(API_NAMES)
+    for name in event_types:
+        if name not in API_NAMES:
+            r.problem("eventTypes", name, "unknown event type; " + _one_of(API_NAMES))
+    if len(set(event_types)) != len(event_types):
+        r.problem("eventTypes", event_types, "lists an event type twice")
+
+    retention = r.get("retentionDays")
+    if retention < 1:
+        r.problem("retentionDays", retention, "must be at least 1 day")
+    noncurrent = r.get("noncurrentRetentionDays")
+    if noncurrent < 1 or noncurrent > max(retention, 1):
+        r.problem("noncurrentRetentionDays", noncurrent, f"must be 1 to retentionDays ({retention}) days")
+
+    transition_days = r.get("transitionDays")
+    storage_class = r.get("transitionStorageClass")
+    if storage_class not in TRANSITION_MIN_DAYS:
+        r.problem("transitionStorageClass", storage_class, _one_of(TRANSITION_MIN_DAYS) + " (Athena cannot read GLACIER or DEEP_ARCHIVE)")
+    elif transition_days:
+        low = max(TRANSITION_MIN_DAYS[storage_class], 1)
+        if not low <= transition_days < retention:
+            r.problem(
+                "transitionDays",
+                transition_days,
+                f"must be 0 (off) or from {low} (S3's minimum age for {storage_class}) to less than retentionDays ({retention})",
+            )
+    elif transition_days < 0:
+        r.problem("transitionDays", transition_days, "must be 0 (off) or a number of days")
+
+    size = r.get("bufferSizeMib")
+    interval = r.get("bufferIntervalSeconds")
+    if not 1 <= size <= 128:
+        r.problem("bufferSizeMib", size, "must be 1-128 MiB (Firehose)")
+    elif fmt and fmt.converts and size < 64:
+        r.problem("bufferSizeMib", size, f"must be at least 64 MiB with format {fmt.name} (Firehose record format conversion)")
+    elif scheme and scheme.dynamic and size < 64:
+        r.problem("bufferSizeMib", size, f"must be at least 64 MiB with partitioning {scheme.name} (Firehose dynamic partitioning)")
+    if not 0 <= interval <= 900:
+        r.problem("bufferIntervalSeconds", interval, "must be 0-900 seconds (Firehose)")
+    elif scheme and scheme.dynamic and interval == 0:
+        r.problem("bufferIntervalSeconds", interval, f"must be above 0 with partitioning {scheme.name} (Firehose dynamic partitioning)")
+
+    compression = r.get("compression") or (fmt.default_compression if fmt else "")
+    if fmt and compression not in fmt.compressions:
+        r.problem("compression", compression, f"not allowed for format {fmt.name}; " + _one_of(fmt.compressions))
+
+    log_retention = r.get("errorLogRetentionDays")
+    if log_retention not in LOG_RETENTION_DAYS:
+        r.problem("errorLogRetentionDays", log_retention, _one_of(LOG_RETENTION_DAYS) + " (CloudWatch Logs)")
+
+    own_name = r.get("configurationSetName")
+    existing_name = r.get("existingConfigurationSetName")
+    if own_name and existing_name:
+        r.problem("existingConfigurationSetName", existing_name, "set either configurationSetName or existingConfigurationSetName, not both")
+    name_key = "existingConfigurationSetName" if existing_name else "configurationSetName"
+    config_set_name = existing_name or own_name or default_configuration_set_name
+    if not CONFIGURATION_SET_NAME.fullmatch(config_set_name):
+        r.problem(name_key, config_set_name, "must be 1-64 characters of letters, digits, '_' and '-' (SES)")
+
+    kms_key_arn = r.get("kmsKeyArn")
+    if kms_key_arn and not KMS_KEY_ARN.fullmatch(kms_key_arn):
+        r.problem("kmsKeyArn", kms_key_arn, "must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)")
+    deletion_window = r.get("kmsDeletionWindowDays")
+    if not 7 <= deletion_window <= 30:
+        r.problem("kmsDeletionWindowDays", deletion_window, "must be 7-30 days (KMS)")
+
+    protect = r.get("protectData")
+    force_destroy = r.get("forceDestroy")
+    if protect and force_destroy:
+        r.problem("forceDestroy", force_destroy, "cannot be true while protectData is true")
+
+    cutoff = r.get("athenaBytesScannedCutoffMib")
+    if cutoff < ATHENA_MIN_CUTOFF_MIB:
+        r.problem("athenaBytesScannedCutoffMib", cutoff, f"must be at least {ATHENA_MIN_CUTOFF_MIB} MiB (Athena)")
+    results_retention = r.get("athenaResultsRetentionDays")
+    if results_retention < 1:
+        r.problem("athenaResultsRetentionDays", results_retention, "must be at least 1 day")
+
+    tags = _parse_tags(r, r.get("tags"))
+
+    if r.problems:
+        raise SettingsError(r.problems)
+    assert fmt is not None and scheme is not None
+    return Settings(
+        format=fmt,
+        scheme=scheme,
+        event_types=tuple(event_types),
+        retention_days=retention,
+        noncurrent_retention_days=noncurrent,
+        transition_days=transition_days,
+        transition_storage_class=storage_class,
+        buffer_size_mib=size,
+        buffer_interval_seconds=interval,
+        compression=compression,
+        error_log_retention_days=log_retention,
+        configuration_set_name=config_set_name,
+        existing_configuration_set=bool(existing_name),
+        require_tls=r.get("requireTls"),
+        kms_key_arn=kms_key_arn or None,
+        kms_deletion_window_days=deletion_window,
+        protect_data=protect,
+        force_destroy=force_destroy,
+        athena_bytes_scanned_cutoff_mib=cutoff,
+        athena_results_retention_days=results_retention,
+        tags=tags,
+    )
+
+
+def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
+    """Tags as a mapping, or as ``Key=Value`` strings (Pulumi project config has no map type)."""
+    if isinstance(raw, Mapping):
+        pairs = list(raw.items())
+    else:
+        pairs = []
+        for item in raw:
+            if not isinstance(item, str) or "=" not in item:
+                r.problem("tags", item, "each tag must be a Key=Value string")
+                continue
+            key, _, value = item.partition("=")
+            pairs.append((key, value))
+    tags: dict[str, str] = {}
+    for key, value in pairs:
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            r.problem("tags", key, "tag keys are 1-128 characters and must not start with aws:")
+        elif len(str(value)) > 256:
+            r.problem("tags", value, "tag values are at most 256 characters")
+        else:
+            tags[key] = str(value)
+    if len(tags) > 50:
+        r.problem("tags", len(tags), "at most 50 tags per resource")
+    return tags
+
+
+def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str) -> dict[str, Any]:
+    """Stack config values (strings, by config key) as typed component inputs, after
+    validating them all; raises SettingsError."""
+    s = parse(values, default_configuration_set_name)
+    return {
+        "format": s.format.name,
+        "partitioning": s.scheme.name,
+        "event_types": list(s.event_types),
+        "retention_days": s.retention_days,
+        "noncurrent_retention_days": s.noncurrent_retention_days,
+        "transition_days": s.transition_days,
+        "transition_storage_class": s.transition_storage_class,
+        "buffer_size_mib": s.buffer_size_mib,
+        "buffer_interval_seconds": s.buffer_interval_seconds,
+        "compression": s.compression,
+        "error_log_retention_days": s.error_log_retention_days,
+        ("existing_configuration_set_name" if s.existing_configuration_set else "configuration_set_name"): s.configuration_set_name,
+        "require_tls": s.require_tls,
+        "kms_key_arn": s.kms_key_arn or "",
+        "kms_deletion_window_days": s.kms_deletion_window_days,
+        "protect_data": s.protect_data,
+        "force_destroy": s.force_destroy,
+        "athena_bytes_scanned_cutoff_mib": s.athena_bytes_scanned_cutoff_mib,
+        "athena_results_retention_days": s.athena_results_retention_days,
+        "tags": s.tags,
+    }

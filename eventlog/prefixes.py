@@ -1,0 +1,11 @@
+"""What lives where in the log bucket."""
+
+DATA_PREFIX = "events/"
+"""Event objects; the Glue table's location."""
+
+ERROR_PREFIX = "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
+"""Records Firehose could not deliver, convert or partition. The Firehose guide requires
+``!{firehose:error-output-type}`` here and forbids partition keys."""
+
+ATHENA_RESULTS_PREFIX = "athena-results/"
+"""Athena query results, kept only briefly."""
