@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -33,7 +33,7 @@ class EventCatalog(pulumi.ComponentResource):
     table_name: pulumi.Output[str]
     table_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EventCatalogArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventCatalogArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ses-event-log:index:EventCatalog", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         fmt = FORMATS[args["format"]]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-from typing_extensions import NotRequired
 
 from components import iam
 from components.context import AwsContext
@@ -50,7 +49,7 @@ class EventDelivery(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EventDeliveryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventDeliveryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ses-event-log:index:EventDelivery", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))

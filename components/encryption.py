@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-from typing_extensions import NotRequired
 
 from components import iam
 from components.context import AwsContext
@@ -30,7 +29,7 @@ class PipelineKey(pulumi.ComponentResource):
         self,
         name: str,
         args: PipelineKeyArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ses-event-log:index:PipelineKey", name, None, opts)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))

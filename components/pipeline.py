@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
-from typing_extensions import NotRequired
 
 from components.analytics import InvestigationWorkgroup
 from components.catalog import EventCatalog
@@ -77,7 +76,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
     glue_table: pulumi.Output[str]
     athena_workgroup: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PipelineArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None):
         # Validate before registering anything: a bad setting creates nothing.
         s = parse(args, default_configuration_set_name=name)
         super().__init__("ses-event-log:index:SesEventLogPipeline", name, None, opts)

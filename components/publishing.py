@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-from typing_extensions import NotRequired
 
 from components import iam
 from components.context import AwsContext
@@ -33,7 +32,7 @@ class EventPublishing(pulumi.ComponentResource):
     configuration_set_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: EventPublishingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: EventPublishingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ses-event-log:index:EventPublishing", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))

@@ -162,7 +162,7 @@ def _coerce(type_: str, value: Any) -> Any:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError from exc
-    if isinstance(value, Mapping) or isinstance(value, (list, tuple)):
+    if isinstance(value, (Mapping, list, tuple)):
         return value
     raise ValueError
 
@@ -200,7 +200,7 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
     if retention < 1:
         r.problem("retentionDays", retention, "must be at least 1 day")
     noncurrent = r.get("noncurrentRetentionDays")
-    if noncurrent < 1 or noncurrent > max(retention, 1):
+    if noncurrent < 1 or (retention >= 1 and noncurrent > retention):
         r.problem("noncurrentRetentionDays", noncurrent, f"must be 1 to retentionDays ({retention}) days")
 
     transition_days = r.get("transitionDays")

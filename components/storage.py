@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-from typing_extensions import NotRequired
 
 from components import iam
 from eventlog.prefixes import ATHENA_RESULTS_PREFIX
@@ -41,7 +40,7 @@ class LogBucket(pulumi.ComponentResource):
         self,
         name: str,
         args: LogBucketArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ses-event-log:index:LogBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -45,6 +45,8 @@ class Registration:
 class Evaluation:
     resources: list[Registration] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+    """What the program raised, when evaluated with ``raise_errors=False``."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -127,7 +129,7 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(aws_mocks)
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             registration = self.resources[response.urn]
@@ -156,10 +158,12 @@ def evaluate(
     overrides: dict[str, Any] | None = None,
     *,
     preview: bool = True,
+    raise_errors: bool = True,
     root: Path = ROOT,
 ) -> Evaluation:
     """Run the program for a stack (with config overrides) and return what it registered.
-    Errors the program raises (invalid settings, say) propagate."""
+    Errors the program raises (invalid settings, say) propagate, or with ``raise_errors=False``
+    are returned with whatever was registered before them."""
     project = project_file(root)["name"]
     config = stack_config(stack, overrides, root)
     region = config.get("aws:region", DEFAULT_REGION)
@@ -173,6 +177,11 @@ def evaluate(
     pulumi.runtime.set_mocks(aws_mocks, project=project, stack=stack or "offline", preview=preview, monitor=monitor)
     root_resource = settings.get_root_resource()
 
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+    except Exception as exc:
+        if raise_errors:
+            raise
+        return Evaluation(resources=monitor.registrations, error=exc)
     exports = _sync_await(pulumi.Output.from_input(dict(root_resource.outputs)).future())
     return Evaluation(resources=monitor.registrations, exports=exports or {})

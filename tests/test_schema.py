@@ -1,0 +1,66 @@
+"""The one SES event schema covers every field SES publishes."""
+
+from eventlog.events import EVENT_TYPES
+from eventlog.schema import DETAILS, EMPTY_DETAILS, RECORD, Array, Map, Struct, Type, glue_columns
+
+
+def uncovered(value, type_: Type, path: str) -> list[str]:
+    """Paths in a JSON value that the schema type does not describe."""
+    if isinstance(type_, Struct):
+        assert isinstance(value, dict), path
+        missing = []
+        for key, child in value.items():
+            field = type_.field(key)
+            if field is None:
+                missing.append(f"{path}.{key}")
+            else:
+                missing += uncovered(child, field.type, f"{path}.{key}")
+        return missing
+    if isinstance(type_, Array):
+        assert isinstance(value, list), path
+        return [m for i, item in enumerate(value) for m in uncovered(item, type_.element, f"{path}[{i}]")]
+    if isinstance(type_, Map):
+        assert isinstance(value, dict), path
+        return [m for k, v in value.items() for m in uncovered(v, type_.value, f"{path}[{k!r}]")]
+    assert not isinstance(value, (dict, list)), f"{path} is nested but the schema says {type_.hive()}"
+    return []
+
+
+def test_schema_covers_every_field_of_the_sample_records(sample_records):
+    for name, record in sample_records.items():
+        body = {k: v for k, v in record.items() if k not in EMPTY_DETAILS or v != {}}
+        assert uncovered(body, RECORD, name) == []
+
+
+def test_uncovered_finds_a_field_the_schema_lacks(sample_records):
+    record = dict(sample_records["Bounce"])
+    record["bounce"] = {**record["bounce"], "newField": "x"}
+    assert uncovered(record, RECORD, "Bounce") == ["Bounce.bounce.newField"]
+
+
+def test_every_event_type_has_its_detail_column():
+    for event in EVENT_TYPES:
+        assert event.detail_key in DETAILS or event.detail_key in EMPTY_DETAILS, event
+    assert set(DETAILS) | set(EMPTY_DETAILS) == {e.detail_key for e in EVENT_TYPES}
+
+
+def test_documented_fields_of_the_types_without_samples_are_present():
+    # AWS_FACTS.md field lists for the three types the sample folder lacks.
+    assert [f.name for f in DETAILS["failure"].fields] == ["templateName", "errorMessage"]
+    delay = DETAILS["deliveryDelay"]
+    assert {f.name for f in delay.fields} == {"delayType", "delayedRecipients", "expirationTime", "reportingMTA", "timestamp"}
+    sub = DETAILS["subscription"]
+    assert {f.name for f in sub.fields} == {"contactList", "timestamp", "source", "newTopicPreferences", "oldTopicPreferences"}
+    prefs = sub.field("newTopicPreferences").type
+    assert prefs.hive() == "struct<unsubscribeall:boolean,topicsubscriptionstatus:array<struct<topicname:string,subscriptionstatus:string>>>"
+
+
+def test_glue_columns_are_lower_case_hive_types():
+    columns = glue_columns()
+    assert [c["name"] for c in columns][:2] == ["eventtype", "mail"]
+    for column in columns:
+        assert column["name"] == column["name"].lower()
+        assert column["type"] == column["type"].lower()
+    mail = next(c for c in columns if c["name"] == "mail")["type"]
+    assert "tags:map<string,array<string>>" in mail
+    assert "commonheaders:struct<from:array<string>,to:array<string>" in mail

@@ -1,0 +1,158 @@
+"""Settings validation: every bad value is caught before anything is created, with the key,
+the value and what is allowed; all problems are reported at once."""
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.settings import KEYS, SettingsError, parse, pipeline_args
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems(values: dict) -> list[str]:
+    with pytest.raises(SettingsError) as info:
+        parse(values, default_configuration_set_name="ses-event-log-test")
+    return info.value.problems
+
+
+def only_problem(values: dict) -> str:
+    found = problems(values)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_defaults_are_valid_and_typed():
+    s = parse({}, default_configuration_set_name="ses-event-log-test")
+    assert s.format.name == "json" and s.scheme.name == "date"
+    assert len(s.event_types) == 10
+    assert s.compression == "GZIP"
+    assert s.configuration_set_name == "ses-event-log-test"
+    assert s.protect_data is True and s.force_destroy is False
+
+
+def test_config_strings_are_coerced_like_the_cli_passes_them():
+    s = parse(
+        {"retentionDays": "30", "protectData": "false", "eventTypes": '["BOUNCE", "COMPLAINT"]', "tags": '["Team=mail"]'},
+        "x",
+    )
+    assert s.retention_days == 30 and s.protect_data is False
+    assert s.event_types == ("BOUNCE", "COMPLAINT")
+    assert s.tags == {"Team": "mail"}
+
+
+def test_component_inputs_by_python_name_are_accepted():
+    s = parse({"retention_days": 30, "buffer_size_mib": 128, "tags": {"Team": "mail"}}, "x")
+    assert s.retention_days == 30 and s.buffer_size_mib == 128 and s.tags == {"Team": "mail"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"format": "avro"}, "format = 'avro': allowed: json, parquet, orc"),
+        ({"partitioning": "week"}, "partitioning = 'week': allowed: none, date, hour, event-type"),
+        ({"eventTypes": ["SEND", "OPENED"]}, "eventTypes = 'OPENED': unknown event type"),
+        ({"eventTypes": []}, "eventTypes = []: must be a non-empty list"),
+        ({"eventTypes": ["SEND", "SEND"]}, "lists an event type twice"),
+        ({"bufferSizeMib": 0}, "bufferSizeMib = 0: must be 1-128 MiB"),
+        ({"bufferSizeMib": 129}, "bufferSizeMib = 129: must be 1-128 MiB"),
+        ({"format": "parquet", "bufferSizeMib": 32}, "must be at least 64 MiB with format parquet"),
+        ({"format": "orc", "bufferSizeMib": 63}, "must be at least 64 MiB with format orc"),
+        ({"partitioning": "event-type", "bufferSizeMib": 5}, "must be at least 64 MiB with partitioning event-type"),
+        ({"bufferIntervalSeconds": 901}, "bufferIntervalSeconds = 901: must be 0-900 seconds"),
+        ({"bufferIntervalSeconds": -1}, "bufferIntervalSeconds = -1: must be 0-900 seconds"),
+        ({"partitioning": "event-type", "bufferIntervalSeconds": 0}, "must be above 0 with partitioning event-type"),
+        ({"compression": "ZIP"}, "compression = 'ZIP': not allowed for format json; allowed: GZIP, HADOOP_SNAPPY, UNCOMPRESSED"),
+        ({"format": "parquet", "compression": "ZLIB"}, "not allowed for format parquet; allowed: SNAPPY, GZIP, UNCOMPRESSED"),
+        ({"format": "orc", "compression": "GZIP"}, "not allowed for format orc; allowed: SNAPPY, ZLIB, NONE"),
+        ({"retentionDays": 0}, "retentionDays = 0: must be at least 1 day"),
+        ({"retentionDays": 7, "noncurrentRetentionDays": 30}, "noncurrentRetentionDays = 30: must be 1 to retentionDays (7) days"),
+        ({"noncurrentRetentionDays": 0}, "noncurrentRetentionDays = 0"),
+        ({"transitionDays": 10}, "transitionDays = 10: must be 0 (off) or from 30 (S3's minimum age for STANDARD_IA)"),
+        ({"retentionDays": 60, "transitionDays": 60}, "to less than retentionDays (60)"),
+        ({"transitionStorageClass": "GLACIER"}, "Athena cannot read GLACIER or DEEP_ARCHIVE"),
+        ({"errorLogRetentionDays": 10}, "errorLogRetentionDays = 10: allowed: 1, 3, 5, 7, 14"),
+        ({"configurationSetName": "my set"}, "configurationSetName = 'my set': must be 1-64 characters"),
+        ({"configurationSetName": "x" * 65}, "must be 1-64 characters"),
+        ({"existingConfigurationSetName": "a.b"}, "existingConfigurationSetName = 'a.b': must be 1-64 characters"),
+        ({"configurationSetName": "a", "existingConfigurationSetName": "b"}, "not both"),
+        ({"kmsKeyArn": "alias/ses"}, "kmsKeyArn = 'alias/ses': must be a KMS key ARN"),
+        ({"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:alias/ses"}, "must be a KMS key ARN"),
+        ({"kmsDeletionWindowDays": 5}, "kmsDeletionWindowDays = 5: must be 7-30 days"),
+        ({"protectData": True, "forceDestroy": True}, "forceDestroy = True: cannot be true while protectData is true"),
+        ({"athenaBytesScannedCutoffMib": 1}, "athenaBytesScannedCutoffMib = 1: must be at least 10 MiB"),
+        ({"tags": ["Team"]}, "tags = 'Team': each tag must be a Key=Value string"),
+        ({"tags": ["aws:owner=me"]}, "must not start with aws:"),
+        ({"retentionDays": "thirty"}, "retentionDays = 'thirty': must be an integer"),
+        ({"protectData": "yes"}, "protectData = 'yes': must be a boolean"),
+        ({"retentionDay": 30}, "retentionDay = 30: unknown setting"),
+    ],
+)
+def test_bad_value_names_key_value_and_what_is_allowed(values, expected):
+    assert expected in only_problem(values)
+
+
+def test_valid_edge_values_pass():
+    parse({"format": "parquet", "bufferSizeMib": 64, "bufferIntervalSeconds": 900, "compression": "GZIP"}, "x")
+    parse({"partitioning": "event-type", "bufferSizeMib": 128, "bufferIntervalSeconds": 1}, "x")
+    parse({"bufferSizeMib": 1, "bufferIntervalSeconds": 0}, "x")
+    parse({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x")
+    parse({"retentionDays": 90, "transitionDays": 30}, "x")
+    parse({"configurationSetName": "a_B-9" + "x" * 59}, "x")
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems({"format": "avro", "partitioning": "week", "retentionDays": 0, "kmsKeyArn": "nope", "tags": ["bad"]})
+    assert [p.split(" ")[0] for p in found] == ["format", "partitioning", "retentionDays", "kmsKeyArn", "tags"]
+    assert "invalid SES event log settings" in str(SettingsError(found))
+
+
+def test_default_configuration_set_name_is_checked_too():
+    with pytest.raises(SettingsError, match="configurationSetName = 'proj.dev'"):
+        parse({}, default_configuration_set_name="proj.dev")
+
+
+def test_pipeline_args_round_trip_through_validation():
+    args = pipeline_args({"format": "orc", "bufferSizeMib": "64", "existingConfigurationSetName": "cognito"}, "x")
+    s = parse(args, "x")
+    assert s.format.name == "orc" and s.buffer_size_mib == 64
+    assert s.configuration_set_name == "cognito" and s.existing_configuration_set
+
+
+def test_pulumi_yaml_declares_every_key_as_settings_define_it():
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert list(declared) == [k.name for k in KEYS]
+    for key in KEYS:
+        d = declared[key.name]
+        assert (d["type"], d["default"], d["description"]) == (key.type, key.default, key.description), key.name
+
+
+def test_stack_files_use_only_declared_keys_and_valid_values():
+    names = {k.name for k in KEYS}
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        config = yaml.safe_load(path.read_text())["config"]
+        ours = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("ses-event-log:")}
+        assert set(ours) <= names, path.name
+        parse(ours, "x")
+
+
+def test_component_inputs_match_the_settings():
+    """The component's args (what other Pulumi languages see) are exactly the settings, with
+    the same descriptions."""
+    tree = ast.parse((ROOT / "components" / "pipeline.py").read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "PipelineArgs")
+    fields: dict[str, str] = {}
+    body = cls.body
+    for node, following in zip(body, body[1:] + [None]):
+        if isinstance(node, ast.AnnAssign):
+            assert isinstance(following, ast.Expr), f"{node.target.id} has no docstring"
+            fields[node.target.id] = following.value.value
+    assert fields == {k.arg: k.description for k in KEYS}
+
+
+def test_readme_documents_every_key():
+    readme = (ROOT / "README.md").read_text()
+    for key in KEYS:
+        assert f"| `{key.name}` |" in readme, key.name
