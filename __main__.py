@@ -21,3 +21,7 @@ pulumi.export("configurationSetName", pipeline.configuration_set_name)
 pulumi.export("glueDatabase", pipeline.glue_database)
 pulumi.export("glueTable", pipeline.glue_table)
 pulumi.export("athenaWorkgroup", pipeline.athena_workgroup)
+if pipeline.alarm_topic_arn is not None:
+    pulumi.export("alarmTopicArn", pipeline.alarm_topic_arn)
+if pipeline.notification_topic_arn is not None:
+    pulumi.export("notificationTopicArn", pipeline.notification_topic_arn)

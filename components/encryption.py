@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.alarms import alarm_source, ses_source
 from components.context import AwsContext
 
 
@@ -20,6 +21,10 @@ class PipelineKeyArgs(TypedDict):
     """Protect the key from deletion: without it, the data it encrypts is lost."""
     tags: NotRequired[pulumi.Input[dict[str, str]]]
     """Tags for the key."""
+    alarms_component_name: NotRequired[str]
+    """The alarms component whose CloudWatch alarms publish to an SNS topic encrypted with the key."""
+    ses_topic_configuration_set_name: NotRequired[str]
+    """The configuration set whose SES event destination publishes to an SNS topic encrypted with the key."""
 
 
 class PipelineKey(pulumi.ComponentResource):
@@ -34,7 +39,7 @@ class PipelineKey(pulumi.ComponentResource):
         super().__init__("ses-event-log:index:PipelineKey", name, None, opts)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))
         log_group_arn = context.arn("logs", pulumi.Output.concat("log-group:", args["log_group_name"]))
-        policy = iam.document(
+        statements = [
             # Without this the account cannot manage the key, nor let IAM policies use it.
             iam.statement(
                 ["kms:*"],
@@ -50,7 +55,32 @@ class PipelineKey(pulumi.ComponentResource):
                 condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 sid="CloudWatchLogsEncryptsTheErrorLog",
             ),
-        )
+        ]
+        # SNS guide, "compatibility between event sources from AWS services and encrypted topics":
+        # a service publishing to an encrypted topic needs these on the key, or the alarm or
+        # destination deploys cleanly and never delivers.
+        publish = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        if args.get("alarms_component_name"):
+            statements.append(
+                iam.statement(
+                    publish,
+                    ["*"],
+                    principal={"Service": "cloudwatch.amazonaws.com"},
+                    condition=alarm_source(context, args["alarms_component_name"]),
+                    sid="CloudWatchAlarmsPublishToTheAlarmTopic",
+                )
+            )
+        if args.get("ses_topic_configuration_set_name"):
+            statements.append(
+                iam.statement(
+                    publish,
+                    ["*"],
+                    principal={"Service": "ses.amazonaws.com"},
+                    condition=ses_source(context, args["ses_topic_configuration_set_name"]),
+                    sid="SesPublishesEventsToTheAlarmTopic",
+                )
+            )
+        policy = iam.document(*statements)
         self._key = aws.kms.Key(
             f"{name}-key",
             description="SES event log: bucket, Firehose stream, error log and Athena results",

@@ -1,17 +1,24 @@
-"""SesEventLogPipeline: every SES event of a configuration set, kept in S3 and queryable in Athena."""
+"""SesEventLogPipeline: every SES event of a configuration set, kept in S3 and queryable in Athena.
 
-from __future__ import annotations
+Annotations here are evaluated (no ``from __future__ import annotations``): the component
+provider host reads them to offer the component to other Pulumi languages (provider/).
+"""
 
 from typing import NotRequired, TypedDict
 
 import pulumi
+import pulumi_aws as aws
+from pulumi.provider.experimental import host
 
+from components.alarms import PipelineAlarms
 from components.analytics import InvestigationWorkgroup
 from components.catalog import EventCatalog
 from components.delivery import EventDelivery
 from components.encryption import PipelineKey
+from components.identity_defaults import DefaultConfigurationSet
+from components.notifications import EventNotifications
 from components.publishing import EventPublishing
-from components.settings import parse
+from components.settings import SettingsError, parse
 from components.storage import LogBucket
 from eventlog.prefixes import DATA_PREFIX
 
@@ -61,9 +68,27 @@ class PipelineArgs(TypedDict):
     """Days Athena query results are kept."""
     tags: NotRequired[dict[str, str]]
     """Tags for every resource, as Key=Value strings."""
+    default_for_identities: NotRequired[list[str]]
+    """Existing verified SES identities (domains or email addresses) whose default configuration set becomes this one, so mail sent without naming it is logged too."""
+    alarm_email: NotRequired[str]
+    """Email address subscribed to the alarm topic; setting it or alarmTopicArn turns the alarms on."""
+    alarm_topic_arn: NotRequired[str]
+    """ARN of an existing SNS topic for the alarms instead of a created one; setting it or alarmEmail turns the alarms on."""
+    bounce_rate_alarm_threshold: NotRequired[str]
+    """Account bounce rate (Reputation.BounceRate) at which the bounce alarm fires, as a percentage such as 5% (SES reviews accounts from 5%)."""
+    complaint_rate_alarm_threshold: NotRequired[str]
+    """Account complaint rate (Reputation.ComplaintRate) at which the complaint alarm fires, as a percentage such as 0.1% (SES reviews accounts from 0.1%)."""
+    notify: NotRequired[bool]
+    """Publish notifyEventTypes to SNS as they happen, to notifyTopicArn or the alarm topic."""
+    notify_event_types: NotRequired[list[str]]
+    """SES event types published to SNS as they happen, when notify is true."""
+    notify_topic_arn: NotRequired[str]
+    """ARN of an existing SNS topic for the notifications; empty to use the alarm topic."""
 
 
 class SesEventLogPipeline(pulumi.ComponentResource):
+    """Every SES event of a configuration set, kept encrypted in S3 and queryable in Athena."""
+
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     data_prefix: pulumi.Output[str]
@@ -75,14 +100,30 @@ class SesEventLogPipeline(pulumi.ComponentResource):
     glue_database: pulumi.Output[str]
     glue_table: pulumi.Output[str]
     athena_workgroup: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str] | None
+    """The SNS topic the alarms notify; absent without alarms."""
+    notification_topic_arn: pulumi.Output[str] | None
+    """The SNS topic that receives notifyEventTypes as they happen; absent without notifications."""
 
     def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None):
         # Validate before registering anything: a bad setting creates nothing.
         s = parse(args, default_configuration_set_name=name)
+        if s.default_for_identities and host.is_hosting:
+            # The identity defaults are a Python dynamic provider, which runs in the program's own
+            # Python environment and imports this repository: a program in another language has neither.
+            problem = (
+                f"defaultForIdentities = {list(s.default_for_identities)!r}: works only in a Python program; from another "
+                "language leave it empty and run `aws sesv2 put-email-identity-configuration-set-attributes` for each identity"
+            )
+            raise SettingsError([problem])
         super().__init__("ses-event-log:index:SesEventLogPipeline", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = s.tags or None
         log_group_name = f"/aws/kinesisfirehose/{name}"
+        alarms_name = f"{name}-alarms"
+        # A topic created here is encrypted with the pipeline key; those who publish to it need the key.
+        own_alarm_topic = s.alarms and not s.alarm_topic_arn
+        notifies_own_topic = own_alarm_topic and s.notify and not s.notify_topic_arn
 
         if s.kms_key_arn:
             key_arn: pulumi.Output[str] = pulumi.Output.from_input(s.kms_key_arn)
@@ -94,6 +135,8 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                     "deletion_window_days": s.kms_deletion_window_days,
                     "protect": s.protect_data,
                     "tags": tags,
+                    **({"alarms_component_name": alarms_name} if own_alarm_topic else {}),
+                    **({"ses_topic_configuration_set_name": s.configuration_set_name} if notifies_own_topic else {}),
                 },
                 opts=child,
             )
@@ -162,10 +205,57 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "bucket_name": storage.bucket_name,
                 "kms_key_arn": key_arn,
                 "bytes_scanned_cutoff_mib": s.athena_bytes_scanned_cutoff_mib,
+                "database_name": catalog.database_name,
+                "table_name": catalog.table_name,
+                "partitioning": s.scheme.name,
                 "tags": tags,
             },
             opts=child,
         )
+
+        self.alarm_topic_arn = None
+        if s.alarms:
+            alarms = PipelineAlarms(
+                alarms_name,
+                {
+                    "stream_name": delivery.stream_name,
+                    "buffer_interval_seconds": s.buffer_interval_seconds,
+                    "converts": s.format.converts,
+                    "bounce_rate": s.bounce_rate_alarm_threshold,
+                    "complaint_rate": s.complaint_rate_alarm_threshold,
+                    "kms_key_arn": key_arn,
+                    **({"email": s.alarm_email} if s.alarm_email else {}),
+                    **({"existing_topic_arn": s.alarm_topic_arn} if s.alarm_topic_arn else {}),
+                    **({"ses_configuration_set_name": s.configuration_set_name} if notifies_own_topic else {}),
+                    "tags": tags,
+                },
+                opts=child,
+            )
+            self.alarm_topic_arn = alarms.topic_arn
+        self.notification_topic_arn = None
+        if s.notify:
+            notifications = EventNotifications(
+                f"{name}-notifications",
+                {
+                    "configuration_set_name": publishing.configuration_set_name,
+                    "event_types": list(s.notify_event_types),
+                    "topic_arn": s.notify_topic_arn or self.alarm_topic_arn,
+                },
+                opts=child,
+            )
+            self.notification_topic_arn = notifications.topic_arn
+        if s.default_for_identities:
+            region = aws.get_region_output(opts=pulumi.InvokeOptions(parent=self)).region
+            for identity in s.default_for_identities:
+                # After the configuration set and its Firehose destination: mail sent by default
+                # with the set is logged from the first message.
+                DefaultConfigurationSet(
+                    f"{name}-default-{identity}",
+                    identity,
+                    publishing.configuration_set_name,
+                    region,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[publishing]),
+                )
 
         self.bucket_name = storage.bucket_name
         self.bucket_arn = storage.bucket_arn
@@ -191,5 +281,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "glue_database": self.glue_database,
                 "glue_table": self.glue_table,
                 "athena_workgroup": self.athena_workgroup,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "notification_topic_arn": self.notification_topic_arn,
             }
         )

@@ -27,6 +27,12 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 TRANSITION_MIN_DAYS = {"STANDARD_IA": 30, "ONEZONE_IA": 30, "INTELLIGENT_TIERING": 0, "GLACIER_IR": 0}
 
 CONFIGURATION_SET_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # SES v2 API reference
+EMAIL_ADDRESS = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
+PERCENTAGE = re.compile(r"(\d+(\.\d+)?)%")
+# The API names SES v2 uses for the events most worth hearing about as they happen.
+RECOMMENDED_NOTIFY_EVENT_TYPES = ("BOUNCE", "COMPLAINT", "REJECT", "RENDERING_FAILURE")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})")
 ATHENA_MIN_CUTOFF_MIB = 10  # Athena's BytesScannedCutoffPerQuery minimum is 10 MB.
 
@@ -68,6 +74,34 @@ KEYS: tuple[Key, ...] = (
     Key("athenaBytesScannedCutoffMib", "integer", 10240, "Athena workgroup: a query that would scan more than this many MiB is cancelled (at least 10)."),
     Key("athenaResultsRetentionDays", "integer", 7, "Days Athena query results are kept."),
     Key("tags", "array", [], "Tags for every resource, as Key=Value strings."),
+    Key(
+        "defaultForIdentities",
+        "array",
+        [],
+        "Existing verified SES identities (domains or email addresses) whose default configuration set becomes this one, so mail sent without naming it is logged too.",
+    ),
+    Key("alarmEmail", "string", "", "Email address subscribed to the alarm topic; setting it or alarmTopicArn turns the alarms on."),
+    Key("alarmTopicArn", "string", "", "ARN of an existing SNS topic for the alarms instead of a created one; setting it or alarmEmail turns the alarms on."),
+    Key(
+        "bounceRateAlarmThreshold",
+        "string",
+        "5%",
+        "Account bounce rate (Reputation.BounceRate) at which the bounce alarm fires, as a percentage such as 5% (SES reviews accounts from 5%).",
+    ),
+    Key(
+        "complaintRateAlarmThreshold",
+        "string",
+        "0.1%",
+        "Account complaint rate (Reputation.ComplaintRate) at which the complaint alarm fires, as a percentage such as 0.1% (SES reviews accounts from 0.1%).",
+    ),
+    Key("notify", "boolean", False, "Publish notifyEventTypes to SNS as they happen, to notifyTopicArn or the alarm topic."),
+    Key(
+        "notifyEventTypes",
+        "array",
+        list(RECOMMENDED_NOTIFY_EVENT_TYPES),
+        "SES event types published to SNS as they happen, when notify is true.",
+    ),
+    Key("notifyTopicArn", "string", "", "ARN of an existing SNS topic for the notifications; empty to use the alarm topic."),
 )
 
 BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
@@ -104,6 +138,19 @@ class Settings:
     athena_bytes_scanned_cutoff_mib: int
     athena_results_retention_days: int
     tags: dict[str, str]
+    default_for_identities: tuple[str, ...]
+    alarm_email: str | None
+    alarm_topic_arn: str | None
+    bounce_rate_alarm_threshold: float
+    """A fraction, as CloudWatch has the metric: 0.05 is 5 %."""
+    complaint_rate_alarm_threshold: float
+    notify: bool
+    notify_event_types: tuple[str, ...]
+    notify_topic_arn: str | None
+
+    @property
+    def alarms(self) -> bool:
+        return bool(self.alarm_email or self.alarm_topic_arn)
 
 
 class _Reader:
@@ -268,6 +315,34 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
         r.problem("athenaResultsRetentionDays", results_retention, "must be at least 1 day")
 
     tags = _parse_tags(r, r.get("tags"))
+    identities = _parse_identities(r, r.get("defaultForIdentities"))
+
+    alarm_email = r.get("alarmEmail")
+    if alarm_email and not EMAIL_ADDRESS.fullmatch(alarm_email):
+        r.problem("alarmEmail", alarm_email, "must be an email address, name@example.com")
+    alarm_topic_arn = r.get("alarmTopicArn")
+    if alarm_topic_arn and not SNS_TOPIC_ARN.fullmatch(alarm_topic_arn):
+        r.problem("alarmTopicArn", alarm_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
+    bounce_rate = _parse_percentage(r, "bounceRateAlarmThreshold")
+    complaint_rate = _parse_percentage(r, "complaintRateAlarmThreshold")
+
+    notify = r.get("notify")
+    notify_event_types = r.get("notifyEventTypes")
+    if not isinstance(notify_event_types, (list, tuple)) or (notify and not notify_event_types):
+        r.problem("notifyEventTypes", notify_event_types, "must be a non-empty list; " + _one_of(API_NAMES))
+        notify_event_types = []
+    for name in notify_event_types:
+        if name not in API_NAMES:
+            r.problem("notifyEventTypes", name, "unknown event type; " + _one_of(API_NAMES))
+    if len(set(notify_event_types)) != len(notify_event_types):
+        r.problem("notifyEventTypes", notify_event_types, "lists an event type twice")
+    notify_topic_arn = r.get("notifyTopicArn")
+    if notify_topic_arn and not SNS_TOPIC_ARN.fullmatch(notify_topic_arn):
+        r.problem("notifyTopicArn", notify_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
+    if notify and not (notify_topic_arn or alarm_email or alarm_topic_arn):
+        r.problem("notify", notify, "has no topic to publish to: set notifyTopicArn, or alarmEmail or alarmTopicArn for the alarm topic")
+    if notify_topic_arn and not notify:
+        r.problem("notifyTopicArn", notify_topic_arn, "is set but notify is false: set notify to true to publish to it")
 
     if r.problems:
         raise SettingsError(r.problems)
@@ -294,7 +369,46 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
         athena_bytes_scanned_cutoff_mib=cutoff,
         athena_results_retention_days=results_retention,
         tags=tags,
+        default_for_identities=identities,
+        alarm_email=alarm_email or None,
+        alarm_topic_arn=alarm_topic_arn or None,
+        bounce_rate_alarm_threshold=bounce_rate,
+        complaint_rate_alarm_threshold=complaint_rate,
+        notify=notify,
+        notify_event_types=tuple(notify_event_types),
+        notify_topic_arn=notify_topic_arn or None,
     )
+
+
+def _parse_identities(r: _Reader, raw: Any) -> tuple[str, ...]:
+    """SES identity names: an email address or a domain, each at most once (SES compares them
+    without regard to case)."""
+    if not isinstance(raw, (list, tuple)):
+        r.problem("defaultForIdentities", raw, "must be a list of SES identities (domains or email addresses)")
+        return ()
+    seen: set[str] = set()
+    for identity in raw:
+        if not isinstance(identity, str) or not (EMAIL_ADDRESS.fullmatch(identity) or DOMAIN_NAME.fullmatch(identity)):
+            r.problem("defaultForIdentities", identity, "must be an SES identity: a domain (example.com) or an email address")
+        elif identity.lower() in seen:
+            r.problem("defaultForIdentities", identity, "is listed twice")
+        else:
+            seen.add(identity.lower())
+    return tuple(raw)
+
+
+def _parse_percentage(r: _Reader, key: str) -> float:
+    """A rate written as a percentage ("5%", "0.1%"), returned as the fraction CloudWatch uses."""
+    value = r.get(key)
+    match = PERCENTAGE.fullmatch(value.strip())
+    if not match or not 0 < float(match.group(1)) <= 100:
+        r.problem(key, value, "must be a percentage above 0% and at most 100%, such as 5% or 0.1%")
+        return 0.0
+    return float(match.group(1)) / 100
+
+
+def _percentage(fraction: float) -> str:
+    return f"{fraction * 100:g}%"
 
 
 def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
@@ -347,4 +461,12 @@ def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str
         "athena_bytes_scanned_cutoff_mib": s.athena_bytes_scanned_cutoff_mib,
         "athena_results_retention_days": s.athena_results_retention_days,
         "tags": s.tags,
+        "default_for_identities": list(s.default_for_identities),
+        "alarm_email": s.alarm_email or "",
+        "alarm_topic_arn": s.alarm_topic_arn or "",
+        "bounce_rate_alarm_threshold": _percentage(s.bounce_rate_alarm_threshold),
+        "complaint_rate_alarm_threshold": _percentage(s.complaint_rate_alarm_threshold),
+        "notify": s.notify,
+        "notify_event_types": list(s.notify_event_types),
+        "notify_topic_arn": s.notify_topic_arn or "",
     }
