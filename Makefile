@@ -2,8 +2,9 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
+STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
-.PHONY: install plan test lint
+.PHONY: install plan plan-all test lint
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
@@ -13,9 +14,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt -r policies/requirements.txt
 	touch $@
 
-# What `pulumi up` would create for STACK, evaluated offline.
+# What `pulumi up` would create for STACK, evaluated offline, and the policy pack's verdict;
+# fails on a mandatory policy violation.
 plan: install
 	$(BIN)/python -m offline.plan $(STACK)
+
+# The same for every stack; fails if any stack does.
+plan-all: install
+	@status=0; for stack in $(STACKS); do $(BIN)/python -m offline.plan $$stack || status=1; done; exit $$status
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -1,13 +1,18 @@
-"""Print what `pulumi up` would create for a stack, evaluated offline under mocks.
+"""Print what `pulumi up` would create for a stack, evaluated offline under mocks, and the policy
+pack's verdict on it; exit 1 when a mandatory policy is violated.
 
-    python -m offline.plan [STACK]
+    python -m offline.plan [STACK] [--policy-pack-config FILE]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+from pathlib import Path
 
 from components.settings import SettingsError
+from offline.policy_pack import Diagnostic, PolicyPackError, running
 from offline.program import Evaluation, evaluate
 from offline.stack import stacks
 
@@ -48,7 +53,7 @@ def _summary(type_: str, inputs: dict) -> str:
 
 def render(stack: str, evaluation: Evaluation) -> str:
     lines = [
-        f"Offline plan of stack {stack!r}: the program evaluated under Pulumi mocks, no cloud calls made.",
+        f"Offline evaluation of stack {stack!r}: the program run under Pulumi mocks; no cloud calls, no Pulumi CLI.",
         "Names and ARNs marked by the mocks are placeholders; `pulumi preview` shows the real ones.",
         "",
     ]
@@ -64,10 +69,46 @@ def render(stack: str, evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
+def _resource(urn: str) -> str:
+    # urn:pulumi:<stack>::<project>::<parent types$>type::name
+    if not urn:
+        return "the stack"
+    types, name = urn.rsplit("::", 1)
+    return f"{types.rsplit('::', 1)[-1].rsplit('$', 1)[-1]}  {name}"
+
+
+def render_verdict(pack: str, diagnostics: list[Diagnostic]) -> str:
+    lines = [f"Policy pack {pack}, run on the offline evaluation as `pulumi preview --policy-pack policies` runs it:"]
+    for d in diagnostics:
+        lines.append(f"  [{d.level}] {d.policy}: {_resource(d.urn)}")
+        lines += [f"      {line}" for line in d.message.splitlines()]
+    mandatory = sum(d.level == "mandatory" for d in diagnostics)
+    if not diagnostics:
+        lines.append("  no policy violations.")
+    else:
+        count = f"{len(diagnostics)} violation{'s' if len(diagnostics) != 1 else ''}"
+        lines.append(f"  {count}, {mandatory} mandatory" + (": `pulumi up` would stop." if mandatory else "."))
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
-    stack = argv[0] if argv else "dev"
+    parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", nargs="?", default="dev", help="the stack (a Pulumi.<stack>.yaml file); dev by default")
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        metavar="FILE",
+        help="policy config as JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    args = parser.parse_args(argv)
+    stack = args.stack
     if stack not in stacks():
         print(f"no stack {stack!r}; stacks: {', '.join(stacks())}", file=sys.stderr)
+        return 2
+    try:
+        policy_config = json.loads(args.policy_pack_config.read_text()) if args.policy_pack_config else None
+    except (OSError, ValueError) as exc:
+        print(f"--policy-pack-config {args.policy_pack_config}: {exc}", file=sys.stderr)
         return 2
     try:
         evaluation = evaluate(stack)
@@ -75,7 +116,17 @@ def main(argv: list[str]) -> int:
         print(f"stack {stack}: {exc}", file=sys.stderr)
         return 1
     print(render(stack, evaluation))
-    return 0
+    try:
+        with running() as pack:
+            pack.configure(policy_config)
+            diagnostics = pack.analyze(evaluation)
+            name = pack.info.name
+    except PolicyPackError as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 2
+    print()
+    print(render_verdict(name, diagnostics))
+    return 1 if any(d.level == "mandatory" for d in diagnostics) else 0
 
 
 if __name__ == "__main__":
