@@ -1,14 +1,15 @@
-"""The Athena workgroup on-call engineers query the events in."""
+"""The Athena workgroup on-call engineers query the events in, with the named investigation queries."""
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-from typing_extensions import NotRequired
 
+from eventlog.partitioning import SCHEMES
 from eventlog.prefixes import ATHENA_RESULTS_PREFIX
+from eventlog.queries import QUERIES
 
 MIB = 1024 * 1024
 
@@ -22,6 +23,12 @@ class InvestigationWorkgroupArgs(TypedDict):
     """Key that encrypts the results (SSE_KMS)."""
     bytes_scanned_cutoff_mib: int
     """A query that would scan more is cancelled."""
+    database_name: pulumi.Input[str]
+    """Glue database of the events table; the named queries run in it."""
+    table_name: pulumi.Input[str]
+    """Glue table of the events."""
+    partitioning: str
+    """Partitioning scheme of the table: the named queries filter on its partition columns."""
     tags: NotRequired[pulumi.Input[dict[str, str]]]
     """Tags for the workgroup."""
 
@@ -29,7 +36,7 @@ class InvestigationWorkgroupArgs(TypedDict):
 class InvestigationWorkgroup(pulumi.ComponentResource):
     workgroup_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: InvestigationWorkgroupArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: InvestigationWorkgroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ses-event-log:index:InvestigationWorkgroup", name, None, opts)
         self._workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
@@ -49,5 +56,21 @@ class InvestigationWorkgroup(pulumi.ComponentResource):
             tags=args.get("tags"),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # One saved query per investigation (eventlog/queries/*.sql), rendered for the table's
+        # partition columns; the workgroup's console lists them under "Saved queries".
+        scheme = SCHEMES[args["partitioning"]]
+        table = pulumi.Output.from_input(args["table_name"])
+        self._queries = [
+            aws.athena.NamedQuery(
+                f"{name}-query-{query.name}",
+                name=query.name,
+                description=table.apply(lambda t, q=query: q.athena_description(scheme, t)),
+                database=args["database_name"],
+                query=table.apply(lambda t, q=query: q.render(scheme, t).sql),
+                workgroup=self._workgroup.name,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for query in QUERIES.values()
+        ]
         self.workgroup_name = self._workgroup.name
         self.register_outputs({"workgroup_name": self.workgroup_name})

@@ -73,15 +73,19 @@ def _hour_key() -> PartitionKey:
     )
 
 
+EVENT_TYPE_COLUMN = "event_type"
+"""The partition column holding the event type's SES v2 API name, in schemes that have one."""
+
+
 def _event_type_key() -> PartitionKey:
     # Values are the SES v2 API names (SEND, RENDERING_FAILURE ...): no spaces in the path,
     # and the same names as the `eventTypes` config. An unknown eventType yields null, which
     # Firehose sends to the error prefix rather than to a partition Athena does not project.
     lookup = json.dumps({e.record_name: e.api_name for e in EVENT_TYPES}, separators=(",", ":"))
     return PartitionKey(
-        column="event_type",
+        column=EVENT_TYPE_COLUMN,
         column_type="string",
-        prefix_expression="!{partitionKeyFromQuery:event_type}",
+        prefix_expression=f"!{{partitionKeyFromQuery:{EVENT_TYPE_COLUMN}}}",
         jq=f"({lookup})[.eventType]",
         projection={"type": "enum", "values": ",".join(e.api_name for e in EVENT_TYPES)},
     )

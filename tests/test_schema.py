@@ -1,5 +1,7 @@
 """The one SES event schema covers every field SES publishes."""
 
+import json
+
 from eventlog.events import EVENT_TYPES
 from eventlog.schema import DETAILS, EMPTY_DETAILS, RECORD, Array, Map, Struct, Type, glue_columns
 
@@ -64,3 +66,10 @@ def test_glue_columns_are_lower_case_hive_types():
     mail = next(c for c in columns if c["name"] == "mail")["type"]
     assert "tags:map<string,array<string>>" in mail
     assert "commonheaders:struct<from:array<string>,to:array<string>" in mail
+
+
+def test_shipped_samples_are_the_guides_records(sample_records):
+    from eventlog.generator import SAMPLES_DIR
+
+    shipped = {p.stem: json.loads(p.read_text()) for p in sorted(SAMPLES_DIR.glob("*.json"))}
+    assert shipped == sample_records

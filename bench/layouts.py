@@ -1,0 +1,121 @@
+"""The layouts compared: each format x partitioning scheme, the unoptimised baseline, and a
+layout partitioned by recipient, designed to win the recipient lookup.
+
+Every layout is written with the same stream settings, stated in the results. At the volumes
+SES senders typically have (thousands to a million emails a day) no buffer ever fills
+128 MiB, so objects are cut by the buffer interval: 900 s, the longest Firehose allows,
+gives the fewest and largest objects; one layout at the program's default of 300 s shows
+what the shorter interval costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from eventlog.layout import LayoutWriter, StreamSettings
+from eventlog.partitioning import SCHEMES, PartitionKey, Scheme
+
+RECIPIENT_BUCKETS = 16
+"""Partitions of the recipient key. With the day key, at most 2 x 16 partitions are active
+at once (a buffer open across midnight), far below Firehose's 500 active partitions."""
+
+RECIPIENT_COLUMN = "recipient_bucket"
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def recipient_bucket(address: str) -> int:
+    """The bucket of a message whose first recipient is ``address``: the sum of the code points
+    of the address with ASCII letters lower-cased, modulo ``RECIPIENT_BUCKETS``. The same as
+    the key's JQ (``ascii_downcase | explode | add``), so a client can compute the partition
+    of an address it looks up. A hash and not the first character: the first characters of
+    real addresses are uneven (and in the generated stream all the same)."""
+    return sum(map(ord, address.translate(_ASCII_LOWER))) % RECIPIENT_BUCKETS
+
+
+def _recipient_key() -> PartitionKey:
+    return PartitionKey(
+        column=RECIPIENT_COLUMN,
+        column_type="int",
+        prefix_expression=f"!{{partitionKeyFromQuery:{RECIPIENT_COLUMN}}}",
+        jq=f"((.mail.destination[0] | ascii_downcase | explode | add) % {RECIPIENT_BUCKETS})",
+        projection={"type": "integer", "range": f"0,{RECIPIENT_BUCKETS - 1}"},
+    )
+
+
+RECIPIENT_SCHEME = Scheme(
+    "recipient",
+    (_recipient_key(), *SCHEMES["date"].keys),
+    f"per bucket of the first recipient's address (dynamic partitioning, {RECIPIENT_BUCKETS} buckets), then per UTC day",
+)
+"""Every event of a message lands in the partition of the message's first recipient
+(``mail.destination[0]``): a lookup for any other recipient cannot use the bucket."""
+
+BENCH_SCHEMES = {**SCHEMES, RECIPIENT_SCHEME.name: RECIPIENT_SCHEME}
+
+STREAM = StreamSettings(buffer_size_mib=128, buffer_interval_seconds=900)
+DEFAULT_INTERVAL_STREAM = dataclasses.replace(STREAM, buffer_size_mib=64, buffer_interval_seconds=300)
+"""The program's default buffering (``bufferSizeMib`` 64, ``bufferIntervalSeconds`` 300)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    format: str
+    compression: str
+    scheme: str
+    stream: StreamSettings = STREAM
+
+    @property
+    def partitioning(self) -> Scheme:
+        return BENCH_SCHEMES[self.scheme]
+
+    @property
+    def description(self) -> str:
+        return f"{self.format} {self.compression}, {self.scheme}, {self.stream.buffer_size_mib} MiB / {self.stream.buffer_interval_seconds} s"
+
+
+BASELINE = "json-none"
+"""GZIP JSON under Firehose's default ``yyyy/MM/dd/HH/`` folders, no partition projection:
+the ``none`` scheme with JSON, where Athena reads every object whatever the query."""
+
+
+def _layouts() -> dict[str, Layout]:
+    layouts = [
+        Layout(f"{fmt}-{scheme}", fmt, compression, scheme)
+        for fmt, compression in (("json", "GZIP"), ("parquet", "SNAPPY"), ("orc", "SNAPPY"))
+        for scheme in SCHEMES
+    ]
+    layouts += [
+        Layout("json-recipient", "json", "GZIP", RECIPIENT_SCHEME.name),
+        Layout("parquet-recipient", "parquet", "SNAPPY", RECIPIENT_SCHEME.name),
+        Layout("parquet-date-300s", "parquet", "SNAPPY", "date", DEFAULT_INTERVAL_STREAM),
+    ]
+    return {layout.name: layout for layout in layouts}
+
+
+LAYOUTS = _layouts()
+
+
+@contextmanager
+def recipient_scheme_registered() -> Iterator[None]:
+    """``RECIPIENT_SCHEME`` among ``eventlog.partitioning.SCHEMES`` while inside: the layout
+    writer and the local query engine take a scheme by name. Removed again on the way out, so
+    the deployable product never sees it."""
+    present = RECIPIENT_SCHEME.name in SCHEMES
+    SCHEMES[RECIPIENT_SCHEME.name] = RECIPIENT_SCHEME
+    try:
+        yield
+    finally:
+        if not present:
+            del SCHEMES[RECIPIENT_SCHEME.name]
+
+
+def writer(layout: Layout, root: Path, seed: int) -> LayoutWriter:
+    """A writer for ``layout`` under ``root / layout.name`` (call inside ``recipient_scheme_registered``)."""
+    return LayoutWriter(root / layout.name, format=layout.format, partitioning=layout.scheme,
+                        compression=layout.compression, stream=layout.stream, seed=seed)

@@ -1,0 +1,29 @@
+-- Every message sent to one address in a date range, with how far it got for that address (Delivery, Bounce, Complaint, DeliveryDelay still pending, Reject ...) and how often it was opened and clicked.
+-- address: the recipient's email address, any case, e.g. taro@example.jp
+-- from_date: first UTC day of sending, yyyy-MM-dd
+-- to_date: last UTC day of sending, yyyy-MM-dd
+SELECT
+  e.message_id,
+  e.sent_at,
+  e.subject,
+  max_by(e.event_type, e.outcome_key) AS status,
+  max_by(e.detail, e.outcome_key) AS status_detail,
+  count_if(e.event_type = 'Open') AS opens,
+  count_if(e.event_type = 'Click') AS clicks
+FROM (
+  SELECT
+    mail.messageid AS message_id,
+    mail."timestamp" AS sent_at,
+    mail.commonheaders.subject AS subject,
+    eventtype AS event_type,
+    {event_detail} AS detail,
+    {outcome_key} AS outcome_key,
+    {event_recipients} AS recipients
+  FROM {table}
+  WHERE substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
+    AND {sent_partitions}
+) AS e
+CROSS JOIN UNNEST(e.recipients) AS u (recipient)
+WHERE lower(u.recipient) = lower(:address)
+GROUP BY e.message_id, e.sent_at, e.subject
+ORDER BY e.sent_at, e.message_id

@@ -1,0 +1,5 @@
+import sys
+
+from seslog.cli import main
+
+sys.exit(main())

@@ -1,0 +1,131 @@
+"""Argument types shared by the commands: time ranges, addresses, sizes, counts.
+
+Every parser here raises ``argparse.ArgumentTypeError`` with a message naming the value and
+what is allowed, so that argparse reports it in one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from components.settings import EMAIL_ADDRESS
+from eventlog.costs import GB, KB, MB, TB
+from seslog.errors import SeslogError
+
+MAX_DAYS = 3660
+"""Ten years: far past any retention, and well inside what ``datetime`` can represent."""
+
+_SINCE = re.compile(r"(\d+)([dh])")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?", re.IGNORECASE)
+_SIZE_UNITS = {"B": 1, "KB": KB, "MB": MB, "GB": GB, "TB": TB}
+
+
+def since(value: str) -> timedelta:
+    """``7d`` or ``12h``: a span back from now."""
+    match = _SINCE.fullmatch(value.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a span: use a whole number of days or hours, e.g. 7d or 12h")
+    amount, unit = int(match[1]), match[2]
+    span = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
+    if span > timedelta(days=MAX_DAYS):
+        raise argparse.ArgumentTypeError(f"{value!r} reaches back more than {MAX_DAYS} days")
+    if span <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"{value!r} is empty: use at least 1h")
+    return span
+
+
+def day(value: str) -> date:
+    """A UTC day as ``YYYY-MM-DD``."""
+    if not _DAY.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-24")
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: {error}") from None
+    if not 1970 <= parsed.year <= 2999:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a plausible day for SES events (years 1970-2999)")
+    return parsed
+
+
+def email_address(value: str) -> str:
+    if not EMAIL_ADDRESS.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an email address (expected name@example.com)")
+    return value.strip()
+
+
+def positive_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} must be a positive number")
+    return number
+
+
+def positive_int(value: str) -> int:
+    if not re.fullmatch(r"\d+", value.strip()) or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of at least 1")
+    return int(value)
+
+
+def size(value: str) -> float:
+    """Bytes, optionally with a binary unit as AWS bills them: ``100MB`` is 100 * 2**20 bytes."""
+    match = _SIZE.fullmatch(value.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size: use bytes or a number with B, KB, MB, GB or TB, e.g. 100MB")
+    return float(match[1]) * _SIZE_UNITS[(match[2] or "B").upper()]
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A span of UTC time, ``start`` included and ``end`` excluded."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(microseconds=1)).date()
+
+    def days(self) -> list[date]:
+        return [self.first_day + timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
+
+    def describe(self) -> str:
+        if self.first_day == self.last_day:
+            return f"{self.first_day} (UTC)"
+        return f"{self.first_day} to {self.last_day} (UTC)"
+
+
+def add_time_range_arguments(parser: argparse.ArgumentParser, default_since: str) -> None:
+    group = parser.add_argument_group("time range (UTC; --since or --from/--until)")
+    group.add_argument("--since", type=since, help=f"span back from now, e.g. 7d or 12h (default {default_since})")
+    group.add_argument("--from", dest="from_day", type=day, metavar="YYYY-MM-DD", help="first UTC day")
+    group.add_argument("--until", dest="until_day", type=day, metavar="YYYY-MM-DD", help="last UTC day (default today)")
+    parser.set_defaults(default_since=default_since)
+
+
+def time_range(args: argparse.Namespace, now: datetime | None = None) -> TimeRange:
+    """The range the time range arguments select; a conflict is a usage error (exit code 2)."""
+    now = now or datetime.now(UTC)
+    if args.since is not None and (args.from_day or args.until_day):
+        raise SeslogError("use either --since or --from/--until, not both", exit_code=2)
+    if args.until_day and not args.from_day:
+        raise SeslogError("--until needs --from", exit_code=2)
+    if args.from_day:
+        last = args.until_day or now.date()
+        if last < args.from_day:
+            raise SeslogError(f"--from {args.from_day} is after --until {last}", exit_code=2)
+        if (last - args.from_day).days > MAX_DAYS:
+            raise SeslogError(f"--from {args.from_day} to {last} spans more than {MAX_DAYS} days", exit_code=2)
+        start = datetime.combine(args.from_day, time(), UTC)
+        return TimeRange(start, datetime.combine(last + timedelta(days=1), time(), UTC))
+    return TimeRange(now - (args.since or since(args.default_since)), now)

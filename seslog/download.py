@@ -1,0 +1,156 @@
+"""Fetch the objects of a time range from the bucket into a directory laid out like the bucket.
+
+Only the partitions in range are listed: the layout (partition keys, their order, their
+path labels and time patterns) comes from ``eventlog.partitioning``, so the prefixes listed
+here are the ones the stream writes to. Time keys hold the arrival time at Firehose (UTC),
+so a range selects whole UTC days of arrival.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, strftime_pattern
+from eventlog.prefixes import DATA_PREFIX
+from seslog.errors import SeslogError, error_code
+from seslog.output import format_bytes
+from seslog.progress import Progress
+
+_MIDNIGHT, _LAST_MINUTE = datetime(2000, 1, 1, 0, 0), datetime(2000, 1, 1, 23, 59)
+
+
+def _day_part(pattern: str) -> str:
+    """The leading ``/``-separated parts of a time pattern that are the same all day long
+    (``yyyy/MM/dd`` of ``yyyy/MM/dd/HH``; all of ``yyyy-MM-dd``; nothing of ``HH``)."""
+    kept = []
+    for part in pattern.split("/"):
+        python = strftime_pattern(part)
+        if _MIDNIGHT.strftime(python) != _LAST_MINUTE.strftime(python):
+            break
+        kept.append(part)
+    return "/".join(kept)
+
+
+def partition_prefixes(scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX) -> list[str]:
+    """Prefixes under which every object that arrived on ``days`` lies, and as little else as the layout allows.
+
+    Keys are expanded in the scheme's order: a day key once per day, an enum key (event type)
+    once per value; the first key finer than a day (hour) or without a known set of values
+    ends the prefix, as everything under it is wanted.
+    """
+    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [
+        (key.path_segment, key.time_pattern, key.projection["values"].split(",") if key.projection.get("type") == "enum" else [])
+        for key in scheme.keys
+    ]
+    if not scheme.has_time_key:
+        levels.append((lambda value: value + "/", DEFAULT_TIME_PATH, []))
+    prefixes = [data_prefix]
+    for segment, pattern, values in levels:
+        if pattern:
+            day_part = _day_part(pattern)
+            if not day_part:
+                break
+            python = strftime_pattern(day_part)
+            prefixes = [p + segment(d.strftime(python)) for p in prefixes for d in days]
+            if day_part != pattern:
+                break
+        elif values:
+            prefixes = [p + segment(v) for p in prefixes for v in values]
+        else:
+            break
+    return prefixes
+
+
+def list_objects(s3: Any, bucket: str, prefixes: Sequence[str]) -> list[dict[str, Any]]:
+    """Every object under ``prefixes`` (``list_objects_v2`` entries), folder markers left out."""
+    found = []
+    paginator = s3.get_paginator("list_objects_v2")
+    try:
+        for prefix in prefixes:
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+                found += [o for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    except ClientError as error:
+        if error_code(error) == "NoSuchBucket":
+            raise SeslogError(f"bucket {bucket!r} does not exist: check --bucket or SESLOG_BUCKET, and the region") from None
+        raise
+    return found
+
+
+@dataclass
+class DownloadReport:
+    prefixes: list[str]
+    downloaded: int = 0
+    downloaded_bytes: int = 0
+    present: int = 0
+    present_bytes: int = 0
+    refused: list[str] = field(default_factory=list)
+    """Keys that would land outside the directory (``..`` in the key)."""
+
+    def summary(self, bucket: str, directory: Path) -> str:
+        return (
+            f"downloaded {self.downloaded} object{'s' if self.downloaded != 1 else ''} ({format_bytes(self.downloaded_bytes)}) "
+            f"from s3://{bucket}/ into {directory}; {self.present} already present with the same size "
+            f"({format_bytes(self.present_bytes)}); {len(self.prefixes)} partition prefix{'es' if len(self.prefixes) != 1 else ''} listed"
+        )
+
+
+def prepare_directory(directory: Path) -> Path:
+    if directory.exists() and not directory.is_dir():
+        raise SeslogError(f"{directory} exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SeslogError(f"cannot create {directory}: {error.strerror}") from None
+    return directory.resolve()
+
+
+def download(s3: Any, bucket: str, prefixes: Sequence[str], directory: Path, progress: Progress | None = None) -> DownloadReport:
+    """Copy the objects under ``prefixes`` to ``directory``/<key>; a file already there with the object's size is kept."""
+    root = prepare_directory(directory)
+    report = DownloadReport(list(prefixes))
+    for entry in list_objects(s3, bucket, prefixes):
+        key, size = entry["Key"], entry["Size"]
+        path = (root / key).resolve()
+        if not path.is_relative_to(root):
+            report.refused.append(key)
+            continue
+        if path.is_file() and path.stat().st_size == size:
+            report.present += 1
+            report.present_bytes += size
+            continue
+        _fetch(s3, bucket, key, path)
+        report.downloaded += 1
+        report.downloaded_bytes += size
+        if progress:
+            progress.update(f"downloaded {report.downloaded} objects, {format_bytes(report.downloaded_bytes)}")
+    if progress:
+        progress.clear()
+    return report
+
+
+def _fetch(s3: Any, bucket: str, key: str, path: Path) -> None:
+    # Written beside the target and renamed, so an interrupted run never leaves a truncated object.
+    partial = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, key, str(partial))
+        os.replace(partial, path)
+    except ClientError as error:
+        # HeadObject, which the transfer starts with, has no error body: a denial is a bare 403.
+        if error_code(error) in {"403", "AccessDenied"}:
+            raise SeslogError(
+                f"access denied reading s3://{bucket}/{key}: reading the event objects needs s3:GetObject on the bucket "
+                "and kms:Decrypt on the stack's KMS key, which encrypts them"
+            ) from None
+        raise
+    except OSError as error:
+        raise SeslogError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,63 @@
+"""Read the SES records out of one event object, whatever format the stream wrote it in.
+
+The format and compression come from the object's file extension, which the stream sets
+from ``eventlog.formats`` (``.json.gz``, ``.parquet``, ``.orc`` ...). JSON records keep SES's
+camelCase keys; converted Parquet/ORC rows have the Glue table's lower-case column names, so
+fields are looked up without regard to case.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyarrow import orc
+
+from eventlog.formats import FORMATS, Format
+
+
+class UnreadableObject(ValueError):
+    pass
+
+
+def object_format(key: str) -> tuple[Format, str]:
+    """The format and compression an object was written with, from its extension (the longest that matches)."""
+    candidates = [(len(f.file_extension(c)), f, c) for f in FORMATS.values() for c in f.compressions if key.endswith(f.file_extension(c))]
+    if not candidates:
+        extensions = sorted({f.file_extension(c) for f in FORMATS.values() for c in f.compressions})
+        raise UnreadableObject(f"{key}: not an event object (extension none of {', '.join(extensions)})")
+    _, fmt, compression = max(candidates, key=lambda c: c[0])
+    return fmt, compression
+
+
+def read_records(key: str, body: bytes) -> list[dict[str, Any]]:
+    fmt, compression = object_format(key)
+    try:
+        if not fmt.converts:
+            from eventlog.layout import decompress_json
+
+            text = decompress_json(body, compression).decode("utf-8")
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        if fmt.name == "parquet":
+            return pq.read_table(pa.BufferReader(body)).to_pylist()
+        return orc.ORCFile(pa.BufferReader(body)).read().to_pylist()
+    except (OSError, ValueError, EOFError, struct.error, pa.ArrowException) as error:
+        raise UnreadableObject(f"{key}: cannot read it as {fmt.name} ({compression}): {error}") from None
+
+
+def field(record: Mapping[str, Any] | None, *path: str) -> Any:
+    """``record[path[0]][path[1]]...`` with keys matched case-insensitively; None when absent."""
+    value: Any = record
+    for name in path:
+        if not isinstance(value, Mapping):
+            return None
+        if name in value:
+            value = value[name]
+            continue
+        lower = name.lower()
+        value = next((v for k, v in value.items() if k.lower() == lower), None)
+    return value

@@ -1,0 +1,385 @@
+"""The named investigation queries, run with DuckDB on data laid out as Firehose writes it.
+
+One generated data set (several days, many recipients, all ten event types) is written in every
+format and scheme; each query's answer must be what the generated events say (worked out in
+tests/investigation_model.py), the same in every layout, and must come from the partitions the
+query names. The queries the workgroup saves are these queries rendered for the stack."""
+
+import re
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from eventlog.events import BY_RECORD_NAME, EVENT_TYPES
+from eventlog.generator import Mix, all_samples, generate
+from eventlog.layout import LayoutWriter, StreamSettings, write_layout, write_layouts
+from eventlog.local import LocalEvents, detect
+from eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES
+from eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
+from eventlog.schema import DETAILS
+from offline.program import evaluate
+from tests.investigation_model import Model, day, detail, event_time
+
+START = datetime(2024, 5, 1, tzinfo=UTC)
+FIRST, LAST = "2024-05-01", "2024-05-03"
+MIX = Mix(reject=0.03, rendering_failure=0.03, bounce=0.08, delay=0.08, complaint=0.04, subscription=0.04, suppressed_complaint=0.01)
+# Every format and scheme once. ORC is written uncompressed to keep the test fast (its SNAPPY and
+# ZLIB objects read back exactly in test_schema_roundtrip).
+LAYOUTS = [
+    ("json", "none", "UNCOMPRESSED"),
+    ("json", "date", "GZIP"),
+    ("json", "hour", "HADOOP_SNAPPY"),
+    ("json", "event-type", "GZIP"),
+    ("parquet", "none", "GZIP"),
+    ("parquet", "date", "SNAPPY"),
+    ("parquet", "hour", "UNCOMPRESSED"),
+    ("parquet", "event-type", "SNAPPY"),
+    ("orc", "none", "NONE"),
+    ("orc", "date", "NONE"),
+    ("orc", "hour", "NONE"),
+    ("orc", "event-type", "NONE"),
+]
+STREAM = StreamSettings(buffer_size_mib=64, buffer_interval_seconds=900)
+
+
+@pytest.fixture(scope="session")
+def samples(sample_records):
+    return all_samples({r["eventType"]: r for r in sample_records.values()})
+
+
+@pytest.fixture(scope="session")
+def generated(samples):
+    return list(generate(samples, seed=20240501, start=START, days=3, messages=300, recipients=25, mix=MIX))
+
+
+@pytest.fixture(scope="session")
+def model(generated) -> Model:
+    return Model(generated)
+
+
+@pytest.fixture(scope="session")
+def layouts(generated, tmp_path_factory) -> dict[str, LocalEvents]:
+    root = tmp_path_factory.mktemp("layouts")
+    writers = [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS]
+    write_layouts(generated, writers)
+    return {f"{f}-{s}": LocalEvents(root / f"{f}-{s}") for f, s, _ in LAYOUTS}
+
+
+@pytest.fixture(params=[f"{f}-{s}" for f, s, _ in LAYOUTS])
+def events(request, layouts) -> LocalEvents:
+    return layouts[request.param]
+
+
+def run(events: LocalEvents, query: str, **values: str) -> list[dict]:
+    return events.run(query, values).records()
+
+
+def test_the_data_set_has_every_event_type_over_several_days_and_recipients(model):
+    assert {r["eventType"] for r in model.records} == {e.record_name for e in EVENT_TYPES}
+    assert {day(r["mail"]["timestamp"]) for r in model.records} == {"2024-05-01", "2024-05-02", "2024-05-03"}
+    assert len({a for r in model.records for a in r["mail"]["destination"]}) >= 20
+    assert any(not r["mail"]["commonHeaders"]["subject"].isascii() for r in model.records if "commonHeaders" in r["mail"])
+
+
+def test_each_layout_is_read_as_the_format_and_scheme_it_was_written_in(layouts):
+    for f, s, _ in LAYOUTS:
+        assert detect(layouts[f"{f}-{s}"].root) == (f, s)
+        assert (layouts[f"{f}-{s}"].format, layouts[f"{f}-{s}"].scheme.name) == (f, s)
+
+
+def test_the_timeline_of_a_bounced_message_shows_send_then_bounce_with_the_diagnostic_code(events, model):
+    message = next(m for m, records in model.messages.items() if [r["eventType"] for r in records] == ["Send", "Bounce"])
+    bounce = model.messages[message][1]
+    rows = run(events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message)))
+    assert [(r["event_time"], r["event_type"]) for r in rows] == model.timeline(message)
+    assert [r["event_type"] for r in rows] == ["Send", "Bounce"]
+    recipient = detail(bounce)["bouncedRecipients"][0]
+    assert recipient["diagnosticCode"] in rows[1]["detail"]
+    assert rows[1]["detail"].startswith(f"{detail(bounce)['bounceType']}/{detail(bounce)['bounceSubType']}: ")
+    assert rows[1]["recipients"] == recipient["emailAddress"]
+
+
+def test_the_timeline_finds_events_on_the_days_after_sending(events, model):
+    """Asked for the day a message was sent, it still shows the delays, deliveries and opens of
+    the following days."""
+    def span(message: str) -> int:
+        days = [datetime.fromisoformat(day(event_time(r))) for r in model.messages[message]]
+        return (max(days) - min(days)).days
+
+    message = max(sorted(model.messages), key=span)
+    assert span(message) >= 2
+    sent = day(model.sent(message))
+    rows = run(events, "message-timeline", message_id=message, from_date=sent, to_date=sent)
+    assert [(r["event_time"], r["event_type"]) for r in rows] == model.timeline(message)
+    assert all(r["detail"] is not None for r in rows if r["event_type"] != "Send")
+
+
+def test_a_rejected_message_shows_send_before_the_reject_at_the_same_time(events, model):
+    message = next(m for m, records in model.messages.items() if records[-1]["eventType"] == "Reject")
+    sent = day(model.sent(message))
+    rows = run(events, "message-timeline", message_id=message, from_date=sent, to_date=sent)
+    assert [(r["event_type"], r["detail"]) for r in rows] == [("Send", None), ("Reject", "Bad content")]
+    assert rows[0]["event_time"] == rows[1]["event_time"] == model.sent(message)
+
+
+def test_recipient_messages_finds_exactly_the_messages_sent_to_the_address(events, model):
+    counts = {}
+    for records in model.messages.values():
+        for address in records[0]["mail"]["destination"]:
+            counts[address] = counts.get(address, 0) + 1
+    address = max(sorted(counts), key=counts.get)
+    rows = run(events, "recipient-messages", address=address.upper(), from_date=FIRST, to_date=LAST)
+    expected = model.recipient_messages(address, FIRST, LAST)
+    assert len(expected) == counts[address] >= 10
+    assert [(r["message_id"], r["status"], r["opens"], r["clicks"]) for r in rows] == expected
+    one_day = run(events, "recipient-messages", address=address, from_date="2024-05-02", to_date="2024-05-02")
+    assert [r["message_id"] for r in one_day] == [m for m, *_ in model.recipient_messages(address, "2024-05-02", "2024-05-02")]
+
+
+def test_a_message_to_several_recipients_has_a_status_per_recipient(events, model):
+    message = next(
+        m
+        for m, records in model.messages.items()
+        if {"Bounce", "Delivery"} <= {r["eventType"] for r in records} and len(records[0]["mail"]["destination"]) > 1
+    )
+    records = model.messages[message]
+    bounced = next(detail(r)["bouncedRecipients"][0]["emailAddress"] for r in records if r["eventType"] == "Bounce")
+    delivered = next(detail(r)["recipients"][0] for r in records if r["eventType"] == "Delivery")
+    sent = day(model.sent(message))
+    statuses = {}
+    for address in (bounced, delivered):
+        rows = run(events, "recipient-messages", address=address, from_date=sent, to_date=sent)
+        statuses[address] = next(r["status"] for r in rows if r["message_id"] == message)
+    assert statuses[bounced] == "Bounce"
+    assert statuses[delivered] in ("Delivery", "Complaint")
+
+
+def test_bounces_and_complaints_by_domain_and_by_address(events, model):
+    domain = "example.jp"
+    rows = run(events, "bounces-complaints", recipient=domain.upper(), from_date=FIRST, to_date=LAST)
+    expected = model.bounces_complaints(domain, FIRST, LAST)
+    assert {t for _, t, _, _ in expected} == {"Bounce", "Complaint"}
+    assert [(r["event_time"], r["event_type"], r["recipient"], r["message_id"]) for r in rows] == expected
+    address = expected[0][2]
+    rows = run(events, "bounces-complaints", recipient=address, from_date="2024-05-02", to_date=LAST)
+    assert [(r["event_time"], r["event_type"], r["recipient"], r["message_id"]) for r in rows] == model.bounces_complaints(
+        address, "2024-05-02", LAST
+    )
+
+
+def test_sending_problems_lists_rejects_rendering_failures_and_delays(events, model, samples):
+    rows = run(events, "sending-problems", from_date="2024-05-02", to_date=LAST)
+    expected = model.sending_problems("2024-05-02", LAST)
+    assert {t for _, t, _ in expected} == {"Reject", "Rendering Failure", "DeliveryDelay"}
+    assert [(r["event_time"], r["event_type"], r["message_id"]) for r in rows] == expected
+    failure = samples["Rendering Failure"]["failure"]
+    for row in rows:
+        if row["event_type"] == "Rendering Failure":
+            assert row["detail"] == f"{failure['templateName']}: {failure['errorMessage']}"
+        if row["event_type"] == "DeliveryDelay":
+            assert re.fullmatch(r"\w+: smtp; 4\d\d .+", row["detail"]), row["detail"]
+
+
+def test_daily_counts_count_every_event_by_day_and_type(events, model):
+    # The last messages' events go on for days after the last day of sending.
+    rows = run(events, "daily-counts", from_date=FIRST, to_date="2024-05-06")
+    assert [(r["day"], r["event_type"], r["events"]) for r in rows] == model.daily_counts(FIRST, "2024-05-06")
+    assert sum(r["events"] for r in rows) == len(model.records)
+
+
+def test_message_status_has_one_row_per_message_with_its_latest_status(events, model):
+    rows = run(events, "message-status", from_date="2024-05-02", to_date=LAST)
+    assert [(r["message_id"], r["status"], r["opens"], r["clicks"]) for r in rows] == model.message_status("2024-05-02", LAST)
+    assert {r["status"] for r in rows} >= {"Delivery", "Bounce", "Reject", "Rendering Failure"}
+
+
+def test_every_layout_answers_alike(layouts, model):
+    """Whole rows, subjects and details included, are the same in every format and scheme."""
+    asked = {
+        "message-status": {"from_date": FIRST, "to_date": LAST},
+        "sending-problems": {"from_date": FIRST, "to_date": LAST},
+        "bounces-complaints": {"recipient": "example.com", "from_date": FIRST, "to_date": LAST},
+    }
+    for name, values in asked.items():
+        answers = {key: events.run(name, values).rows for key, events in layouts.items()}
+        baseline = answers["json-none"]
+        assert baseline, name
+        assert {key for key, rows in answers.items() if rows != baseline} == set(), name
+    assert any(not row[3].isascii() for row in layouts["orc-event-type"].run("message-status", asked["message-status"]).rows if row[3])
+
+
+# Partition filters. A record placed in a partition outside a query's days must not be read, in
+# any format; under `none` there is nothing to prune, so it is.
+
+STRAY_ARRIVAL = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
+STRAY_VALUES = {
+    "message-timeline": {"message_id": "stray-message", "from_date": FIRST, "to_date": FIRST},
+    "recipient-messages": {"address": "stray@example.org", "from_date": FIRST, "to_date": FIRST},
+    "bounces-complaints": {"recipient": "stray@example.org", "from_date": FIRST, "to_date": FIRST},
+    "sending-problems": {"from_date": FIRST, "to_date": FIRST},
+    "daily-counts": {"from_date": FIRST, "to_date": FIRST},
+    "message-status": {"from_date": FIRST, "to_date": FIRST},
+}
+
+
+def stray_records(samples) -> list[dict]:
+    """A message sent on the first day whose records reach Firehose weeks later."""
+    mail = {**samples["Send"]["mail"], "timestamp": "2024-05-01T12:00:00.000Z", "messageId": "stray-message", "destination": ["stray@example.org"]}
+    bounce = {**samples["Bounce"]["bounce"], "timestamp": "2024-05-01T12:00:30.000Z"}
+    bounce["bouncedRecipients"] = [{**bounce["bouncedRecipients"][0], "emailAddress": "stray@example.org"}]
+    delay = {**samples["DeliveryDelay"]["deliveryDelay"], "timestamp": "2024-05-01T12:00:10.000Z"}
+    return [
+        {"eventType": "Send", "mail": mail, "send": {}},
+        {"eventType": "DeliveryDelay", "mail": mail, "deliveryDelay": delay},
+        {"eventType": "Bounce", "mail": mail, "bounce": bounce},
+    ]
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_a_record_in_a_partition_outside_the_window_is_not_read(samples, tmp_path, scheme):
+    write_layout([(STRAY_ARRIVAL, r) for r in stray_records(samples)], tmp_path, format="json", partitioning=scheme)
+    local = LocalEvents(tmp_path)
+    read = {name: any("stray" in str(row) for row in local.run(name, STRAY_VALUES[name]).records()) for name in QUERIES if name != "daily-counts"}
+    counts = {(r["day"], r["event_type"]): r["events"] for r in local.run("daily-counts", STRAY_VALUES["daily-counts"]).records()}
+    read["daily-counts"] = ("2024-05-01", "Bounce") in counts
+    assert read == {name: scheme == "none" for name in QUERIES}
+
+
+def decoy_folders(events: LocalEvents, name: str) -> list[str]:
+    """Partition folders a query must not open: days far from the data, and, when it asks for
+    some event types under the event-type scheme, the folders of the other types."""
+    folders = []
+    for key in events.scheme.keys:
+        values = {"dt": ["2099-01-01"], "hour": ["00"], EVENT_TYPE_COLUMN: ["SEND"]}[key.column]
+        folders = [f"{f}{key.column}={v}/" for f in folders or [""] for v in values]
+    wanted = re.search(r"\{event_types\(([^)]*)\)\}", QUERIES[name].template)
+    if wanted and EVENT_TYPE_COLUMN in events.scheme.columns:
+        others = sorted({e.api_name for e in EVENT_TYPES} - {t.strip() for t in wanted.group(1).split(",")})
+        folders += [f"{EVENT_TYPE_COLUMN}={t}/dt={FIRST}/" for t in others]
+    return folders
+
+
+@pytest.fixture(scope="session")
+def parquet_layouts(generated, tmp_path_factory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("parquet")
+    writers = [LayoutWriter(root / s, format="parquet", partitioning=s, stream=STREAM) for s in ("date", "hour", "event-type")]
+    write_layouts(generated[:500], writers)
+    return {w.scheme.name: w.root for w in writers}
+
+
+def data_values(model: Model, name: str) -> dict[str, str]:
+    """Values for which a query finds some of the generated events."""
+    message, records = next(iter(model.messages.items()))
+    given = {
+        "message_id": message,
+        "address": records[0]["mail"]["destination"][0],
+        "recipient": "example.com",
+        "from_date": FIRST,
+        "to_date": FIRST,
+    }
+    return {p.name: given[p.name] for p in QUERIES[name].parameters}
+
+
+@pytest.mark.parametrize("scheme", ["date", "hour", "event-type"])
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_duckdb_prunes_the_partitions_a_query_does_not_name(parquet_layouts, model, tmp_path, scheme, name):
+    """Unreadable objects in partitions outside a query's days (and event types) do not stop it:
+    the partition predicate keeps DuckDB from opening them, as it keeps Athena from listing them."""
+    root = parquet_layouts[scheme]
+    values = data_values(model, name)
+    clean = LocalEvents(root).run(name, values).rows
+    assert clean, (name, values)
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    folders = decoy_folders(LocalEvents(root), name)
+    for folder in folders:
+        (tmp_path / "events" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "events" / folder / "zz-unreadable.parquet").write_bytes(b"not a parquet file")
+    decoyed = LocalEvents(tmp_path)
+    assert decoyed.run(name, values).rows == clean
+    with pytest.raises(Exception, match="zz-unreadable"):
+        decoyed.sql("SELECT count(*) FROM events")
+
+
+# The templates: valid Athena SQL whose values are all execution parameters in WHERE clauses.
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_athena_sql_takes_every_value_as_a_where_clause_parameter(name, scheme):
+    query = QUERIES[name]
+    rendered = query.render(scheme, "events")
+    tree = sqlglot.parse_one(rendered.sql, read="trino")
+    placeholders = list(tree.find_all(exp.Placeholder))
+    assert len(placeholders) == len(rendered.placeholders) == rendered.sql.count("?") <= 25  # the console's limit
+    # Athena accepts `?` only in WHERE clauses (Athena guide, "Use parameterized queries").
+    assert all(p.find_ancestor(exp.Where) is not None for p in placeholders)
+    assert set(rendered.placeholders) == {p.name for p in query.parameters}
+    values = {p.name: "x" for p in query.parameters}
+    assert len(rendered.execution_parameters(values)) == len(placeholders)
+
+
+def test_event_type_names_in_the_sql_are_the_ones_ses_publishes():
+    compared = []
+    for query in QUERIES.values():
+        tree = sqlglot.parse_one(query.render("none", "events").sql, read="trino")
+        for node in tree.find_all(exp.EQ, exp.In, exp.Case):
+            if isinstance(node, exp.Case) and isinstance(node.this, exp.Column) and node.this.name == "eventtype":
+                compared += [when.this for when in node.args["ifs"]]
+            elif isinstance(node, (exp.EQ, exp.In)) and isinstance(node.this, exp.Column) and node.this.name in ("eventtype", "event_type"):
+                compared += [node.expression] if isinstance(node, exp.EQ) else node.expressions
+    assert len(compared) > 10
+    assert {c.name for c in compared} <= set(BY_RECORD_NAME)
+
+
+def test_the_event_time_is_every_detail_timestamp_then_the_send_time():
+    fragment = (FRAGMENTS_DIR / "event_time.sql").read_text()
+    for key, struct in DETAILS.items():
+        if struct.field("timestamp"):
+            assert re.search(rf'"?{key.lower()}"?\."timestamp"', fragment), key
+    assert re.search(r'mail\."timestamp"\s*\)\s*$', fragment)
+
+
+def test_values_are_checked_and_quoted_for_athena():
+    query = QUERIES["recipient-messages"]
+    with pytest.raises(QueryError, match="recipient-messages needs address, to_date"):
+        query.check({"from_date": "2024-05-01"})
+    with pytest.raises(QueryError, match="from_date '2024/05/01' is not a date yyyy-MM-dd"):
+        query.check({"address": "a@example.com", "from_date": "2024/05/01", "to_date": "2024-05-02"})
+    with pytest.raises(QueryError, match="from_date 2024-05-03 is after to_date 2024-05-02"):
+        query.check({"address": "a@example.com", "from_date": "2024-05-03", "to_date": "2024-05-02"})
+    with pytest.raises(QueryError, match="takes no message_id"):
+        query.check({"address": "a", "from_date": "2024-05-01", "to_date": "2024-05-02", "message_id": "x"})
+    rendered = query.render("date", "events")
+    values = query.check({"address": "o'brien@example.com", "from_date": "2024-05-01", "to_date": "2024-05-02"})
+    parameters = rendered.execution_parameters(values)
+    assert parameters[-1] == "'o''brien@example.com'"
+    assert parameters[:2] == ["'2024-05-01'", "'2024-05-02'"]
+
+
+def test_the_look_ahead_covers_every_delivery_attempt():
+    # SES stops trying a delivery after MaxDeliverySeconds, at most 50,400 s (SES v2 API reference).
+    assert LOOKAHEAD_DAYS * 86400 > 50_400
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_workgroup_saves_every_query_rendered_for_the_stack(stack):
+    ev = evaluate(stack)
+    workgroup = ev.one("aws:athena/workgroup:Workgroup")
+    table = ev.one("aws:glue/catalogTable:CatalogTable").inputs
+    scheme = next(s for s in SCHEMES.values() if list(s.columns) == [k["name"] for k in table["partitionKeys"]])
+    saved = {r.inputs["name"]: r for r in ev.of_type("aws:athena/namedQuery:NamedQuery")}
+    assert set(saved) == set(QUERIES)
+    for name, query in QUERIES.items():
+        inputs = saved[name].inputs
+        assert inputs["query"] == query.render(scheme, table["name"]).sql
+        assert inputs["database"] == table["databaseName"]
+        assert inputs["workgroup"] == workgroup.inputs["name"]
+        assert inputs["description"] == query.athena_description(scheme, table["name"])
+        assert len(inputs["description"]) <= 1024 and len(name) <= 128
+        assert ev.by_urn(saved[name].parent).type == "ses-event-log:index:InvestigationWorkgroup"
+    # prod partitions by event type, dev by day: the saved SQL prunes the stack's own columns.
+    expected = f"{EVENT_TYPE_COLUMN} IN ('BOUNCE', 'COMPLAINT')" if stack == "prod" else "eventtype IN ('Bounce', 'Complaint')"
+    assert expected in saved["bounces-complaints"].inputs["query"]

@@ -1,0 +1,137 @@
+"""The `seslog` command line: cost, the query-command seam, output, and errors as one line without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from eventlog.costs import MB, PRICES, Usage, monthly_cost
+from seslog import cli
+from seslog.arguments import add_time_range_arguments, time_range
+from seslog.output import print_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cost_prints_the_breakdown_with_the_price_table_date(capsys):
+    assert cli.main(["cost", "--emails-per-day", "250000", "--format", "parquet", "--partitioning", "event-type",
+                     "--retention-days", "400", "--queries-per-month", "300", "--bytes-per-query", "256MB"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    expected = monthly_cost(Usage(emails_per_day=250_000, format="parquet", partitioning="event-type", retention_days=400,
+                                  queries_per_month=300, bytes_scanned_per_query=256 * MB))
+    assert out[0] == ("Monthly cost for 250,000 emails a day with 3 events each, parquet objects, event-type partitioning, "
+                      "400 days kept, 300 Athena queries a month of 256.0 MiB each:")
+    assert out[1].split() == ["ITEM", "USD"]
+    assert [line.rsplit(None, 1) for line in out[2:9]] == [[item, f"{value:,.2f}"] for item, value in expected.rows()]
+    assert out[9] == f"Prices as of {PRICES.as_of}: {PRICES.source}."
+
+
+def test_cost_defaults_are_the_cost_model_defaults(capsys):
+    assert cli.main(["cost", "--emails-per-day", "1000"]) == 0
+    total = capsys.readouterr().out.splitlines()[8]
+    assert total.rsplit(None, 1) == ["Total", f"{monthly_cost(Usage(emails_per_day=1000)).total:,.2f}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cost"], "the following arguments are required: --emails-per-day"),
+        (["cost", "--emails-per-day", "-5"], "argument --emails-per-day: '-5' must be a positive number"),
+        (["cost", "--emails-per-day", "5", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["cost", "--emails-per-day", "5", "--bytes-per-query", "10XB"], "argument --bytes-per-query: '10XB' is not a size"),
+        (["cost", "--emails-per-day", "5", "--retention-days", "0"], "argument --retention-days: '0' must be a whole number of at least 1"),
+        (["nonsense"], "argument COMMAND: invalid choice: 'nonsense'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_code_2(capsys, argv, message):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and err.endswith("--help)\n"), err
+
+
+def run_module(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "seslog", *argv], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_python_dash_m_seslog_without_credentials_fails_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    done = run_module("download", "--since", "2d", "--bucket", "b", "--partitioning", "date", "--region", "us-east-1", str(tmp_path / "d"), env=env)
+    assert done.returncode == 1
+    assert done.stderr == ("seslog: no AWS credentials found: set AWS_PROFILE (after `aws sso login` if needed) "
+                           "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_python_dash_m_seslog_help_and_usage():
+    assert run_module("--help").returncode == 0
+    done = run_module()
+    assert done.returncode == 2
+    assert done.stderr == "seslog: error: the following arguments are required: COMMAND (see seslog --help)\n"
+
+
+def test_a_query_command_is_a_few_lines(monkeypatch, capsys):
+    """The seam for the named queries: a command renders SQL, runs it on the selected target and prints rows."""
+    athena = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    monkeypatch.setattr(cli, "client", lambda service, region: athena)
+    monkeypatch.setenv("SESLOG_DATABASE", "ses_event_log_dev")
+    monkeypatch.setenv("SESLOG_TABLE", "events")
+    monkeypatch.setenv("SESLOG_PARTITIONING", "date")
+
+    def find(args: argparse.Namespace) -> int:
+        target = cli.query_target(args)
+        cli.print_result(cli.athena(target, args.timeout).run(f"SELECT subject FROM {target.table} WHERE recipient = ?", [args.to]))
+        return 0
+
+    parser = cli.Parser(prog="seslog")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
+    cli.add_query_parser(commands, "find", "every message to an address", find).add_argument("--to", required=True)
+    args = parser.parse_args(["find", "--to", "taro@example.jp", "--workgroup", "wg", "--timeout", "30"])
+
+    with Stubber(athena) as stubber:
+        stubber.add_response(
+            "start_query_execution",
+            {"QueryExecutionId": "q-1"},
+            {"QueryString": "SELECT subject FROM events WHERE recipient = ?", "WorkGroup": "wg",
+             "QueryExecutionContext": {"Database": "ses_event_log_dev", "Catalog": "AwsDataCatalog"}, "ExecutionParameters": ["'taro@example.jp'"]},
+        )
+        stubber.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "StatementType": "DML", "Status": {"State": "SUCCEEDED"},
+                                                                        "Statistics": {"DataScannedInBytes": 3 * MB, "EngineExecutionTimeInMillis": 900}}})
+        stubber.add_response("get_query_results", {"ResultSet": {
+            "Rows": [{"Data": [{"VarCharValue": "subject"}]}, {"Data": [{"VarCharValue": "ご注文の確認"}]}, {"Data": [{"VarCharValue": "Receipt"}]}],
+            "ResultSetMetadata": {"ColumnInfo": [{"Name": "subject", "Type": "varchar"}]}}})
+        assert args.run(args) == 0
+
+    captured = capsys.readouterr()
+    assert captured.out == "SUBJECT\nご注文の確認\nReceipt\n"
+    assert captured.err.startswith("2 rows; Athena scanned 3.0 MiB in 0.9 s, about $0.000048 ")
+    assert captured.err.endswith("; query q-1\n")
+    # --local selects the local directory instead, without touching AWS.
+    assert isinstance(cli.query_target(parser.parse_args(["find", "--to", "x", "--local", str(ROOT / "seslog")])), cli.LocalTarget)
+
+
+def test_table_aligns_wide_characters():
+    out = io.StringIO()
+    print_table(["subject", "opens"], [{"subject": "ご注文の確認", "opens": 2}, {"subject": "Receipt", "opens": None}], out, right=["opens"])
+    assert out.getvalue().splitlines() == [
+        "SUBJECT       OPENS",
+        "ご注文の確認      2",
+        "Receipt",
+    ]
+
+
+def test_from_without_until_runs_to_today():
+    parser = argparse.ArgumentParser()
+    add_time_range_arguments(parser, default_since="7d")
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    assert time_range(parser.parse_args(["--from", "2026-11-23"]), now).days() == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    assert time_range(parser.parse_args([]), now).first_day == date(2026, 11, 18)

@@ -1,0 +1,204 @@
+"""`seslog download`: only the partitions in range are listed, objects land under their keys, reruns skip them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from eventlog.events import EVENT_TYPES
+from eventlog.partitioning import SCHEMES
+from seslog import cli
+from seslog.cli import main
+from seslog.download import partition_prefixes
+
+BUCKET = "ses-event-log-dev-123"
+DAYS = [date(2026, 11, 24), date(2026, 11, 25)]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "expected"),
+    [
+        ("none", ["events/2026/11/24/", "events/2026/11/25/"]),
+        ("date", ["events/dt=2026-11-24/", "events/dt=2026-11-25/"]),
+        # Hours are finer than a day: the whole day is listed.
+        ("hour", ["events/dt=2026-11-24/", "events/dt=2026-11-25/"]),
+    ],
+)
+def test_partition_prefixes(scheme, expected):
+    assert partition_prefixes(SCHEMES[scheme], DAYS) == expected
+
+
+def test_event_type_prefixes_cover_every_type_and_day():
+    prefixes = partition_prefixes(SCHEMES["event-type"], DAYS)
+    assert len(prefixes) == len(EVENT_TYPES) * len(DAYS)
+    assert "events/event_type=RENDERING_FAILURE/dt=2026-11-25/" in prefixes
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_prefixes_match_what_firehose_writes(scheme):
+    """Objects the stream writes on a day in range fall under a listed prefix; others do not."""
+    prefixes = partition_prefixes(SCHEMES[scheme], DAYS)
+    for event_type in EVENT_TYPES:
+        values = {"event_type": event_type.api_name}
+        for arrival, wanted in [
+            (datetime(2026, 11, 24, 0, 0, 1, tzinfo=UTC), True),
+            (datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC), True),
+            (datetime(2026, 11, 23, 23, 59, 59, tzinfo=UTC), False),
+            (datetime(2026, 11, 26, 0, 0, 0, tzinfo=UTC), False),
+        ]:
+            key = SCHEMES[scheme].render_prefix(arrival, values) + "stream-1-2026-11-24-00-00-01-uuid.json.gz"
+            assert any(key.startswith(p) for p in prefixes) == wanted, (scheme, key)
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def put(s3, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+
+def download(tmp_path: Path, *extra: str, partitioning: str = "date") -> int:
+    return main(["download", "--from", "2026-11-24", "--until", "2026-11-25", "--bucket", BUCKET, "--partitioning", partitioning,
+                 "--region", "us-east-1", *extra, str(tmp_path / "dir")])
+
+
+def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, capsys):
+    inside = {
+        "events/dt=2026-11-24/ses-1-2026-11-24-10-00-00-a.json.gz": b"a" * 10,
+        "events/dt=2026-11-25/ses-1-2026-11-25-23-55-00-b.json.gz": b"b" * 20,
+    }
+    outside = {
+        "events/dt=2026-11-23/ses-1-2026-11-23-10-00-00-c.json.gz": b"c",
+        "events/dt=2026-11-26/ses-1-2026-11-26-00-00-00-d.json.gz": b"d",
+        "errors/processing-failed/dt=2026-11-24/ses-1-2026-11-24-10-00-00-e": b"e",
+        "athena-results/x.csv": b"x",
+    }
+    for key, body in {**inside, **outside}.items():
+        put(s3, key, body)
+    put(s3, "events/dt=2026-11-24/", b"")  # a folder marker, as the console creates
+
+    assert download(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert out == f"downloaded 2 objects (30 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 2 partition prefixes listed\n"
+    files = {str(p.relative_to(tmp_path / "dir")): p.read_bytes() for p in (tmp_path / "dir").rglob("*") if p.is_file()}
+    assert files == inside
+
+    assert download(tmp_path) == 0
+    assert "downloaded 0 objects (0 B)" in capsys.readouterr().out
+
+    # A file of another size (an object replaced, a partial copy) is fetched again.
+    (tmp_path / "dir" / "events/dt=2026-11-25/ses-1-2026-11-25-23-55-00-b.json.gz").write_bytes(b"short")
+    assert download(tmp_path) == 0
+    assert "downloaded 1 object (20 B)" in capsys.readouterr().out
+    assert (tmp_path / "dir" / "events/dt=2026-11-25/ses-1-2026-11-25-23-55-00-b.json.gz").read_bytes() == b"b" * 20
+
+
+def test_event_type_layout(s3, tmp_path, capsys):
+    put(s3, "events/event_type=BOUNCE/dt=2026-11-24/o1.parquet", b"p1")
+    put(s3, "events/event_type=SEND/dt=2026-11-25/o2.parquet", b"p22")
+    put(s3, "events/event_type=SEND/dt=2026-11-22/o3.parquet", b"p333")
+    assert download(tmp_path, partitioning="event-type") == 0
+    assert "downloaded 2 objects (5 B)" in capsys.readouterr().out
+    assert sorted(str(p.relative_to(tmp_path / "dir")) for p in (tmp_path / "dir").rglob("*.parquet")) == [
+        "events/event_type=BOUNCE/dt=2026-11-24/o1.parquet",
+        "events/event_type=SEND/dt=2026-11-25/o2.parquet",
+    ]
+
+
+def test_a_key_that_would_escape_the_directory_is_refused(s3, tmp_path, capsys):
+    put(s3, "events/dt=2026-11-24/../../../escaped.json.gz", b"x")
+    assert download(tmp_path) == 0
+    captured = capsys.readouterr()
+    assert "refused 'events/dt=2026-11-24/../../../escaped.json.gz'" in captured.err
+    assert not (tmp_path / "escaped.json.gz").exists()
+
+
+def test_nothing_in_range(s3, tmp_path, capsys):
+    assert download(tmp_path) == 0
+    assert capsys.readouterr().out == f"no objects arrived 2026-11-24 to 2026-11-25 (UTC) under s3://{BUCKET}/events/ (date partitioning)\n"
+
+
+def test_missing_bucket(s3, tmp_path, capsys):
+    code = main(["download", "--since", "2d", "--bucket", "no-such-bucket", "--partitioning", "date", str(tmp_path / "d")])
+    assert code == 1
+    assert capsys.readouterr().err == "seslog: bucket 'no-such-bucket' does not exist: check --bucket or SESLOG_BUCKET, and the region\n"
+
+
+def test_directory_that_is_a_file(s3, tmp_path, capsys):
+    (tmp_path / "dir").write_text("not a directory")
+    assert download(tmp_path) == 1
+    assert capsys.readouterr().err == f"seslog: {tmp_path / 'dir'} exists and is not a directory\n"
+
+
+def test_bad_ranges_exit_2_in_one_line(tmp_path, capsys):
+    for argv, message in [
+        (["--since", "2w"], "argument --since: '2w' is not a span: use a whole number of days or hours, e.g. 7d or 12h"),
+        (["--from", "2026-02-30"], "argument --from: '2026-02-30' is not a date: day is out of range for month"),
+        (["--from", "24/11/2026"], "argument --from: '24/11/2026' is not a date: use YYYY-MM-DD, e.g. 2026-11-24"),
+        (["--from", "2026-11-25", "--until", "2026-11-24"], "--from 2026-11-25 is after --until 2026-11-24"),
+        (["--until", "2026-11-24"], "--until needs --from"),
+        (["--since", "2d", "--from", "2026-11-24"], "use either --since or --from/--until, not both"),
+        (["--since", "100000d"], "argument --since: '100000d' reaches back more than 3660 days"),
+    ]:
+        assert main(["download", *argv, "--bucket", "b", "--partitioning", "date", str(tmp_path)]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, (argv, err)
+
+
+def test_since_counts_back_from_now():
+    from seslog.arguments import TimeRange, since
+
+    now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    span = TimeRange(now - since("2h"), now)
+    assert span.days() == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert TimeRange(now - timedelta(minutes=30), now).days() == [date(2026, 11, 25)]
+
+
+@pytest.mark.parametrize(
+    ("operation", "code", "status", "message"),
+    [
+        ("list_objects_v2", "AccessDenied", 403, "seslog: access denied calling ListObjectsV2: Access Denied\n"),
+        ("list_objects_v2", "SlowDown", 503, "seslog: AWS throttled ListObjectsV2 (SlowDown); wait a moment and try again\n"),
+        ("head_object", "403", 403, ("seslog: access denied reading s3://ses-event-log-dev-123/events/dt=2026-11-24/o.json.gz: "
+                                     "reading the event objects needs s3:GetObject on the bucket and kms:Decrypt on the stack's KMS key, "
+                                     "which encrypts them\n")),
+    ],
+)
+def test_s3_errors_are_one_line(monkeypatch, tmp_path, capsys, operation, code, status, message):
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    monkeypatch.setattr(cli, "client", lambda service, region: s3)
+    with Stubber(s3) as stubber:
+        if operation == "head_object":
+            stubber.add_response("list_objects_v2", {"Contents": [{"Key": "events/dt=2026-11-24/o.json.gz", "Size": 3}], "IsTruncated": False},
+                                 {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"})
+            stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-25/"})
+        stubber.add_client_error(operation, code, "Access Denied" if status == 403 else "Please reduce your request rate.", http_status_code=status)
+        assert download(tmp_path) == 1
+    assert capsys.readouterr().err == message
+    assert not list((tmp_path / "dir").rglob("*.part"))
+
+
+def test_listing_follows_continuation_tokens():
+    from seslog.download import list_objects
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    prefix = "events/dt=2026-11-24/"
+    with Stubber(s3) as stubber:
+        stubber.add_response("list_objects_v2", {"Contents": [{"Key": prefix + "a.json.gz", "Size": 1}], "IsTruncated": True,
+                                                 "NextContinuationToken": "next"}, {"Bucket": BUCKET, "Prefix": prefix})
+        stubber.add_response("list_objects_v2", {"Contents": [{"Key": prefix + "b.json.gz", "Size": 2}], "IsTruncated": False},
+                             {"Bucket": BUCKET, "Prefix": prefix, "ContinuationToken": "next"})
+        assert [o["Key"] for o in list_objects(s3, BUCKET, [prefix])] == [prefix + "a.json.gz", prefix + "b.json.gz"]
