@@ -233,15 +233,7 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
     if scheme is None:
         r.problem("partitioning", r.get("partitioning"), _one_of(SCHEMES))
 
-    event_types = r.get("eventTypes")
-    if not isinstance(event_types, (list, tuple)) or not event_types:
-        r.problem("eventTypes", event_types, "must be a non-empty list; " + _one_of(API_NAMES))
-        event_types = list(API_NAMES)
-    for name in event_types:
-        if name not in API_NAMES:
-            r.problem("eventTypes", name, "unknown event type; " + _one_of(API_NAMES))
-    if len(set(event_types)) != len(event_types):
-        r.problem("eventTypes", event_types, "lists an event type twice")
+    event_types = _event_types(r, "eventTypes", required=True)
 
     retention = r.get("retentionDays")
     if retention < 1:
@@ -327,15 +319,7 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
     complaint_rate = _parse_percentage(r, "complaintRateAlarmThreshold")
 
     notify = r.get("notify")
-    notify_event_types = r.get("notifyEventTypes")
-    if not isinstance(notify_event_types, (list, tuple)) or (notify and not notify_event_types):
-        r.problem("notifyEventTypes", notify_event_types, "must be a non-empty list; " + _one_of(API_NAMES))
-        notify_event_types = []
-    for name in notify_event_types:
-        if name not in API_NAMES:
-            r.problem("notifyEventTypes", name, "unknown event type; " + _one_of(API_NAMES))
-    if len(set(notify_event_types)) != len(notify_event_types):
-        r.problem("notifyEventTypes", notify_event_types, "lists an event type twice")
+    notify_event_types = _event_types(r, "notifyEventTypes", required=notify)
     notify_topic_arn = r.get("notifyTopicArn")
     if notify_topic_arn and not SNS_TOPIC_ARN.fullmatch(notify_topic_arn):
         r.problem("notifyTopicArn", notify_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
@@ -409,6 +393,20 @@ def _parse_percentage(r: _Reader, key: str) -> float:
 
 def _percentage(fraction: float) -> str:
     return f"{fraction * 100:g}%"
+
+
+def _event_types(r: _Reader, key: str, required: bool) -> list[str]:
+    """A list of SES v2 event type names, each known and listed once."""
+    names = r.get(key)
+    if not isinstance(names, (list, tuple)) or (required and not names):
+        r.problem(key, names, "must be a non-empty list; " + _one_of(API_NAMES))
+        return []
+    for name in names:
+        if name not in API_NAMES:
+            r.problem(key, name, "unknown event type; " + _one_of(API_NAMES))
+    if len(set(names)) != len(names):
+        r.problem(key, names, "lists an event type twice")
+    return list(names)
 
 
 def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
