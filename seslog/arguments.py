@@ -20,6 +20,7 @@ MAX_DAYS = 3660
 
 _SINCE = re.compile(r"(\d+)([dh])")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MESSAGE_ID = re.compile(r"\S{1,256}")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?", re.IGNORECASE)
 _SIZE_UNITS = {"B": 1, "KB": KB, "MB": MB, "GB": GB, "TB": TB}
 
@@ -54,6 +55,15 @@ def day(value: str) -> date:
 def email_address(value: str) -> str:
     if not EMAIL_ADDRESS.fullmatch(value.strip()):
         raise argparse.ArgumentTypeError(f"{value!r} is not an email address (expected name@example.com)")
+    return value.strip()
+
+
+def message_id(value: str) -> str:
+    """An SES message ID as SendEmail returns it and records carry it in ``mail.messageId``."""
+    if not _MESSAGE_ID.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an SES message ID (mail.messageId, e.g. 0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000)"
+        )
     return value.strip()
 
 

@@ -2,13 +2,14 @@
 
 User input never becomes SQL text: values travel as ``ExecutionParameters`` for the query's
 ``?`` placeholders. Athena substitutes each one as a SQL literal, so a string goes in quoted,
-its quotes doubled (``'O''Brien'``), and a number bare (Athena guide, "Use parameterized
-queries"; ``EXECUTE ... USING 'usa'``; the same convention as uber/athenadriver#63).
+its quotes doubled (``'O''Brien'``: Athena guide, "Use parameterized queries"; ``EXECUTE ...
+USING 'usa'``; the same convention as uber/athenadriver#63). The quoting has one owner,
+``RenderedQuery.execution_parameters`` in ``eventlog.queries``: ``Athena.run`` takes the
+literals it gives and sends them as they are.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +28,6 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 MAX_PARAMETER_LENGTH = 1024
 """``ExecutionParameter`` is 1-1024 characters (botocore athena model)."""
 
-Parameter = str | int | float | bool
-
 _FINAL_STATES = {"SUCCEEDED", "FAILED", "CANCELLED"}
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
     "tinyint": int,
@@ -42,24 +41,6 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {
     "boolean": lambda v: v == "true",
 }
 _NOT_FOUND = ("TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND", "does not exist")
-
-
-def execution_parameter(value: Parameter) -> str:
-    """The text Athena expects in ``ExecutionParameters`` for one ``?``: a SQL literal."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value!r} has no SQL literal")
-        return repr(value)
-    if isinstance(value, str):
-        literal = "'" + value.replace("'", "''") + "'"
-        if len(literal) > MAX_PARAMETER_LENGTH:
-            raise SeslogError(f"value too long for Athena ({len(literal)} characters quoted, at most {MAX_PARAMETER_LENGTH}): {value[:40]!r}...")
-        return literal
-    raise TypeError(f"no Athena literal for {type(value).__name__} {value!r}")
 
 
 def query_cost(scanned_bytes: int, prices: Prices = PRICES) -> float:
@@ -100,8 +81,8 @@ class Athena:
         catalog: str = CATALOG,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         progress: Progress | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
         first_delay: float = 0.5,
         max_delay: float = 5.0,
     ):
@@ -111,13 +92,21 @@ class Athena:
         self.catalog = catalog
         self.timeout = timeout
         self._progress = progress
-        self._clock = clock
-        self._sleep = sleep
+        # Looked up when the runner is made, so that tests can stand in for this module's ``time``.
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
         self._first_delay = first_delay
         self._max_delay = max_delay
 
-    def run(self, sql: str, parameters: Sequence[Parameter] = ()) -> AthenaResult:
-        query_id = self._start(sql, parameters)
+    def run(self, sql: str, execution_parameters: Sequence[str] = ()) -> AthenaResult:
+        """Run ``sql``; ``execution_parameters`` are the values of its ``?`` in order, each already a SQL
+        literal (``RenderedQuery.execution_parameters``)."""
+        for literal in execution_parameters:
+            if len(literal) > MAX_PARAMETER_LENGTH:
+                raise SeslogError(
+                    f"value too long for Athena ({len(literal)} characters quoted, at most {MAX_PARAMETER_LENGTH}): {literal[:40]}..."
+                )
+        query_id = self._start(sql, execution_parameters)
         try:
             execution = self._wait(query_id)
         except KeyboardInterrupt:
@@ -142,15 +131,15 @@ class Athena:
             engine_time_ms=statistics.get("EngineExecutionTimeInMillis", 0),
         )
 
-    def _start(self, sql: str, parameters: Sequence[Parameter]) -> str:
+    def _start(self, sql: str, execution_parameters: Sequence[str]) -> str:
         request: dict[str, Any] = {
             "QueryString": sql,
             "WorkGroup": self.workgroup,
             "QueryExecutionContext": {"Database": self.database, "Catalog": self.catalog},
         }
-        if parameters:
+        if execution_parameters:
             # The API wants at least one parameter when the list is given at all.
-            request["ExecutionParameters"] = [execution_parameter(p) for p in parameters]
+            request["ExecutionParameters"] = list(execution_parameters)
         try:
             return self._client.start_query_execution(**request)["QueryExecutionId"]
         except ClientError as error:

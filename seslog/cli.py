@@ -1,15 +1,10 @@
 """The ``seslog`` command line: argument parsing, and every failure turned into one line on stderr.
 
-A command is a function of the parsed arguments returning the exit code. A command that runs
-a named query needs only its own arguments and rendering on top of what is here::
-
-    def _find(args):
-        target = query_target(args)  # a LocalTarget goes to the local DuckDB engine instead
-        sql, values = ...  # the named query rendered for target.partitioning and target.table, its values in ``?`` order
-        print_result(athena(target, args.timeout).run(sql, values))
-        return 0
-
-    add_query_parser(commands, "find", "every message to an address", _find).add_argument("--to", type=email_address, required=True)
+A command is a function of the parsed arguments returning the exit code. The investigation
+commands (``find``, ``message``, ``stats``) run named queries on ``query_engine(args)``: the
+stack's Athena, or with ``--local DIR`` DuckDB on a directory laid out as the bucket. Their rows
+are alike on both, so each prints the same way whichever target answered; what Athena scanned
+and cost goes to stderr, so that stdout stays data.
 """
 
 from __future__ import annotations
@@ -19,18 +14,33 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eventlog.costs import PRICES, Usage, monthly_cost
 from eventlog.formats import FORMATS
 from eventlog.partitioning import SCHEMES
-from seslog.arguments import add_time_range_arguments, email_address, positive_int, positive_number, size, time_range
-from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena, AthenaResult
+from eventlog.queries import LOOKAHEAD_DAYS
+from seslog import investigate
+from seslog.arguments import (
+    TimeRange,
+    add_time_range_arguments,
+    day,
+    email_address,
+    message_id,
+    positive_int,
+    positive_number,
+    size,
+    time_range,
+)
+from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena
 from seslog.aws import client
+from seslog.demo import write_demo_data
 from seslog.download import download, partition_prefixes
+from seslog.engine import AthenaEngine, Engine, LocalEngine
 from seslog.errors import SeslogError, describe_aws_error
 from seslog.output import format_bytes, print_table
 from seslog.progress import Progress
@@ -41,6 +51,7 @@ QUERY_NEEDS = ("workgroup", "database", "table", "partitioning")
 """Stack values every Athena query needs: where to run, what to read, how it is partitioned."""
 
 Command = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
 
 
 class Parser(argparse.ArgumentParser):
@@ -49,9 +60,10 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def add_query_parser(commands: argparse._SubParsersAction, name: str, help: str, run: Command) -> argparse.ArgumentParser:
-    """A command that runs a query on the stack's Athena or, with ``--local DIR``, on a local directory."""
-    parser = commands.add_parser(name, help=help, description=help)
+def add_query_parser(commands: argparse._SubParsersAction, name: str, help: str, run: Command, description: str = "") -> argparse.ArgumentParser:
+    """A command that runs named queries on the stack's Athena or, with ``--local DIR``, on a local directory."""
+    parser = commands.add_parser(name, help=help, description=f"{help}. {description}".strip())
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of columns")
     add_local_argument(parser)
     add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
     parser.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
@@ -68,10 +80,74 @@ def athena(target: StackTarget, timeout: float) -> Athena:
     return Athena(client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=Progress(sys.stderr))
 
 
-def print_result(result: AthenaResult) -> None:
-    """Rows on stdout; what the query scanned and cost on stderr, so that stdout stays data."""
-    print_table(result.columns, result.rows, sys.stdout)
-    sys.stderr.write(result.summary() + "\n")
+def query_engine(args: argparse.Namespace) -> Engine:
+    """Athena in the stack's workgroup, rendering for its table and partitioning; DuckDB for ``--local``."""
+    target = query_target(args)
+    if isinstance(target, LocalTarget):
+        return LocalEngine(target.directory)
+    assert target.partitioning and target.table
+    return AthenaEngine(athena(target, args.timeout), partitioning=target.partitioning, table=target.table)
+
+
+def _ask(args: argparse.Namespace, question: Callable[[Engine, TimeRange], T]) -> tuple[T, TimeRange]:
+    """The answer to ``question`` for the range the arguments select, on the target they select;
+    what answering cost goes to stderr, answered or not."""
+    span = time_range(args)
+    engine = query_engine(args)
+    try:
+        return question(engine, span), span
+    finally:
+        engine.report(sys.stderr)
+
+
+def _show(args: argparse.Namespace, document: dict[str, Any], show: Callable[[TextIO], None]) -> int:
+    if args.json:
+        investigate.write_json(document, sys.stdout)
+    else:
+        show(sys.stdout)
+    return 0
+
+
+def _find(args: argparse.Namespace) -> int:
+    rows, span = _ask(args, lambda engine, span: investigate.find_messages(engine, args.to, span))
+    if not rows:
+        raise SeslogError(f"no messages to {args.to} sent {span.describe()}; widen the range with --since or --from/--until")
+    document = {"address": args.to, **investigate.range_document(span), "messages": rows}
+    return _show(args, document, lambda out: investigate.print_messages(rows, out))
+
+
+def _message(args: argparse.Namespace) -> int:
+    rows, span = _ask(args, lambda engine, span: investigate.message_timeline(engine, args.message_id, span))
+    if not rows:
+        raise SeslogError(
+            f"no events for message {args.message_id} sent between {span.first_day} and {span.last_day} (UTC); "
+            "check the ID (mail.messageId) or give the days it was sent with --from/--until"
+        )
+    document = {"message_id": args.message_id, **investigate.range_document(span), "events": rows}
+    return _show(args, document, lambda out: investigate.print_timeline(rows, out))
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats, span = _ask(args, investigate.daily_stats)
+    if stats.empty:
+        raise SeslogError(f"no events happened {span.describe()}")
+    return _show(args, investigate.stats_document(stats), lambda out: investigate.print_stats(stats, out))
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    start = args.start or (datetime.now(UTC).date() - timedelta(days=args.days))
+    demo = write_demo_data(
+        Path(args.directory),
+        format=args.format,
+        partitioning=args.partitioning,
+        start=start,
+        days=args.days,
+        messages=args.messages,
+        recipients=args.recipients,
+        seed=args.seed,
+    )
+    print(demo.summary())
+    return 0
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -140,8 +216,62 @@ def _cost(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="seslog", description="What happened to the mail SES sent: the event log of a ses-event-log stack.")
+    parser = Parser(
+        prog="seslog",
+        description="What happened to the mail SES sent: the event log of a ses-event-log stack, "
+        "queried on the stack's Athena or, with --local DIR, on a local copy of the bucket.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    find = add_query_parser(
+        commands,
+        "find",
+        "every message sent to an address, newest first, with how far it got for that address",
+        _find,
+        "Days are UTC days of sending; the status is the latest event other than Open, Click and Subscription, "
+        f"and the query looks {LOOKAHEAD_DAYS} days past the range for it. Exit code 1 when there is none.",
+    )
+    find.add_argument("--to", type=email_address, required=True, metavar="ADDRESS", help="recipient address, any case")
+    add_time_range_arguments(find, default_since="7d")
+
+    message = add_query_parser(
+        commands,
+        "message",
+        "the timeline of one message: every event, with the SMTP response, bounce, delay, complaint, reject or rendering details",
+        _message,
+        "The range holds the UTC day the message was sent (default the last 30 days; giving its day scans less). "
+        "Exit code 1 when it has no events.",
+    )
+    message.add_argument("message_id", type=message_id, metavar="MESSAGE_ID", help="SES message ID (SendEmail's MessageId, mail.messageId)")
+    add_time_range_arguments(message, default_since="30d")
+
+    stats = add_query_parser(
+        commands,
+        "stats",
+        "events per UTC day and event type, and the bounce and complaint rates",
+        _stats,
+        "Bounce rate = Bounce events / Send events, complaint rate = Complaint events / Send events, over the events that "
+        "happened in the range (a Send is one accepted message, whatever its number of recipients; every bounce type counts). "
+        "SES's Reputation.BounceRate and ComplaintRate differ: SES computes them over a representative volume of the "
+        "account's recent mail, not a fixed period, and its bounce rate counts only hard bounces to domains not verified in SES.",
+    )
+    add_time_range_arguments(stats, default_since="7d")
+
+    demo = commands.add_parser(
+        "demo-data",
+        help="write a generated data set to a directory as the stream would, to try --local on",
+        description="Generate SES events (from SES's example records, with realistic outcomes and timings) and write "
+        "them under DIR/events/ exactly as the Firehose stream would, in a format and partitioning scheme.",
+    )
+    demo.add_argument("directory", metavar="DIR")
+    demo.add_argument("--format", choices=tuple(FORMATS), default="parquet", help="default %(default)s")
+    demo.add_argument("--partitioning", choices=tuple(SCHEMES), default="event-type", help="default %(default)s")
+    demo.add_argument("--start", type=day, metavar="YYYY-MM-DD", help="first UTC day of sending (default: DAYS days ago)")
+    demo.add_argument("--days", type=positive_int, default=3, help="days of sending (default %(default)s)")
+    demo.add_argument("--messages", type=positive_int, default=2000, help="messages sent (default %(default)s)")
+    demo.add_argument("--recipients", type=positive_int, default=1000, help="distinct recipient addresses (default %(default)s)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed writes the same data (default %(default)s)")
+    demo.set_defaults(run=_demo_data)
 
     fetch = commands.add_parser(
         "download",

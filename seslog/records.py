@@ -34,18 +34,30 @@ def object_format(key: str) -> tuple[Format, str]:
     return fmt, compression
 
 
-def read_records(key: str, body: bytes) -> list[dict[str, Any]]:
+def decode(key: str, body: bytes) -> bytes | pa.Table:
+    """An object's JSON lines (decompressed) or its Parquet/ORC table: what a reader must get
+    through before it looks at single records. Raises ``UnreadableObject`` for a damaged object."""
     fmt, compression = object_format(key)
     try:
         if not fmt.converts:
             from eventlog.layout import decompress_json
 
-            text = decompress_json(body, compression).decode("utf-8")
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
+            return decompress_json(body, compression)
         if fmt.name == "parquet":
-            return pq.read_table(pa.BufferReader(body)).to_pylist()
-        return orc.ORCFile(pa.BufferReader(body)).read().to_pylist()
+            return pq.read_table(pa.BufferReader(body))
+        return orc.ORCFile(pa.BufferReader(body)).read()
     except (OSError, ValueError, EOFError, struct.error, pa.ArrowException) as error:
+        raise UnreadableObject(f"{key}: cannot read it as {fmt.name} ({compression}): {error}") from None
+
+
+def read_records(key: str, body: bytes) -> list[dict[str, Any]]:
+    decoded = decode(key, body)
+    if isinstance(decoded, pa.Table):
+        return decoded.to_pylist()
+    try:
+        return [json.loads(line) for line in decoded.decode("utf-8").splitlines() if line.strip()]
+    except ValueError as error:
+        fmt, compression = object_format(key)
         raise UnreadableObject(f"{key}: cannot read it as {fmt.name} ({compression}): {error}") from None
 
 

@@ -90,7 +90,7 @@ def add_stack_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -
 
 
 def add_local_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--local", metavar="DIR", help="query DIR (laid out as the bucket, e.g. by `seslog download`) instead of Athena")
+    parser.add_argument("--local", metavar="DIR", help="query DIR (laid out as the bucket, by `seslog download` or `seslog demo-data`) with DuckDB instead of Athena")
 
 
 def select_target(args: argparse.Namespace, needed: Sequence[str], environ: Mapping[str, str] | None = None) -> StackTarget | LocalTarget:

@@ -1,4 +1,4 @@
-"""The `seslog` command line: cost, the query-command seam, output, and errors as one line without a traceback."""
+"""The `seslog` command line: cost, output, and errors as one line without a traceback (the query commands: test_seslog_query.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from eventlog.costs import MB, PRICES, Usage, monthly_cost
 from seslog import cli
@@ -77,46 +75,6 @@ def test_python_dash_m_seslog_help_and_usage():
     done = run_module()
     assert done.returncode == 2
     assert done.stderr == "seslog: error: the following arguments are required: COMMAND (see seslog --help)\n"
-
-
-def test_a_query_command_is_a_few_lines(monkeypatch, capsys):
-    """The seam for the named queries: a command renders SQL, runs it on the selected target and prints rows."""
-    athena = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-    monkeypatch.setattr(cli, "client", lambda service, region: athena)
-    monkeypatch.setenv("SESLOG_DATABASE", "ses_event_log_dev")
-    monkeypatch.setenv("SESLOG_TABLE", "events")
-    monkeypatch.setenv("SESLOG_PARTITIONING", "date")
-
-    def find(args: argparse.Namespace) -> int:
-        target = cli.query_target(args)
-        cli.print_result(cli.athena(target, args.timeout).run(f"SELECT subject FROM {target.table} WHERE recipient = ?", [args.to]))
-        return 0
-
-    parser = cli.Parser(prog="seslog")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
-    cli.add_query_parser(commands, "find", "every message to an address", find).add_argument("--to", required=True)
-    args = parser.parse_args(["find", "--to", "taro@example.jp", "--workgroup", "wg", "--timeout", "30"])
-
-    with Stubber(athena) as stubber:
-        stubber.add_response(
-            "start_query_execution",
-            {"QueryExecutionId": "q-1"},
-            {"QueryString": "SELECT subject FROM events WHERE recipient = ?", "WorkGroup": "wg",
-             "QueryExecutionContext": {"Database": "ses_event_log_dev", "Catalog": "AwsDataCatalog"}, "ExecutionParameters": ["'taro@example.jp'"]},
-        )
-        stubber.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "StatementType": "DML", "Status": {"State": "SUCCEEDED"},
-                                                                        "Statistics": {"DataScannedInBytes": 3 * MB, "EngineExecutionTimeInMillis": 900}}})
-        stubber.add_response("get_query_results", {"ResultSet": {
-            "Rows": [{"Data": [{"VarCharValue": "subject"}]}, {"Data": [{"VarCharValue": "ご注文の確認"}]}, {"Data": [{"VarCharValue": "Receipt"}]}],
-            "ResultSetMetadata": {"ColumnInfo": [{"Name": "subject", "Type": "varchar"}]}}})
-        assert args.run(args) == 0
-
-    captured = capsys.readouterr()
-    assert captured.out == "SUBJECT\nご注文の確認\nReceipt\n"
-    assert captured.err.startswith("2 rows; Athena scanned 3.0 MiB in 0.9 s, about $0.000048 ")
-    assert captured.err.endswith("; query q-1\n")
-    # --local selects the local directory instead, without touching AWS.
-    assert isinstance(cli.query_target(parser.parse_args(["find", "--to", "x", "--local", str(ROOT / "seslog")])), cli.LocalTarget)
 
 
 def test_table_aligns_wide_characters():

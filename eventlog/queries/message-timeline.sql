@@ -1,4 +1,4 @@
--- Timeline of one message: every event SES published for it, in time order, with what each says (SMTP response, bounce type and diagnostic code, delay type, complaint type, reject reason, rendering error).
+-- Timeline of one message: every event SES published for it, in time order, with what each says (SMTP response, bounce type and diagnostic code, delay type and expiry, complaint type, reject reason, rendering error).
 -- message_id: the SES message ID (mail.messageId, returned by SendEmail), e.g. 0100018f2a3b4c5d-1a2b3c4d-0000-4000-8000-000000000000-000000
 -- from_date: first UTC day the message may have been sent, yyyy-MM-dd
 -- to_date: last UTC day the message may have been sent, yyyy-MM-dd

@@ -1,0 +1,109 @@
+"""Where a named query (``eventlog/queries``) runs: the stack's Athena or a local directory.
+
+Both give the same rows (dicts by column, counts as ints), so every command prints alike
+whichever target it ran on. Athena gets the query rendered for the stack's table and
+partitioning with its values as execution parameters; a local directory goes to DuckDB
+(``eventlog.local``), which reads the format and partitioning from the objects themselves.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import pyarrow as pa
+
+from eventlog.prefixes import DATA_PREFIX
+from eventlog.queries import QUERIES, QueryError
+from seslog.athena import Athena, AthenaResult
+from seslog.errors import SeslogError, one_line
+from seslog.records import UnreadableObject, decode, object_format
+
+Row = dict[str, Any]
+
+
+class Engine(Protocol):
+    def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
+        """The rows of the named query ``query`` for ``values``."""
+        ...
+
+    def report(self, err: TextIO) -> None:
+        """What running the queries cost, if anything (on stderr, so that stdout stays data)."""
+        ...
+
+
+def _checked(query: str, values: Mapping[str, str]) -> dict[str, str]:
+    try:
+        return QUERIES[query].check(values)
+    except QueryError as error:
+        raise SeslogError(str(error), exit_code=2) from None
+
+
+class AthenaEngine:
+    def __init__(self, athena: Athena, *, partitioning: str, table: str):
+        self.athena = athena
+        self.partitioning = partitioning
+        self.table = table
+        self.results: list[AthenaResult] = []
+
+    def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
+        checked = _checked(query, values)
+        rendered = QUERIES[query].render(self.partitioning, self.table, dialect="athena")
+        result = self.athena.run(rendered.sql, rendered.execution_parameters(checked))
+        self.results.append(result)
+        return result.rows
+
+    def report(self, err: TextIO) -> None:
+        err.writelines(result.summary() + "\n" for result in self.results)
+
+
+_READ_ERRORS = (OSError, EOFError, ValueError, struct.error, pa.ArrowException)
+"""What reading a damaged object raises: gzip (OSError, EOFError), Snappy framing (struct.error),
+pyarrow (ArrowException, a ValueError or OSError for some), JSON (ValueError)."""
+
+
+class LocalEngine:
+    """DuckDB over ``directory``, laid out as the bucket (``seslog download``, ``seslog demo-data``)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        try:
+            import duckdb
+
+            from eventlog.local import LayoutError, LocalEvents
+        except ImportError as error:
+            raise SeslogError(f"--local needs the packages in requirements-dev.txt (pip install -r requirements-dev.txt): {error}") from None
+        self._duckdb_error = duckdb.Error
+        try:
+            self.events = LocalEvents(self.directory)
+        except LayoutError as error:
+            raise SeslogError(f"--local {self.directory}: {error} (DIR is laid out as the bucket, as `seslog download` writes it)") from None
+        except (self._duckdb_error, *_READ_ERRORS) as error:
+            raise self._unreadable(error) from None
+
+    def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
+        checked = _checked(query, values)
+        try:
+            return self.events.run(query, checked).records()
+        except (self._duckdb_error, *_READ_ERRORS) as error:
+            raise self._unreadable(error) from None
+
+    def report(self, err: TextIO) -> None:
+        pass
+
+    def _unreadable(self, error: Exception) -> SeslogError:
+        """The first object under the directory that cannot be read, named; else the engine's own words."""
+        data = self.directory / DATA_PREFIX
+        for path in sorted(p for p in data.rglob("*") if p.is_file()):
+            key = path.relative_to(self.directory).as_posix()
+            try:
+                object_format(key)
+            except UnreadableObject:
+                continue  # not an event object: DuckDB does not read it either
+            try:
+                decode(key, path.read_bytes())
+            except UnreadableObject as unreadable:
+                return SeslogError(f"--local {self.directory}: {unreadable}; remove or re-download it")
+        return SeslogError(f"--local {self.directory}: cannot read the events: {one_line(error)}")

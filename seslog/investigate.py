@@ -1,0 +1,123 @@
+"""The on-call questions: every message sent to an address, one message's timeline, the daily health figures.
+
+Each runs a named query (``eventlog/queries``) on an ``Engine`` and prints its answer for a
+person (aligned columns) or, with ``--json``, as one JSON document for a program.
+
+The rates of ``stats`` are plain ratios of the events in the range, by the UTC day they happened:
+bounce rate = Bounce events / Send events, complaint rate = Complaint events / Send events. A
+Send event stands for one accepted message, however many recipients it has; a Bounce or
+Complaint event for the recipients it names (usually one). They are not SES's
+``Reputation.BounceRate`` and ``Reputation.ComplaintRate``: SES computes those for the account
+over a representative volume of its recent mail rather than over a fixed time period (Amazon
+SES blog, "Announcing the reputation dashboard"), and its bounce rate "includes only hard
+bounces to domains you haven't verified" (SES guide, sending review process FAQs), while these
+count every Bounce event, transient ones included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from eventlog.events import BY_API_NAME, EVENT_TYPES
+from seslog.arguments import TimeRange
+from seslog.engine import Engine, Row
+from seslog.output import print_table
+
+SEND, BOUNCE, COMPLAINT = (BY_API_NAME[n].record_name for n in ("SEND", "BOUNCE", "COMPLAINT"))
+MESSAGE_COLUMNS = ["sent_at", "message_id", "status", "status_detail", "opens", "clicks", "subject"]
+TIMELINE_COLUMNS = ["event_time", "event_type", "recipients", "detail"]
+RATES_NOTE = (
+    "Rates over the events that happened {range}, every bounce type; SES's Reputation.BounceRate and ComplaintRate "
+    "are SES's own figures over a representative volume of recent mail, hard bounces only (see seslog stats --help)."
+)
+
+
+def _days(span: TimeRange) -> dict[str, str]:
+    return {"from_date": span.first_day.isoformat(), "to_date": span.last_day.isoformat()}
+
+
+def find_messages(engine: Engine, address: str, span: TimeRange) -> list[Row]:
+    """Every message sent to ``address`` on the days of ``span``, newest first, with its status for that address."""
+    rows = engine.run("recipient-messages", {"address": address, **_days(span)})
+    # The query lists oldest first, as its saved form in the workgroup does; on call, the latest matters most.
+    return sorted(rows, key=lambda r: (r["sent_at"] or "", r["message_id"] or ""), reverse=True)
+
+
+def message_timeline(engine: Engine, message_id: str, span: TimeRange) -> list[Row]:
+    """Every event of the message, in time order, if it was sent on a day of ``span``."""
+    return engine.run("message-timeline", {"message_id": message_id, **_days(span)})
+
+
+@dataclass(frozen=True)
+class Stats:
+    span: TimeRange
+    counts: dict[str, dict[str, int]]
+    """Events by UTC day (every day of the span, in order), then by ``eventType``."""
+
+    def total(self, event_type: str) -> int:
+        return sum(day.get(event_type, 0) for day in self.counts.values())
+
+    @property
+    def event_types(self) -> list[str]:
+        """The types seen, and those the rates need, in the order of ``eventlog.events``."""
+        seen = {t for day in self.counts.values() for t in day} | {SEND, BOUNCE, COMPLAINT}
+        return [e.record_name for e in EVENT_TYPES if e.record_name in seen]
+
+    def rate(self, event_type: str) -> float | None:
+        sends = self.total(SEND)
+        return self.total(event_type) / sends if sends else None
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+
+def daily_stats(engine: Engine, span: TimeRange) -> Stats:
+    counts: dict[str, dict[str, int]] = {day.isoformat(): {} for day in span.days()}
+    for row in engine.run("daily-counts", _days(span)):
+        counts.setdefault(row["day"], {})[row["event_type"]] = int(row["events"])
+    return Stats(span, counts)
+
+
+def print_messages(rows: Sequence[Row], out: TextIO) -> None:
+    print_table(MESSAGE_COLUMNS, rows, out, right=["opens", "clicks"])
+
+
+def print_timeline(rows: Sequence[Row], out: TextIO) -> None:
+    print_table(TIMELINE_COLUMNS, rows, out)
+
+
+def print_stats(stats: Stats, out: TextIO) -> None:
+    types = stats.event_types
+    rows: list[dict[str, Any]] = [{"day": day, **{t: by_type.get(t, 0) for t in types}} for day, by_type in stats.counts.items()]
+    rows.append({"day": "total", **{t: stats.total(t) for t in types}})
+    print_table(["day", *types], rows, out, right=types)
+    sends = stats.total(SEND)
+    rates = []
+    for label, event_type in (("bounce rate", BOUNCE), ("complaint rate", COMPLAINT)):
+        rate = stats.rate(event_type)
+        rates.append({"rate": label, "value": "n/a" if rate is None else f"{rate:.2%}", "of": f"{stats.total(event_type):,} {event_type} / {sends:,} {SEND} events"})
+    out.write("\n")
+    print_table(["rate", "value", "of"], rates, out, right=["value"])
+    out.write(RATES_NOTE.format(range=stats.span.describe()) + "\n")
+
+
+def stats_document(stats: Stats) -> dict[str, Any]:
+    return {
+        **range_document(stats.span),
+        "days": [{"day": day, "events": by_type} for day, by_type in stats.counts.items()],
+        "totals": {t: stats.total(t) for t in stats.event_types},
+        "bounce_rate": stats.rate(BOUNCE),
+        "complaint_rate": stats.rate(COMPLAINT),
+    }
+
+
+def range_document(span: TimeRange) -> dict[str, str]:
+    return {"from": span.first_day.isoformat(), "until": span.last_day.isoformat()}
+
+
+def write_json(document: Any, out: TextIO) -> None:
+    out.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
