@@ -1,14 +1,15 @@
 """Where the bytes of each column are in an object: what an engine reading some columns fetches.
 
-For each object: the bytes read whatever the query (a JSON object whole; a Parquet footer; an
-ORC file tail and stripe footers) and the bytes of each column path. A column path is the
-dotted struct field names from the row (``mail.commonheaders.subject``, ``bounce.bouncedrecipients``);
-list elements and map entries belong to their container's path, as Athena reads an array or
-a map whole.
+For each object: the footer every reader fetches first (Parquet's metadata; ORC's file tail
+and stripe footers) and the bytes of each column path. A column path is the dotted struct field
+names from the row (``mail.commonheaders.subject``, ``bounce.bouncedrecipients``); list elements
+and map entries belong to their container's path, as Athena reads an array or a map whole. A
+JSON object has no footer and one column, the row itself (path ``""``): it is read whole.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,11 @@ ORC_HEAD = 3
 class ObjectColumns:
     size: int
     """Bytes in the object."""
-    fixed: int
-    """Bytes every query reading the object fetches: the footer (Parquet), tail and stripe
-    footers (ORC), the whole object (JSON)."""
+    footer: int
+    """Bytes every query reading the object fetches before any column; they do not grow with
+    the rows in the object."""
     columns: dict[str, int]
-    """Bytes per column path (empty for JSON: a row-oriented object is read whole)."""
+    """Bytes per column path."""
 
 
 def related(path: str, needed: str) -> bool:
@@ -43,8 +44,18 @@ def related(path: str, needed: str) -> bool:
 
 def bytes_read(columns: ObjectColumns, needed: Iterable[str]) -> int:
     """The bytes an engine fetches from an object to read the ``needed`` column paths."""
-    wanted = list(needed)
-    return columns.fixed + sum(size for path, size in columns.columns.items() if any(related(path, n) for n in wanted))
+    return columns.footer + column_bytes(columns, needed)
+
+
+def column_bytes(columns: ObjectColumns, needed: Iterable[str]) -> int:
+    """The bytes of an object's columns read for the ``needed`` column paths, without the footer."""
+    return sum(columns.columns[path] for path in _selected(tuple(columns.columns), frozenset(needed)))
+
+
+@functools.lru_cache(maxsize=256)
+def _selected(paths: tuple[str, ...], needed: frozenset[str]) -> tuple[str, ...]:
+    # Objects of one layout share their paths: the selection is computed once per query.
+    return tuple(path for path in paths if any(related(path, n) for n in needed))
 
 
 def leaf_paths(dtype: pa.DataType, prefix: str = "") -> list[str]:
@@ -63,19 +74,30 @@ def _join(prefix: str, name: str) -> str:
 
 
 def parquet_columns(path: Path) -> ObjectColumns:
-    parquet = pq.ParquetFile(path)
-    metadata = parquet.metadata
-    leaves = leaf_paths(pa.struct(list(parquet.schema_arrow)))
-    if len(leaves) != metadata.num_columns:
-        raise ValueError(f"{path}: {metadata.num_columns} Parquet columns but {len(leaves)} leaves in its Arrow schema")
+    metadata = pq.read_metadata(path)
+    leaves = _parquet_leaves(metadata.schema)
     columns = dict.fromkeys(leaves, 0)
     for group in range(metadata.num_row_groups):
         row_group = metadata.row_group(group)
         for index, leaf in enumerate(leaves):
             columns[leaf] += row_group.column(index).total_compressed_size
     # The footer: its Thrift metadata, its length (4 bytes) and the closing PAR1 (4 bytes).
-    fixed = metadata.serialized_size + 8
-    return ObjectColumns(path.stat().st_size, fixed, columns)
+    return ObjectColumns(path.stat().st_size, metadata.serialized_size + 8, columns)
+
+
+_seen: list[tuple[pq.ParquetSchema, list[str]]] = []
+
+
+def _parquet_leaves(schema: pq.ParquetSchema) -> list[str]:
+    # The objects of a layout share one schema: its leaves are worked out once.
+    for known, leaves in _seen:
+        if schema.equals(known):
+            return leaves
+    leaves = leaf_paths(pa.struct(list(schema.to_arrow_schema())))
+    if len(leaves) != len(schema):
+        raise ValueError(f"{len(schema)} Parquet columns but {len(leaves)} leaves in their Arrow schema")
+    _seen.append((schema, leaves))
+    return leaves
 
 
 def orc_columns(path: Path) -> ObjectColumns:
@@ -89,7 +111,7 @@ def orc_columns(path: Path) -> ObjectColumns:
 
 def json_columns(path: Path) -> ObjectColumns:
     size = path.stat().st_size
-    return ObjectColumns(size, size, {})
+    return ObjectColumns(size, 0, {"": size})
 
 
 READERS = {"json": json_columns, "parquet": parquet_columns, "orc": orc_columns}

@@ -7,6 +7,7 @@ confirm on the AWS pricing pages before budgeting). Units are binary: 1 GB = 2**
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventlog.formats import FORMATS
@@ -115,3 +116,118 @@ def monthly_cost(usage: Usage, prices: Prices = PRICES) -> MonthlyCost:
         requests=usage.objects_per_month / 1000 * prices.s3_put_per_1000,
         athena=scanned / TB * prices.athena_per_tb,
     )
+
+
+def athena_billed_bytes(scanned: float, prices: Prices = PRICES) -> float:
+    """The bytes Athena bills for a query that scans ``scanned`` bytes: at least 10 MB."""
+    return max(scanned, prices.athena_minimum_bytes)
+
+
+def expected_objects_per_interval(records: float, shares: Sequence[float], record_bytes: float, buffer_bytes: float) -> float:
+    """Objects a stream delivers in one buffer interval receiving ``records`` records spread over
+    partitions in ``shares`` (one share of 1.0 without dynamic partitioning). A partition that
+    receives a record (records arriving at random: probability 1 - e^-n for n expected) delivers
+    one object, or one per full buffer when its records fill the buffer before the interval ends."""
+    return sum((1 - math.exp(-records * share)) * max(1, math.ceil(records * share * record_bytes / buffer_bytes)) for share in shares)
+
+
+@dataclass(frozen=True)
+class MeasuredQuery:
+    name: str
+    footer_bytes: float
+    """Bytes of object footers read: they grow with the objects read, not with their rows."""
+    data_bytes: float
+    """Bytes of columns read (of whole objects for JSON): they grow with the events."""
+
+
+@dataclass(frozen=True)
+class DensityPoint:
+    """Data bytes per event of an object holding ``records_per_object`` records: bigger objects
+    (a higher volume through the same buffer interval) compress better."""
+
+    records_per_object: float
+    data_bytes_per_event: float
+    """All columns (the whole record for JSON), without the footer."""
+    query_bytes_per_event: tuple[float, ...]
+    """The columns each query reads, in the order of ``Measurement.queries``."""
+
+
+def _at(points: Sequence[DensityPoint], records_per_object: float, value) -> float:
+    """``value(point)`` at ``records_per_object``, interpolated on a log scale between the
+    points and held at the ends."""
+    ordered = sorted(points, key=lambda p: p.records_per_object)
+    x = math.log(max(records_per_object, 1e-9))
+    xs = [math.log(p.records_per_object) for p in ordered]
+    if x <= xs[0]:
+        return value(ordered[0])
+    for i in range(1, len(ordered)):
+        if x <= xs[i]:
+            low, high = value(ordered[i - 1]), value(ordered[i])
+            return low + (high - low) * (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+    return value(ordered[-1])
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A layout as the benchmark measured it, per month, split into what grows with the events
+    and what grows with the objects, so that it scales to another sending volume."""
+
+    format: str
+    partitioning: str
+    emails_per_day: float
+    events_per_email: float
+    record_bytes: float
+    """Mean size of a record as SES sends it (JSON and newline)."""
+    objects_per_month: float
+    footer_bytes_per_month: float
+    data_bytes_per_month: float
+    partition_shares: tuple[float, ...]
+    """Share of the records in each dynamic partition value; ``(1.0,)`` without dynamic keys."""
+    buffer_interval_seconds: int
+    buffer_size_mib: int
+    queries: tuple[MeasuredQuery, ...]
+    density: tuple[DensityPoint, ...] = ()
+    """How data bytes per event change with the records in an object; without points they
+    are taken to stay as measured."""
+
+    def objects_at(self, emails_per_day: float) -> float:
+        """Objects a month at another volume: the measured count times the ratio of
+        ``expected_objects_per_interval`` at the two volumes."""
+
+        def expected(volume: float) -> float:
+            per_interval = volume * self.events_per_email * self.buffer_interval_seconds / 86400
+            return expected_objects_per_interval(per_interval, self.partition_shares, self.record_bytes, self.buffer_size_mib * MB)
+
+        return self.objects_per_month * expected(emails_per_day) / expected(self.emails_per_day)
+
+    def usage_at(self, emails_per_day: float, *, queries_per_month: float = 100, retention_days: int = 90) -> Usage:
+        """The ``Usage`` of this layout at ``emails_per_day``, its queries shared equally among
+        ``queries``, each billed at least Athena's minimum."""
+        events = emails_per_day / self.emails_per_day
+        objects = self.objects_at(emails_per_day) / self.objects_per_month
+        measured_density = self.emails_per_day * self.events_per_email * DAYS_PER_MONTH / self.objects_per_month
+        target_density = measured_density * events / objects
+
+        def denser(value) -> float:
+            # Data bytes per event at the target's records per object over those at the measured one.
+            if not self.density:
+                return 1.0
+            return _at(self.density, target_density, value) / _at(self.density, measured_density, value)
+
+        stored = self.footer_bytes_per_month * objects + self.data_bytes_per_month * events * denser(lambda p: p.data_bytes_per_event)
+        billed = [
+            athena_billed_bytes(q.footer_bytes * objects + q.data_bytes * events * denser(lambda p, i=i: p.query_bytes_per_event[i]))
+            for i, q in enumerate(self.queries)
+        ]
+        return Usage(
+            emails_per_day=emails_per_day,
+            events_per_email=self.events_per_email,
+            record_bytes=self.record_bytes,
+            stored_bytes_per_event=stored / (emails_per_day * self.events_per_email * DAYS_PER_MONTH),
+            format=self.format,
+            partitioning=self.partitioning,
+            retention_days=retention_days,
+            objects_per_month=self.objects_at(emails_per_day),
+            queries_per_month=queries_per_month,
+            bytes_scanned_per_query=sum(billed) / len(billed),
+        )
