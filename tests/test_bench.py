@@ -49,7 +49,8 @@ def _table(rows: int) -> pa.Table:
     # ``payload`` is random bytes: they do not compress, so their size is known; ``kind`` is constant.
     return pa.table({
         "kind": pa.array(["Delivery"] * rows),
-        "mail": pa.array([{"messageid": f"{i:08d}", "destination": [f"user{i}@example.jp"]} for i in range(rows)],
+        # Every seventh mail is null: the struct has a stream of its own (which rows are present).
+        "mail": pa.array([None if i % 7 == 0 else {"messageid": f"{i:08d}", "destination": [f"user{i}@example.jp"]} for i in range(rows)],
                          pa.struct([("messageid", pa.string()), ("destination", pa.list_(pa.string()))])),
         "payload": pa.array([rng.randbytes(100) for _ in range(rows)], pa.binary()),
     })
@@ -83,6 +84,8 @@ def test_orc_accounting_matches_pyarrow_and_tiles_the_file(tmp_path):
     assert 400_000 <= columns.columns["payload"] < 400_000 * 1.05
     assert columns.columns["kind"] < columns.columns["payload"] / 100
     # The list's lengths (its own column) are read with its elements, and the struct's nulls with its fields.
+    mail = next(c.id for c in layout.columns if c.path == "mail")
+    assert layout.data_bytes[mail] > 0
     assert bytes_read(columns, ["mail.destination"]) == columns.footer + sum(
         layout.data_bytes[c.id] for c in layout.columns if c.path in ("", "mail", "mail.destination"))
 

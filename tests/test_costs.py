@@ -125,3 +125,14 @@ def test_bigger_objects_scale_data_by_the_measured_density():
     assert usage.bytes_scanned_per_query == pytest.approx(50_000_000 * 10 * 0.7)
     # Below the smallest point the bytes per event stay as they are.
     assert measured.usage_at(100).bytes_scanned_per_query == pytest.approx(athena_billed_bytes(50_000_000 * 0.1))
+
+
+def test_fewer_emails_leave_partitions_empty_in_more_intervals():
+    # Two even partitions: 4.17 records an interval at 100 emails a day keep both busy most of the time
+    # (2 x (1 - e^-2.08) = 1.75 objects an interval); at 10 a day, 0.42 records, 2 x (1 - e^-0.21) = 0.38.
+    measured = dataclasses.replace(_measured(), emails_per_day=100, objects_per_month=5000, partition_shares=(0.5, 0.5))
+    busy, quiet = 100 * 4 * 900 / 86400, 10 * 4 * 900 / 86400
+    expected = (2 * (1 - math.exp(-quiet / 2))) / (2 * (1 - math.exp(-busy / 2)))
+    assert measured.objects_at(10) == pytest.approx(5000 * expected)
+    assert measured.objects_at(10) == pytest.approx(1074, abs=1)
+    assert measured.usage_at(10).objects_per_month == measured.objects_at(10)
