@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.layouts import BASELINE, DEFAULT_LAYOUTS, LAYOUTS, SLOW_LAYOUTS
+from bench.layouts import BASELINE, DEFAULT_LAYOUTS, EXTRA_LAYOUTS, LAYOUTS
 from bench.report import write
 from bench.run import REFERENCE, Scale, run
 
@@ -52,10 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=defaults.seed, help="generator seed (default %(default)s)")
     p.add_argument("--runs", type=_positive, default=3, help="timed runs of each query; the median is reported (default %(default)s)")
     p.add_argument("--layouts", type=_layouts, default=DEFAULT_LAYOUTS, metavar="NAMES",
-                   help=f"layouts to write, comma-separated, or all (default all but {', '.join(SLOW_LAYOUTS)}); "
+                   help=f"layouts to write, comma-separated, or all (default all but {', '.join(EXTRA_LAYOUTS)}); "
                    f"they must include {BASELINE} and {REFERENCE}")
-    p.add_argument("--time-all", action="store_true",
-                   help="time the JSON and ORC layouts too (eventlog.local loads them whole first: about a minute per million records)")
+    p.add_argument("--no-timing", dest="timing", action="store_false", help="measure bytes only; do not time the queries with DuckDB")
     p.add_argument("--out", type=Path, default=RESULTS, help="where results.md, results.csv and costs.csv go (default bench/results)")
     p.add_argument("--work", type=Path, default=None, help="directory for the layouts, kept afterwards (default a temporary one, removed)")
     return p
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     try:
-        results = run(scale, work, names=args.layouts, time_all=args.time_all, runs=args.runs,
+        results = run(scale, work, names=args.layouts, timing=args.timing, runs=args.runs,
                       progress=lambda message: sys.stderr.write(f"bench: {message}\n"))
         paths = write(results, args.out)
     finally:

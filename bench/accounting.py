@@ -88,8 +88,8 @@ class LayoutMeasure:
     write_seconds: float
     partition_shares: tuple[float, ...]
     queries: dict[str, QueryMeasure] = field(default_factory=dict)
-    load_seconds: float | None = None
-    """Time ``eventlog.local`` took to open the layout (it loads JSON and ORC into memory)."""
+    open_seconds: float | None = None
+    """Time ``eventlog.local`` took to open the layout."""
 
 
 def _objects_table(layout: Layout, objects: list[ObjectFacts]) -> pa.Table:

@@ -3,26 +3,71 @@
 pyarrow reads ORC but does not expose where each column's streams are, which is what an
 engine reading a few columns fetches. This reads the PostScript, the file footer and each
 stripe footer (ORC specification v1, "File Tail" and "Stripes"): protocol buffers, the footers
-compressed in chunks with a 3-byte header.
+compressed in chunks with a 3-byte header. The messages are parsed by ``protobuf`` from the
+fields of ``orc_proto.proto`` declared below (the rest are skipped as unknown fields).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError, Message
 
 # CompressionKind in the PostScript, as pyarrow's codec names.
 _CODECS = {0: None, 1: "zlib", 2: "snappy", 4: "lz4", 5: "zstd"}
-# Type.Kind values that have children.
-_LIST, _MAP, _STRUCT = 10, 11, 12
+# Type.Kind STRUCT, whose children have field names.
+_STRUCT = 12
 # Stream.Kind values stored in a stripe's index area rather than its data area.
 _INDEX_STREAMS = {6, 7, 8}  # ROW_INDEX, BLOOM_FILTER, BLOOM_FILTER_UTF8
+
+# The fields read here, with their numbers in orc_proto.proto (enums read as their varints).
+_MESSAGES = {
+    "PostScript": [("footerLength", 1, "uint64"), ("compression", 2, "uint64"), ("metadataLength", 5, "uint64")],
+    "StripeInformation": [("offset", 1, "uint64"), ("indexLength", 2, "uint64"), ("dataLength", 3, "uint64"),
+                          ("footerLength", 4, "uint64")],
+    "Type": [("kind", 1, "uint64"), ("subtypes", 2, "repeated uint32"), ("fieldNames", 3, "repeated string")],
+    "Footer": [("stripes", 3, "repeated StripeInformation"), ("types", 4, "repeated Type"), ("numberOfRows", 6, "uint64")],
+    "Stream": [("kind", 1, "uint64"), ("column", 2, "uint32"), ("length", 3, "uint64")],
+    "StripeFooter": [("streams", 1, "repeated Stream")],
+}
+
+
+def _message_classes() -> dict[str, type]:
+    scalar = descriptor_pb2.FieldDescriptorProto
+    scalars = {"uint64": scalar.TYPE_UINT64, "uint32": scalar.TYPE_UINT32, "string": scalar.TYPE_STRING}
+    file = descriptor_pb2.FileDescriptorProto(name="orc_subset.proto", package="orc.subset", syntax="proto2")
+    for name, fields in _MESSAGES.items():
+        message = file.message_type.add(name=name)
+        for field_name, number, spec in fields:
+            repeated, _, kind = spec.rpartition(" ")
+            label = scalar.LABEL_REPEATED if repeated else scalar.LABEL_OPTIONAL
+            field = message.field.add(name=field_name, number=number, label=label)
+            if kind in scalars:
+                field.type = scalars[kind]
+            else:
+                field.type, field.type_name = scalar.TYPE_MESSAGE, f".orc.subset.{kind}"
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"orc.subset.{name}")) for name in _MESSAGES}
+
+
+_CLASSES = _message_classes()
 
 
 class OrcFormatError(ValueError):
     """Bytes that are not an ORC file this reader understands."""
+
+
+def _parse(name: str, data: bytes) -> Message:
+    message = _CLASSES[name]()
+    try:
+        message.ParseFromString(data)
+    except DecodeError as error:
+        raise OrcFormatError(f"unreadable ORC {name}: {error}") from None
+    return message
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:
@@ -36,39 +81,6 @@ def _varint(data: bytes, at: int) -> tuple[int, int]:
         if not byte & 0x80:
             return value, at
         shift += 7
-
-
-def _fields(message: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """(field number, value) of a protocol buffer message: ints for varints, bytes for the rest."""
-    at = 0
-    while at < len(message):
-        key, at = _varint(message, at)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, at = _varint(message, at)
-            yield number, value
-        elif wire == 2:
-            size, at = _varint(message, at)
-            yield number, message[at : at + size]
-            at += size
-        elif wire == 1:
-            yield number, message[at : at + 8]
-            at += 8
-        elif wire == 5:
-            yield number, message[at : at + 4]
-            at += 4
-        else:
-            raise OrcFormatError(f"unsupported protobuf wire type {wire}")
-
-
-def _packed(value: int | bytes) -> list[int]:
-    if isinstance(value, int):
-        return [value]
-    out, at = [], 0
-    while at < len(value):
-        item, at = _varint(value, at)
-        out.append(item)
-    return out
 
 
 def _decompress(data: bytes, codec: str | None) -> bytes:
@@ -131,63 +143,39 @@ def read_layout(data: bytes) -> OrcLayout:
     if len(data) < 4 or data[:3] != b"ORC":
         raise OrcFormatError("no ORC magic at the start of the file")
     ps_length = data[-1]
-    postscript = dict(_fields(data[-1 - ps_length : -1]))
-    footer_length, metadata_length = postscript.get(1, 0), postscript.get(5, 0)
-    kind = postscript.get(2, 0)
-    if kind not in _CODECS:
-        raise OrcFormatError(f"unknown ORC compression kind {kind}")
-    codec = _CODECS[kind]
+    postscript = _parse("PostScript", data[-1 - ps_length : -1])
+    if postscript.compression not in _CODECS:
+        raise OrcFormatError(f"unknown ORC compression kind {postscript.compression}")
+    codec = _CODECS[postscript.compression]
     footer_end = len(data) - 1 - ps_length
-    footer = _decompress(data[footer_end - footer_length : footer_end], codec)
-    stripes, types, rows = [], [], 0
-    for number, value in _fields(footer):
-        if number == 3:
-            stripes.append(dict(_fields(value)))
-        elif number == 4:
-            types.append(value)
-        elif number == 6:
-            rows = value
-    columns = _columns(types)
+    footer = _parse("Footer", _decompress(data[footer_end - postscript.footerLength : footer_end], codec))
+    columns = _columns(footer.types)
     data_bytes = dict.fromkeys(range(len(columns)), 0)
     index_bytes = dict.fromkeys(range(len(columns)), 0)
-    tail = 1 + ps_length + footer_length + metadata_length
-    for stripe in stripes:
-        offset, index_length, data_length, stripe_footer_length = (stripe.get(i, 0) for i in (1, 2, 3, 4))
-        tail += stripe_footer_length
-        start = offset + index_length + data_length
-        stripe_footer = _decompress(data[start : start + stripe_footer_length], codec)
-        for number, value in _fields(stripe_footer):
-            if number != 1:
-                continue
-            stream = dict(_fields(value))
-            target = index_bytes if stream.get(1, 0) in _INDEX_STREAMS else data_bytes
-            target[stream.get(2, 0)] += stream.get(3, 0)
-    return OrcLayout(len(data), tail, tuple(columns), data_bytes, index_bytes, rows)
+    tail = 1 + ps_length + postscript.footerLength + postscript.metadataLength
+    for stripe in footer.stripes:
+        tail += stripe.footerLength
+        start = stripe.offset + stripe.indexLength + stripe.dataLength
+        for stream in _parse("StripeFooter", _decompress(data[start : start + stripe.footerLength], codec)).streams:
+            target = index_bytes if stream.kind in _INDEX_STREAMS else data_bytes
+            target[stream.column] += stream.length
+    return OrcLayout(len(data), tail, tuple(columns), data_bytes, index_bytes, footer.numberOfRows)
 
 
-def _columns(types: list[bytes]) -> list[OrcColumn]:
-    parsed = []
-    for raw in types:
-        kind, subtypes, names = 0, [], []
-        for number, value in _fields(raw):
-            if number == 1:
-                kind = value
-            elif number == 2:
-                subtypes += _packed(value)
-            elif number == 3:
-                names.append(value.decode())
-        parsed.append((kind, subtypes, names))
-    if not parsed:
+def _columns(types: Sequence[Message]) -> list[OrcColumn]:
+    if not types:
         raise OrcFormatError("the footer lists no types")
-    columns: list[OrcColumn | None] = [None] * len(parsed)
+    columns: list[OrcColumn | None] = [None] * len(types)
     columns[0] = OrcColumn(0, "", None)
-    for column_id, (kind, subtypes, names) in enumerate(parsed):
+    for column_id, node in enumerate(types):
         own = columns[column_id]
         if own is None:
             raise OrcFormatError(f"type {column_id} is no child of an earlier type")
-        for position, child in enumerate(subtypes):
-            if kind == _STRUCT:
-                path = f"{own.path}.{names[position]}" if own.path else names[position]
+        for position, child in enumerate(node.subtypes):
+            if child >= len(types):
+                raise OrcFormatError(f"type {column_id} names child {child} of {len(types)} types")
+            if node.kind == _STRUCT:
+                path = f"{own.path}.{node.fieldNames[position]}" if own.path else node.fieldNames[position]
             else:
                 path = own.path
             columns[child] = OrcColumn(child, path, column_id)

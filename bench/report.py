@@ -201,7 +201,7 @@ def header_lines(results: Results, host: dict[str, str]) -> list[str]:
          f"Python {host['python']}, DuckDB {host['duckdb']}, pyarrow {host['pyarrow']}."),
         (f"Stream: {results.messages:,} messages to {scale.recipients:,} addresses over {scale.days} days from {scale.start} "
          f"(seed {scale.seed}): {events:,} events, {results.record_bytes:,.0f} bytes per record as SES sends it."),
-        f"Written in {results.write_seconds:,.0f} s (two processes), measured and timed in {results.measure_seconds:,.0f} s.",
+        f"Written in {results.write_seconds:,.0f} s ({results.workers} processes), measured and timed in {results.measure_seconds:,.0f} s.",
     ]
 
 
@@ -209,7 +209,6 @@ def markdown(results: Results, host: dict[str, str]) -> str:
     values = "\n".join(f"- `{name}` ({BY_NAME[name].title}): {BY_NAME[name].query} with "
                        + ", ".join(f"{k}={v}" for k, v in picked.items()) for name, picked in results.picked.items())
     layouts = "\n".join(f"- `{name}`: {LAYOUTS[name].description}" for name in results.layouts)
-    untimed = [n for n in results.layouts if n not in results.timed]
     return "\n\n".join([
         "# Benchmark: layouts, bytes read and cost",
         "\n".join(header_lines(results, host)),
@@ -217,11 +216,9 @@ def markdown(results: Results, host: dict[str, str]) -> str:
         "so `recipient-first` names the bucket; no other query can.",
         "## Queries\n\n" + values,
         "## Summary\n\nMiB each query reads (the figure Athena bills, before its 10 MB minimum).\n\n" + markdown_table(_SUMMARY_HEADERS, summary_rows(results)),
-        f"DuckDB's median seconds (of {results.runs} runs) through `eventlog.local`, on this machine:\n\n"
-        + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results)),
-        "## All measurements\n\n" + METHOD.format(runs=results.runs) + ("\n\nNot timed (`eventlog.local` loads JSON and ORC objects whole into memory, "
-                                             "whatever the partitioning; `--time-all` times them too): " + ", ".join(untimed) if untimed else "")
-        + "\n\n" + markdown_table(_HEADERS, [_cells(r) for r in rows(results)]),
+        *([f"DuckDB's median seconds (of {results.runs} runs) through `eventlog.local`, on this machine:\n\n"
+           + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results))] if results.timed else []),
+        "## All measurements\n\n" + METHOD.format(runs=results.runs) + "\n\n" + markdown_table(_HEADERS, [_cells(r) for r in rows(results)]),
         "## Bytes per event by records per object\n\nOne object of each format holding that many records, sampled evenly from "
         "the stream (footer included). Ten times the volume through the same buffer interval puts ten times the records in an "
         "object; the monthly cost below scales the data bytes of each layout by these figures.\n\n"

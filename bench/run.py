@@ -1,8 +1,8 @@
 """The benchmark run: generate the stream, write every layout, measure what each query reads,
 time it with DuckDB.
 
-Writing is split over two processes (each generates the same seeded stream and writes its
-share of the layouts in one pass, ``eventlog.layout.write_layouts``), because converting to
+Writing is split over one process per core (each generates the same seeded stream and writes
+its share of the layouts in one pass, ``eventlog.layout.write_layouts``), because converting to
 ORC and Parquet costs milliseconds per object. Each process then reads back the footers of
 the objects it wrote. Timing runs afterwards, one query at a time, on an otherwise idle machine.
 """
@@ -91,41 +91,56 @@ def _link(root: Path, layout: Layout, key: str) -> str:
     return new_key
 
 
-def shares(names: Sequence[str]) -> list[list[str]]:
-    """The layouts in two shares of about equal work, each layout with the one it derives from:
-    the ORC layouts (pyarrow's ORC writer takes about 25 ms an object) and the event-type
-    layouts in one, the rest in the other."""
-
-    def first(name: str) -> bool:
-        layout = LAYOUTS[name]
-        source = LAYOUTS[layout.derived_from] if layout.derived_from in names else layout
-        return source.format == "orc" or source.scheme == "event-type"
-
-    return [share for share in ([n for n in names if first(n)], [n for n in names if not first(n)]) if share]
+WRITE_SECONDS = {
+    "json-date": 4.2, "json-event-type": 10.1, "json-recipient": 15.6,
+    "parquet-date": 8.4, "parquet-event-type": 18.8, "parquet-recipient": 29.1, "parquet-date-300s": 11.4,
+    "orc-date": 11.9, "orc-event-type": 29.0,
+}
+"""Seconds each written layout took alone, at 20,000 messages over 3 days on two cores (the
+layouts linked from another cost next to nothing): the weights that balance the shares."""
 
 
-def write_all(names: Sequence[str], root: Path, scale: Scale, workers: int = 2) -> dict[str, Written]:
-    groups = shares(names) if workers > 1 else [list(names)]
-    if len(groups) == 1:
-        results = [write_share(groups[0], root, scale)]
-    else:
-        with ProcessPoolExecutor(max_workers=len(groups), mp_context=get_context("fork")) as pool:
+def shares(names: Sequence[str], workers: int) -> list[list[str]]:
+    """The layouts in ``workers`` shares of about equal work, each layout with those linked from
+    it: the costliest written layout first, each to the share with the least work so far."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        source = LAYOUTS[name].derived_from
+        groups.setdefault(source if source in names else name, []).append(name)
+    loads = [[0.0, []] for _ in range(min(workers, len(groups)))]
+    for written in sorted(groups, key=lambda n: -WRITE_SECONDS.get(n, 10.0)):
+        lightest = min(loads, key=lambda load: load[0])
+        lightest[0] += WRITE_SECONDS.get(written, 10.0)
+        lightest[1] += groups[written]
+    return [share for _, share in loads]
+
+
+MALLOC_SETTINGS = {"MALLOC_TRIM_THRESHOLD_": str(4 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TOP_PAD_": str(256 << 20)}
+"""glibc malloc settings for the writing processes: keep freed memory instead of handing it
+back to the system. pyarrow's ORC writer allocates and frees a 64 KiB buffer per stream (some
+hundreds per object) through malloc; with glibc's defaults every object faults those pages in
+again, which took 15 ms an object here, against 5 ms with these settings. glibc reads them
+when a process starts, hence fresh (spawned) processes."""
+
+
+def write_all(names: Sequence[str], root: Path, scale: Scale, workers: int) -> dict[str, Written]:
+    groups = shares(names, workers)
+    saved = {key: os.environ.get(key) for key in MALLOC_SETTINGS}
+    os.environ.update(MALLOC_SETTINGS)
+    try:
+        with ProcessPoolExecutor(max_workers=len(groups), mp_context=get_context("spawn")) as pool:
             results = list(pool.map(write_share, groups, [root] * len(groups), [scale] * len(groups)))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return {w.layout: w for share in results for w in share}
 
 
-LOADED_FORMATS = ("json", "orc")
-"""Formats ``eventlog.local`` loads whole into memory before querying, whatever the query."""
-
 SINGLE_RUN_SECONDS = 5.0
 """A query whose first run takes longer runs once: its time varies far less than that."""
-
-
-def timed_layouts(names: Sequence[str], time_all: bool = False) -> tuple[str, ...]:
-    """The layouts timed: those DuckDB reads at query time (Parquet), and with ``time_all`` the
-    ones ``eventlog.local`` loads whole first (a million JSON records take about a minute),
-    whose query times do not depend on their partitioning."""
-    return tuple(n for n in names if time_all or LAYOUTS[n].format not in LOADED_FORMATS)
 
 
 def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int) -> None:
@@ -133,7 +148,7 @@ def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, 
     layout = measure.layout
     started = time.perf_counter()
     events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.scheme)
-    measure.load_seconds = time.perf_counter() - started
+    measure.open_seconds = time.perf_counter() - started
     for case in CASES:
         sql, values = case.sql(layout.partitioning), case.values(picked[case.name], layout.partitioning)
         seconds: list[float] = []
@@ -167,6 +182,8 @@ class Results:
     record_bytes: float
     messages: int
     write_seconds: float
+    workers: int
+    """Processes that wrote the layouts."""
     measure_seconds: float
     timed: tuple[str, ...]
     runs: int
@@ -184,9 +201,9 @@ def run(
     work: Path,
     *,
     names: Sequence[str] = DEFAULT_LAYOUTS,
-    time_all: bool = False,
+    timing: bool = True,
     runs: int = 3,
-    workers: int = 2,
+    workers: int = os.cpu_count() or 1,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Results:
     """Write the layouts ``names`` under ``work`` and measure them. ``names`` must include the
@@ -208,9 +225,9 @@ def run(
         progress("writing single objects of more records, to scale to other volumes")
         probed = probe(sample(scale.events(), layouts[BASELINE].events), work / "density")
         density = {name: points(probed, LAYOUTS[name].format, [needed_columns(c, LAYOUTS[name]) for c in CASES]) for name in names}
-        timed = timed_layouts(names, time_all)
+        timed = tuple(names) if timing else ()
         for name in timed:
             progress(f"timing {name}")
             time_layout(layouts[name], work, picked, runs)
-    return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, time.perf_counter() - started,
+    return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(shares(names, workers)), time.perf_counter() - started,
                    timed, runs, probed, density)

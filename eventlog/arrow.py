@@ -115,14 +115,33 @@ def _converter(dtype: pa.DataType) -> Converter:
     raise HiveTypeError(f"no JSON conversion for {dtype}")
 
 
+_PLANS_PER_STRUCT = 256
+"""Key sets remembered per struct type; SES writes a handful per type, so this bounds only
+records that are not SES's."""
+
+
 def _struct_converter(dtype: pa.StructType) -> Converter:
     fields = [(dtype.field(i).name.lower(), _converter(dtype.field(i).type)) for i in range(dtype.num_fields)]
+    empty = dict.fromkeys(name for name, _ in fields)
+    # Which key feeds which field depends only on the object's keys: worked out once per key set.
+    plans: dict[tuple[str, ...], list[tuple[str, str, Converter]]] = {}
+
+    def plan(keys: tuple[str, ...]) -> list[tuple[str, str, Converter]]:
+        by_lower = {k.lower(): k for k in keys}  # of keys differing only in case, the last wins
+        found = [(name, by_lower[name], conv) for name, conv in fields if name in by_lower]
+        if len(plans) < _PLANS_PER_STRUCT:
+            plans[keys] = found
+        return found
 
     def convert(value: Any) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             return None
-        lowered = {k.lower(): v for k, v in value.items()}
-        return {name: (None if (v := lowered.get(name)) is None else conv(v)) for name, conv in fields}
+        keys = tuple(value)
+        row = dict(empty)
+        for name, key, conv in plans.get(keys) or plan(keys):
+            if (v := value[key]) is not None:
+                row[name] = conv(v)
+        return row
 
     return convert
 

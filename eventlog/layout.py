@@ -18,16 +18,19 @@ compression and a partitioning scheme, a ``LayoutWriter`` does what the stream d
 - sends a record whose partition key is missing, null or not a scalar to the error prefix
   (``eventlog.prefixes.ERROR_PREFIX``) with error output type ``partitioning-failed``.
 
-Records are handed over as ``Incoming`` objects, which compute their JSON line, their Arrow
-row and their partition keys once however many writers receive them, so one pass over a
-generated stream can fill every format x scheme (``write_layouts``).
+Records are handed over as ``Incoming`` objects, which compute their JSON line and their
+partition keys once however many writers receive them, and whose Arrow rows are converted in
+runs (``ArrowRows``), so one pass over a generated stream fills every format x scheme
+(``write_layouts``).
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import gzip
 import heapq
+import itertools
 import json
 import random
 import re
@@ -114,15 +117,18 @@ def evaluate_prefix(
 class Incoming:
     """One record as the stream receives it, with what writers derive from it, each computed once."""
 
-    __slots__ = ("_keys", "_line", "_row", "arrival", "record")
+    __slots__ = ("_keys", "_line", "arrival", "index", "record", "rows")
 
-    def __init__(self, arrival: datetime, record: Mapping[str, Any]):
+    def __init__(self, arrival: datetime, record: Mapping[str, Any], *, index: int = 0, rows: ArrowRows | None = None):
         if arrival.tzinfo is None:
             raise ValueError("arrival must be timezone-aware (UTC)")
         self.arrival = arrival
         self.record = record
+        self.index = index
+        """Its position in the stream."""
+        self.rows = rows
+        """The stream's Arrow rows, when it came through ``ArrowRows.receive``."""
         self._line: bytes | None = None
-        self._row: dict[str, Any] | None = None
         self._keys: dict[str, dict[str, str] | None] = {}
 
     @property
@@ -132,15 +138,61 @@ class Incoming:
             self._line = (json.dumps(self.record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         return self._line
 
-    def row(self, convert: Callable[[Mapping[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-        if self._row is None:
-            self._row = convert(self.record)
-        return self._row
-
     def partition_keys(self, extractor: KeyExtractor) -> dict[str, str] | None:
         if extractor.query not in self._keys:
             self._keys[extractor.query] = extractor.extract(self.line)
         return self._keys[extractor.query]
+
+
+class ArrowRows:
+    """The records of one stream as rows of the Glue table, converted a run at a time.
+
+    Building an object's table from its records costs about 2 ms an object with this schema,
+    whatever its size. Instead, when an object is delivered, every record received since the
+    last conversion is converted as one run, and the object's table is taken from the runs
+    that hold its records: one conversion serves every format and scheme written."""
+
+    def __init__(self, schema: pa.Schema):
+        self.schema = schema
+        self._convert = row_converter(schema)
+        self._received: list[Incoming] = []
+        """Records not converted yet, in stream order."""
+        self._starts: list[int] = []
+        self._runs: list[pa.Table] = []
+        self._next = 0
+
+    def receive(self, arrival: datetime, record: Mapping[str, Any]) -> Incoming:
+        incoming = Incoming(arrival, record, index=self._next, rows=self)
+        self._next += 1
+        self._received.append(incoming)
+        return incoming
+
+    def table(self, records: Sequence[Incoming]) -> pa.Table:
+        """The rows of ``records`` (received here, in stream order) as one table."""
+        if self._received and records[-1].index >= self._received[0].index:
+            self._starts.append(self._received[0].index)
+            self._runs.append(convert_rows(self._received, self._convert, self.schema))
+            self._received = []
+        # One take from the runs that hold the records, side by side (a take costs about the
+        # same whatever its size: it visits every column of this nested schema).
+        first = bisect.bisect_right(self._starts, records[0].index) - 1
+        last = bisect.bisect_right(self._starts, records[-1].index)
+        offsets, total = {}, 0
+        for run in range(first, last):
+            offsets[run] = total - self._starts[run]
+            total += self._runs[run].num_rows
+        positions = [r.index + offsets[bisect.bisect_right(self._starts, r.index, first, last) - 1] for r in records]
+        return pa.concat_tables(self._runs[first:last]).take(positions).combine_chunks()
+
+    def forget_before(self, index: int) -> None:
+        """Drop the rows of records before ``index``: no object will hold them any more."""
+        while len(self._starts) > 1 and self._starts[1] <= index:
+            del self._starts[0], self._runs[0]
+        self._received = [r for r in self._received if r.index >= index]
+
+
+def convert_rows(records: Sequence[Incoming], convert: Callable[[Mapping[str, Any]], dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist([convert(r.record) for r in records], schema=schema)
 
 
 class KeyExtractor:
@@ -158,6 +210,10 @@ class KeyExtractor:
             result = self._program.input_text(data.decode()).first()
         except (ValueError, StopIteration):
             return None
+        return self.keys_of(result)
+
+    def keys_of(self, result: Any) -> dict[str, str] | None:
+        """The partition keys in the query's result for a record, or None (see ``extract``)."""
         if not isinstance(result, dict):
             return None
         values = {}
@@ -167,6 +223,25 @@ class KeyExtractor:
                 return None
             values[key] = json.dumps(value) if isinstance(value, bool) else str(value)
         return values
+
+
+class CombinedExtractor:
+    """Several extraction queries run as one JQ program, ``[(q1), (q2), ...]``: jq parses each
+    record once for all of them, which is most of the cost of a query. A record for which the
+    program fails or a query does not give exactly one result is left to each query alone."""
+
+    def __init__(self, extractors: Sequence[KeyExtractor]):
+        self.extractors = tuple(extractors)
+        self._program = jq.compile("[" + ", ".join(f"({e.query})" for e in self.extractors) + "]")
+
+    def fill(self, incoming: Incoming) -> None:
+        try:
+            results = self._program.input_text(incoming.line.decode()).first()
+        except (ValueError, StopIteration):
+            return
+        if len(results) == len(self.extractors):
+            for extractor, result in zip(self.extractors, results, strict=True):
+                incoming._keys[extractor.query] = extractor.keys_of(result)
 
 
 @dataclass(frozen=True)
@@ -229,12 +304,16 @@ class LayoutWriter:
         self._convert = row_converter(self.schema)
         query = self.scheme.metadata_extraction_query()
         dynamic = [k.column for k in self.scheme.keys if k.dynamic]
-        self._extractor = KeyExtractor(query, dynamic) if query else None
+        self.extractor = KeyExtractor(query, dynamic) if query else None
         self._prefix = self.scheme.firehose_prefix()
         self._rng = random.Random(seed)
-        self._buffers: dict[str, _Buffer] = {}
-        self._deadlines: list[tuple[datetime, str]] = []
+        # Buffers by their partition key values (None: records that could not be partitioned).
+        self._buffers: dict[tuple[str, ...] | None, _Buffer] = {}
+        # Deadlines in a heap; buffers whose deadlines tie are delivered in the order they opened.
+        self._deadlines: list[tuple[datetime, int, tuple[str, ...] | None]] = []
+        self._opened = itertools.count()
         self._last: datetime | None = None
+        self._received = 0
         self._folders: set[Path] = set()
         self.objects: list[WrittenObject] = []
 
@@ -242,11 +321,12 @@ class LayoutWriter:
         if self._last is not None and incoming.arrival < self._last:
             raise ValueError(f"records must come in arrival order: {incoming.arrival} after {self._last}")
         self._last = incoming.arrival
+        self._received = incoming.index + 1
         self._deliver_due(incoming.arrival)
-        keys = incoming.partition_keys(self._extractor) if self._extractor else {}
+        keys = incoming.partition_keys(self.extractor) if self.extractor else {}
         # A buffer per evaluated prefix: per partition for dynamic schemes; the timestamp in
         # the prefix is the buffer's oldest record's, so it is fixed when the buffer opens.
-        group = "error" if keys is None else json.dumps(keys, sort_keys=True)
+        group = None if keys is None else tuple(keys.values())
         buffer = self._buffers.get(group)
         if buffer is None:
             if keys is None:
@@ -255,11 +335,15 @@ class LayoutWriter:
                 prefix = evaluate_prefix(self._prefix, incoming.arrival, keys)
             buffer = self._buffers[group] = _Buffer(prefix, incoming.arrival)
             deadline = incoming.arrival + timedelta(seconds=self.stream.buffer_interval_seconds)
-            heapq.heappush(self._deadlines, (deadline, group))
+            heapq.heappush(self._deadlines, (deadline, next(self._opened), group))
         buffer.records.append(incoming)
         buffer.size += len(incoming.line)
         if buffer.size >= self.stream.buffer_size_mib * MIB:
             self._deliver(group)
+
+    def oldest_buffered(self) -> int:
+        """The stream index of the oldest record still buffered (past the last one when none)."""
+        return min((b.records[0].index for b in self._buffers.values()), default=self._received)
 
     def close(self) -> list[WrittenObject]:
         """Deliver what is still buffered; returns every object written."""
@@ -270,15 +354,15 @@ class LayoutWriter:
 
     def _deliver_due(self, now: datetime) -> None:
         while self._deadlines and self._deadlines[0][0] <= now:
-            deadline, group = heapq.heappop(self._deadlines)
+            deadline, _, group = heapq.heappop(self._deadlines)
             buffer = self._buffers.get(group)
             # The heap may hold the deadline of a buffer already delivered for its size.
             if buffer is not None and buffer.started + timedelta(seconds=self.stream.buffer_interval_seconds) == deadline:
                 self._deliver(group)
 
-    def _deliver(self, group: str) -> None:
+    def _deliver(self, group: tuple[str, ...] | None) -> None:
         buffer = self._buffers.pop(group)
-        error = group == "error"
+        error = group is None
         started = buffer.started.astimezone(UTC)
         name = f"{self.stream.stream_name}-{self.stream.version}-{started:%Y-%m-%d-%H-%M-%S}-{uuid.UUID(int=self._rng.getrandbits(128), version=4)}"
         if error:
@@ -295,7 +379,11 @@ class LayoutWriter:
     def _body(self, records: list[Incoming]) -> bytes:
         if not self.format.converts:
             return compress_json(b"".join(r.line for r in records), self.compression)
-        table = pa.Table.from_pylist([r.row(self._convert) for r in records], schema=self.schema)
+        rows = records[0].rows
+        if rows is not None and rows.schema.equals(self.schema):
+            table = rows.table(records)
+        else:
+            table = convert_rows(records, self._convert, self.schema)
         sink = pa.BufferOutputStream()
         if self.format.name == "parquet":
             pq.write_table(table, sink, compression=_PARQUET_COMPRESSION[self.compression])
@@ -385,13 +473,24 @@ def _error_documents(records: list[Incoming]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+FORGET_EVERY = 4096
+"""Records between two drops of the rows no buffer holds any more."""
+
+
 def write_layouts(events: Iterable[tuple[datetime, Mapping[str, Any]]], writers: Sequence[LayoutWriter]) -> None:
     """Feed one stream of ``(arrival, record)`` to every writer, then close them; each record's
     JSON, row and partition keys are computed once for all of them."""
+    rows = ArrowRows(table_schema(glue_columns()))
+    extractors = {w.extractor.query: w.extractor for w in writers if w.extractor}
+    combined = CombinedExtractor(list(extractors.values())) if len(extractors) > 1 else None
     for arrival, record in events:
-        incoming = Incoming(arrival, record)
+        incoming = rows.receive(arrival, record)
+        if combined:
+            combined.fill(incoming)
         for writer in writers:
             writer.put(incoming)
+        if incoming.index % FORGET_EVERY == 0:
+            rows.forget_before(min((w.oldest_buffered() for w in writers), default=incoming.index))
     for writer in writers:
         writer.close()
 

@@ -179,7 +179,7 @@ def test_partition_conditions_are_the_conjuncts_on_partition_columns_only():
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return run(TINY, tmp_path_factory.mktemp("bench"), names=TINY_LAYOUTS, runs=1, time_all=True)
+    return run(TINY, tmp_path_factory.mktemp("bench"), names=TINY_LAYOUTS, runs=1)
 
 
 def test_every_query_reads_at_most_what_is_stored_and_at_least_the_lower_bound(results):

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import jq
 import pytest
 
+from eventlog import layout as layout_module
 from eventlog.formats import FORMATS
-from eventlog.generator import all_samples
+from eventlog.generator import all_samples, generate, load_samples
 from eventlog.layout import (
     PARTITIONING_FAILED,
     Incoming,
@@ -24,6 +25,7 @@ from eventlog.layout import (
     evaluate_prefix,
     java_time,
     write_layout,
+    write_layouts,
 )
 from eventlog.partitioning import SCHEMES
 from offline.program import evaluate
@@ -197,3 +199,23 @@ def test_records_out_of_arrival_order_and_bad_settings_are_refused(tmp_path):
     writer.put(Incoming(ARRIVAL, {"eventType": "Send"}))
     with pytest.raises(ValueError, match="arrival order"):
         writer.put(Incoming(ARRIVAL - timedelta(seconds=1), {"eventType": "Send"}))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "orc"])
+def test_tables_taken_from_converted_runs_are_the_rows_of_each_object_alone(tmp_path, monkeypatch, fmt):
+    """``write_layouts`` converts the stream's rows in runs, drops the ones no buffer holds, and
+    takes each object's table from the runs: the objects must be byte for byte the ones a writer
+    builds from each object's own records."""
+    monkeypatch.setattr(layout_module, "FORGET_EVERY", 7)
+    events = list(generate(load_samples(), seed=5, start=ARRIVAL, days=1, messages=200, recipients=50))
+    settings = {"format": fmt, "partitioning": "event-type", "stream": StreamSettings(buffer_interval_seconds=3600), "seed": 3}
+    shared = [LayoutWriter(tmp_path / "shared", **settings), LayoutWriter(tmp_path / "other", format="json", partitioning="date")]
+    write_layouts(events, shared)
+    alone = LayoutWriter(tmp_path / "alone", **settings)
+    for arrival, record in events:
+        alone.put(Incoming(arrival, record))
+    alone.close()
+    assert len(alone.objects) > 40
+    assert [o.key for o in shared[0].objects] == [o.key for o in alone.objects]
+    for o in alone.objects:
+        assert (tmp_path / "shared" / o.key).read_bytes() == (tmp_path / "alone" / o.key).read_bytes(), o.key

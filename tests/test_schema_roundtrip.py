@@ -174,6 +174,27 @@ def test_json_keys_match_columns_ignoring_case_and_map_keys_stay_verbatim():
     assert row_converter(schema)("not an object") == {"mail": None}
 
 
+def test_one_converter_reads_objects_whose_keys_differ_in_case_order_and_number():
+    """The converter remembers which key feeds which field per key set: records with other
+    key sets, or the same keys in another order or case, must each be read on their own."""
+    schema = table_schema([{"name": "bounce", "type": "struct<bouncetype:string,timestamp:string,feedbackid:string>"}])
+    convert = row_converter(schema)
+    records = [
+        {"bounce": {"bounceType": "Permanent", "timestamp": "t1"}},
+        {"bounce": {"timestamp": "t2", "bounceType": "Transient"}},
+        {"bounce": {"BOUNCETYPE": "Undetermined", "feedbackId": "f3", "timestamp": None}},
+        {"bounce": {"bounceType": "Permanent", "timestamp": "t4"}},
+        {"bounce": {"bouncetype": "lower", "BounceType": "later key wins"}},
+    ]
+    assert [convert(r)["bounce"] for r in records] == [
+        {"bouncetype": "Permanent", "timestamp": "t1", "feedbackid": None},
+        {"bouncetype": "Transient", "timestamp": "t2", "feedbackid": None},
+        {"bouncetype": "Undetermined", "timestamp": None, "feedbackid": "f3"},
+        {"bouncetype": "Permanent", "timestamp": "t4", "feedbackid": None},
+        {"bouncetype": "later key wins", "timestamp": None, "feedbackid": None},
+    ]
+
+
 def test_hive_types_parse_and_bad_ones_are_named():
     assert hive_type("map<string,array<struct<a:bigint,b:boolean>>>") == pa.map_(
         pa.string(), pa.list_(pa.struct([("a", pa.int64()), ("b", pa.bool_())]))
