@@ -139,7 +139,7 @@ def write_all(names: Sequence[str], root: Path, scale: Scale, workers: int) -> d
     return {w.layout: w for share in results for w in share}
 
 
-SINGLE_RUN_SECONDS = 5.0
+SINGLE_RUN_SECONDS = 2.0
 """A query whose first run takes longer runs once: its time varies far less than that."""
 
 

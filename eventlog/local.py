@@ -1,41 +1,78 @@
 """Run the named queries with DuckDB over a local copy of the bucket (see ``eventlog.layout``).
 
 ``LocalEvents`` opens a directory laid out as the bucket, in any format and scheme, as the
-table ``events``: the Glue table's columns (``eventlog.schema.glue_columns()``) plus the
-scheme's partition columns, their values taken from the object paths as Athena's partition
-projection does. Parquet is read by DuckDB itself (so partition filters prune files); ORC,
-which DuckDB cannot read, through pyarrow; JSON through ``eventlog.arrow``, which reads the
-records as Athena's OpenX JSON SerDe does.
+view ``events``: the Glue table's columns (``eventlog.schema.glue_columns()``), their struct
+fields under the Glue (lower-case) names, plus the scheme's partition columns, their values
+taken from the object paths as Athena's partition projection does. Opening lists the objects
+and reads none: every query reads them itself, and its predicates on the partition columns
+keep it from opening the objects of other partitions, in every format.
+
+- Parquet: DuckDB's ``read_parquet``.
+- JSON: DuckDB's ``read_json``, the columns typed from ``eventlog.schema`` under the keys as
+  SES writes them (``Field.name``: DuckDB matches keys case-sensitively), renamed to the Glue
+  names in the view (struct fields with ``remap_struct``; map keys keep their case). The
+  renaming costs DuckDB its reading of only the struct fields a query uses: about a third
+  more time on queries over all events. Firehose's Hadoop-framed Snappy, which DuckDB cannot
+  decompress, is decompressed into a temporary copy when the directory is opened (a damaged
+  object then raises ``UnreadableObjectError`` naming it).
+- ORC, which DuckDB cannot read: a ``pyarrow.dataset`` of the objects there when the
+  directory is opened, which DuckDB scans, pushing its partition filters and columns into it.
+  ORC written by ``eventlog.layout`` holds a struct of nulls where Firehose writes a null
+  ``mail.commonheaders``; the queries read both alike.
+
+JSON is read as the OpenX SerDe reads it (``eventlog.arrow``) for every record SES writes:
+keys that match no column are ignored, missing keys are null, a string column takes any JSON
+value as compact JSON text, a line that is not a JSON object is a row of nulls, and an empty
+string for an array is null. Records SES never writes read differently: a key in another case
+(``eventtype``) is ignored rather than matched; a non-array value for an array column (or map
+value) is null rather than a one-element array; a value of the wrong type for a boolean or
+number column is converted where DuckDB can (``1`` is true) rather than null; an empty line is
+skipped rather than a row of nulls.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import struct
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from pyarrow import orc
+import pyarrow.dataset as ds
+from pyarrow.fs import LocalFileSystem
 
-from eventlog.arrow import row_converter, table_schema
+from eventlog.arrow import table_schema
 from eventlog.formats import FORMATS
 from eventlog.layout import decompress_json
 from eventlog.partitioning import SCHEMES, Scheme
 from eventlog.prefixes import DATA_PREFIX
 from eventlog.queries import QUERIES, NamedQuery, QueryError
-from eventlog.schema import glue_columns
+from eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
 
 TABLE = "events"
 """The DuckDB view the rendered queries read."""
 
-_DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT"}
+_DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN"}
+
+_JSON_TYPE_PREFIX = "json_"
+"""Names the DuckDB types of the JSON struct columns: ``json_mail`` ..."""
+
+_ORC_BATCH_ROWS = 2048
+"""DuckDB's vector size."""
+
+_FRAMED_SNAPPY = "HADOOP_SNAPPY"
+"""The one JSON compression DuckDB cannot read (it reads gzip and plain text itself)."""
 
 
 class LayoutError(ValueError):
     """A directory that does not hold event objects laid out as Firehose writes them."""
+
+
+class UnreadableObjectError(ValueError):
+    """An event object that cannot be read; the message starts with its path."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +94,15 @@ def _kind(path: Path) -> tuple[str, str] | None:
     return next(((fmt, comp) for ext, fmt, comp in _extensions() if path.name.endswith(ext)), None)
 
 
+def _files(data: Path) -> list[Path]:
+    return sorted(p for p in data.rglob("*") if p.is_file())
+
+
 def detect(root: Path) -> tuple[str, str]:
     """The format and partitioning scheme of the event objects under ``root``, judged from their
     file extensions and the ``column=value`` folders of their paths."""
     data = Path(root) / DATA_PREFIX
-    files = [p for p in data.rglob("*") if p.is_file()]
+    files = _files(data)
     if not files:
         raise LayoutError(f"no event objects under {data}")
     formats = {k[0] for k in map(_kind, files) if k}
@@ -76,17 +117,79 @@ def detect(root: Path) -> tuple[str, str]:
     return formats.pop(), schemes.pop()
 
 
-def _partition_values(path: Path, data: Path, scheme: Scheme) -> dict[str, Any]:
-    labelled = dict(part.split("=", 1) for part in path.relative_to(data).parts[:-1] if "=" in part)
-    return {k.column: int(labelled[k.column]) if k.column_type == "int" else labelled[k.column] for k in scheme.keys}
-
-
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_type(type_: Type, name: Callable[[Field], str] = lambda f: f.column) -> str:
+    """The DuckDB type of a schema type, its struct fields named by ``name`` (Glue's by default)."""
+    if isinstance(type_, Primitive):
+        return _DUCKDB_TYPES[type_.name]
+    if isinstance(type_, Array):
+        return f"{_duckdb_type(type_.element, name)}[]"
+    if isinstance(type_, Map):
+        return f"MAP(VARCHAR, {_duckdb_type(type_.value, name)})"
+    if isinstance(type_, Struct):
+        return "STRUCT(" + ", ".join(f"{_identifier(name(f))} {_duckdb_type(f.type, name)}" for f in type_.fields) + ")"
+    raise TypeError(f"no DuckDB type for {type_!r}")
+
+
+def _renaming(type_: Type) -> str | None:
+    """``remap_struct``'s mapping from the JSON key names within ``type_`` to the Glue names, or
+    None when it holds no struct."""
+    if isinstance(type_, Struct):
+        return "{" + ", ".join(f"{_sql_string(f.column)}: {_renamed(f.name, f.type)}" for f in type_.fields) + "}"
+    if isinstance(type_, Array) and (element := _renaming(type_.element)):
+        return f"{{'list': {_renamed('list', type_.element, element)}}}"
+    if isinstance(type_, Map) and (value := _renaming(type_.value)):
+        return f"{{'key': 'key', 'value': {_renamed('value', type_.value, value)}}}"
+    return None
+
+
+def _renamed(source: str, type_: Type, inner: str | None = None) -> str:
+    inner = inner or _renaming(type_)
+    return f"ROW({_sql_string(source)}, {inner})" if inner else _sql_string(source)
+
+
+def _json_key(field: Field) -> str:
+    return field.name
+
+
+def _glue_column(field: Field) -> str:
+    """The select item turning a column read under its JSON key into its Glue column."""
+    mapping = _renaming(field.type)
+    if mapping is None:
+        return f"{_identifier(field.name)} AS {_identifier(field.column)}"
+    return f"remap_struct({_identifier(field.name)}, NULL::{_duckdb_type(field.type)}, {mapping}, NULL) AS {_identifier(field.column)}"
+
+
+class _OrcObjects(ds.FileSystemDataset):
+    """ORC objects DuckDB scans in batches of its own vector size. DuckDB pushes its partition
+    filters and columns into ``scanner``; pyarrow's default batch of 131,072 rows makes its ORC
+    reader set up buffers for that many rows of every nested column in each object, several
+    times the cost of reading the few hundred records of a Firehose object."""
+
+    def scanner(self, **options: Any) -> ds.Scanner:
+        return super().scanner(batch_size=_ORC_BATCH_ROWS, **options)
+
+
+def _hive_options(scheme: Scheme) -> str:
+    if not scheme.keys:
+        return "hive_partitioning = false"
+    types = ", ".join(f"{_sql_string(k.column)}: {_DUCKDB_TYPES[k.column_type]}" for k in scheme.keys)
+    return f"hive_partitioning = true, hive_types = {{{types}}}"
+
+
+def _globs(paths: Iterable[Path]) -> str:
+    return "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
+
+
 class LocalEvents:
-    """The events under ``root`` as a DuckDB table, and the named queries run on them."""
+    """The events under ``root`` as a DuckDB view, and the named queries run on them."""
 
     def __init__(self, root: Path, *, format: str | None = None, partitioning: str | None = None):
         self.root = Path(root)
@@ -95,35 +198,70 @@ class LocalEvents:
         self.scheme = SCHEMES[partitioning or detected[1]]
         self.connection = duckdb.connect()
         data = self.root / DATA_PREFIX
-        if self.format == "parquet":
-            types = ", ".join(f"{_sql_string(k.column)}: {_DUCKDB_TYPES[k.column_type]}" for k in self.scheme.keys)
-            hive = f", hive_partitioning = true, hive_types = {{{types}}}" if self.scheme.keys else ", hive_partitioning = false"
-            glob = _sql_string(str(data / "**" / "*.parquet"))
-            self.connection.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet({glob}{hive})")
-        else:
-            self._table = self._read_with_arrow(data)
-            self.connection.register(TABLE, self._table)
-
-    def _read_with_arrow(self, data: Path) -> pa.Table:
-        columns = glue_columns()
-        keys = [{"name": k.column, "type": k.column_type} for k in self.scheme.keys]
-        schema = table_schema(columns, keys)
-        data_schema = table_schema(columns)
-        convert = row_converter(data_schema)
-        tables = []
-        for path in sorted(p for p in data.rglob("*") if p.is_file()):
+        objects: dict[str, list[Path]] = {}
+        for path in _files(data):
             kind = _kind(path)
-            if kind is None or kind[0] != self.format:
-                continue
-            if self.format == "orc":
-                table = orc.read_table(path).select(data_schema.names).cast(data_schema)
-            else:
-                rows = [convert(_json_or_none(line)) for line in _lines(decompress_json(path.read_bytes(), kind[1]))]
-                table = pa.Table.from_pylist(rows, schema=data_schema)
-            for column, value in _partition_values(path, data, self.scheme).items():
-                table = table.append_column(column, pa.array([value] * table.num_rows, type=schema.field(column).type))
-            tables.append(table)
-        return pa.concat_tables(tables) if tables else schema.empty_table()
+            if kind and kind[0] == self.format:
+                objects.setdefault(kind[1], []).append(path)
+        if not objects:
+            raise LayoutError(f"no {self.format} objects under {data}")
+        if self.format == "parquet":
+            self._view(f"SELECT * FROM read_parquet({_globs([data / '**' / '*.parquet'])}, {_hive_options(self.scheme)})")
+        elif self.format == "json":
+            self._open_json(data, objects)
+        else:
+            self._open_orc(data, [p for paths in objects.values() for p in paths])
+
+    def _view(self, select: str) -> None:
+        self.connection.execute(f"CREATE VIEW {TABLE} AS {select}")
+
+    def _open_json(self, data: Path, objects: Mapping[str, list[Path]]) -> None:
+        extension = FORMATS["json"].file_extension
+        globs = [data / "**" / f"*{extension(c)}" for c in objects if c != _FRAMED_SNAPPY]
+        if _FRAMED_SNAPPY in objects:
+            globs.append(self._decompressed_copy(data, objects[_FRAMED_SNAPPY]) / "**" / f"*{extension('UNCOMPRESSED')}")
+        # A named type per struct column: read_json parses a type string again for every object it
+        # opens, which for these structs costs more than reading a small object.
+        columns = []
+        for field in RECORD.fields:
+            type_ = _duckdb_type(field.type, _json_key)
+            if not isinstance(field.type, Primitive):
+                self.connection.execute(f"CREATE TYPE {_identifier(_JSON_TYPE_PREFIX + field.column)} AS {type_}")
+                type_ = _JSON_TYPE_PREFIX + field.column
+            columns.append(f"{_sql_string(field.name)}: {_sql_string(type_)}")
+        partitions = "".join(f", {_identifier(k.column)}" for k in self.scheme.keys)
+        self._view(
+            f"SELECT {', '.join(map(_glue_column, RECORD.fields))}{partitions} FROM read_json({_globs(globs)}, "
+            f"format = 'newline_delimited', records = true, compression = 'auto', columns = {{{', '.join(columns)}}}, "
+            f"ignore_errors = true, {_hive_options(self.scheme)})"
+        )
+
+    def _decompressed_copy(self, data: Path, paths: list[Path]) -> Path:
+        """A temporary copy of the objects ``paths`` under ``data``, decompressed, at the same keys."""
+        self._decompressed = tempfile.TemporaryDirectory(prefix="eventlog-json-")
+        copy = Path(self._decompressed.name)
+        for path in paths:
+            target = copy / path.relative_to(data).with_suffix("")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.write_bytes(decompress_json(path.read_bytes(), _FRAMED_SNAPPY))
+            except (ValueError, OSError, struct.error, pa.ArrowException) as error:
+                raise UnreadableObjectError(f"{path}: cannot read it as {_FRAMED_SNAPPY} JSON: {error}") from None
+        return copy
+
+    def _open_orc(self, data: Path, paths: list[Path]) -> None:
+        keys = [{"name": k.column, "type": k.column_type} for k in self.scheme.keys]
+        schema = table_schema(glue_columns(), keys)
+        partitioning = ds.partitioning(pa.schema([schema.field(k["name"]) for k in keys]), flavor="hive") if keys else None
+        orc, files = ds.OrcFileFormat(), LocalFileSystem()
+        fragments = []
+        for path in paths:
+            # The partition values from the object's folders, as DuckDB's hive_partitioning takes them.
+            folders = f"/{path.parent.relative_to(data).as_posix()}/"
+            values = {"partition_expression": partitioning.parse(folders)} if partitioning else {}
+            fragments.append(orc.make_fragment(str(path), files, **values))
+        self._orc = _OrcObjects(fragments, schema, orc, files)
+        self.connection.register(TABLE, self._orc)
 
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
         cursor = self.connection.execute(sql, dict(parameters or {}))
@@ -138,17 +276,3 @@ class LocalEvents:
         checked = query.check(values)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
         return self.sql(rendered.sql, rendered.named_parameters(checked))
-
-
-def _lines(data: bytes) -> list[bytes]:
-    lines = data.split(b"\n")
-    return lines[:-1] if data.endswith(b"\n") else lines
-
-
-def _json_or_none(line: bytes) -> Any:
-    # The OpenX SerDe reads a line that is not a JSON object as a row of nulls.
-    try:
-        return json.loads(line)
-    except ValueError:
-        return None
-

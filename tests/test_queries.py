@@ -8,6 +8,7 @@ query names. The queries the workgroup saves are these queries rendered for the 
 import re
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -262,14 +263,6 @@ def decoy_folders(events: LocalEvents, name: str) -> list[str]:
     return folders
 
 
-@pytest.fixture(scope="session")
-def parquet_layouts(generated, tmp_path_factory) -> dict[str, object]:
-    root = tmp_path_factory.mktemp("parquet")
-    writers = [LayoutWriter(root / s, format="parquet", partitioning=s, stream=STREAM) for s in ("date", "hour", "event-type")]
-    write_layouts(generated[:500], writers)
-    return {w.scheme.name: w.root for w in writers}
-
-
 def data_values(model: Model, name: str) -> dict[str, str]:
     """Values for which a query finds some of the generated events."""
     message, records = next(iter(model.messages.items()))
@@ -283,23 +276,42 @@ def data_values(model: Model, name: str) -> dict[str, str]:
     return {p.name: given[p.name] for p in QUERIES[name].parameters}
 
 
+DECOYS = {"parquet": "zz-unreadable.parquet", "json": "zz-unreadable.json.gz", "orc": "zz-unreadable.orc"}
+"""An object of each format that cannot be read (the JSON one is not gzip)."""
+
+
+@pytest.fixture(scope="session")
+def first_days(layouts, tmp_path_factory) -> dict[str, Path]:
+    """The objects of the first day (``dt``) of each partitioned layout: what the queries asked
+    for that day find, in a fraction of the objects."""
+    root = tmp_path_factory.mktemp("first-day")
+    for name, events in layouts.items():
+        for path in events.root.rglob("*"):
+            key = path.relative_to(events.root)
+            if path.is_file() and f"dt={FIRST}" in key.parts:
+                (root / name / key).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, root / name / key)
+    return {name: root / name for name in layouts if (root / name).is_dir()}
+
+
 @pytest.mark.parametrize("scheme", ["date", "hour", "event-type"])
+@pytest.mark.parametrize("format", sorted(DECOYS))
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_duckdb_prunes_the_partitions_a_query_does_not_name(parquet_layouts, model, tmp_path, scheme, name):
+def test_duckdb_prunes_the_partitions_a_query_does_not_name(first_days, model, tmp_path, format, scheme, name):
     """Unreadable objects in partitions outside a query's days (and event types) do not stop it:
     the partition predicate keeps DuckDB from opening them, as it keeps Athena from listing them."""
-    root = parquet_layouts[scheme]
+    events = LocalEvents(first_days[f"{format}-{scheme}"])
     values = data_values(model, name)
-    clean = LocalEvents(root).run(name, values).rows
+    clean = events.run(name, values).rows
     assert clean, (name, values)
-    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
-    folders = decoy_folders(LocalEvents(root), name)
-    for folder in folders:
+    shutil.copytree(events.root, tmp_path, dirs_exist_ok=True)
+    for folder in decoy_folders(events, name):
         (tmp_path / "events" / folder).mkdir(parents=True, exist_ok=True)
-        (tmp_path / "events" / folder / "zz-unreadable.parquet").write_bytes(b"not a parquet file")
+        (tmp_path / "events" / folder / DECOYS[format]).write_bytes(f"not a {format} object".encode())
     decoyed = LocalEvents(tmp_path)
+    assert (decoyed.format, decoyed.scheme.name) == (format, scheme)
     assert decoyed.run(name, values).rows == clean
-    with pytest.raises(Exception, match="zz-unreadable"):
+    with pytest.raises(Exception, match=DECOYS[format]):
         decoyed.sql("SELECT count(*) FROM events")
 
 

@@ -1,0 +1,119 @@
+"""DuckDB over a local copy of the bucket (eventlog.local): JSON and ORC read at query time as the
+Glue table's columns, JSON as the OpenX SerDe reads what SES writes, and the documented
+differences for records SES never writes."""
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from eventlog.generator import all_samples
+from eventlog.layout import compress_json, write_layout
+from eventlog.local import LayoutError, LocalEvents, UnreadableObjectError
+from eventlog.prefixes import DATA_PREFIX
+from eventlog.schema import glue_columns
+
+ARRIVAL = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+COLUMNS = [c["name"] for c in glue_columns()]
+
+
+@pytest.fixture(scope="module")
+def samples(sample_records) -> list[dict]:
+    """One record of each event type, as SES publishes it."""
+    return list(all_samples({r["eventType"]: r for r in sample_records.values()}).values())
+
+
+@pytest.fixture(scope="module")
+def written(samples, tmp_path_factory) -> dict[str, LocalEvents]:
+    root = tmp_path_factory.mktemp("local")
+    for fmt in ("json", "parquet", "orc"):
+        write_layout([(ARRIVAL, r) for r in samples], root / fmt, format=fmt, partitioning="hour")
+    return {fmt: LocalEvents(root / fmt) for fmt in ("json", "parquet", "orc")}
+
+
+def every_row(events: LocalEvents) -> list[tuple]:
+    return events.sql(f"SELECT * FROM events ORDER BY eventtype, {COLUMNS[1]}.messageid").rows
+
+
+def test_json_reads_as_parquet_converted_by_firehose_columns_struct_fields_and_tag_names_alike(written):
+    """The same records as JSON and as Parquet (converted as Firehose does, eventlog.arrow): the
+    same columns of the same types, struct fields under their Glue names, map keys as SES wrote them."""
+    json_types, parquet_types = (e.sql("DESCRIBE events").rows for e in (written["json"], written["parquet"]))
+    assert [(name, type_) for name, type_, *_ in json_types] == [(name, type_) for name, type_, *_ in parquet_types]
+    assert [name for name, *_ in json_types] == [*COLUMNS, "dt", "hour"]
+    assert "messageid VARCHAR" in {n: t for n, t, *_ in json_types}["mail"]
+    rows = every_row(written["json"])
+    assert rows == every_row(written["parquet"])
+    assert len(rows) == 10
+    tags = {k for row in rows for k in (row[1]["tags"] or {})}
+    assert {"ses:from-domain", "ses:configuration-set"} <= tags and any(not k.islower() for k in tags)
+
+
+def test_orc_reads_as_parquet_but_for_the_null_common_headers_it_cannot_write(written):
+    """pyarrow's ORC writer cannot hold a null struct inside a struct (eventlog.layout): a Rendering
+    Failure's absent mail.commonHeaders reads as a struct of nulls."""
+
+    def null_common_headers(row: tuple) -> tuple:
+        headers = row[1]["commonheaders"]
+        return (row[0], {**row[1], "commonheaders": None if headers and not any(headers.values()) else headers}, *row[2:])
+
+    assert [null_common_headers(row) for row in every_row(written["orc"])] == every_row(written["parquet"])
+
+
+def write_lines(root: Path, lines: list[str]) -> LocalEvents:
+    folder = root / DATA_PREFIX / "dt=2024-05-01"
+    folder.mkdir(parents=True)
+    (folder / "object.json.gz").write_bytes(compress_json(("\n".join(lines) + "\n").encode(), "GZIP"))
+    return LocalEvents(root)
+
+
+def test_json_values_are_read_as_the_openx_serde_reads_them(tmp_path):
+    """Keys that match no column are ignored, a string column takes any JSON value as compact JSON,
+    a line that is not a JSON object is a row of nulls, an empty string for an array is null."""
+    events = write_lines(
+        tmp_path,
+        [
+            json.dumps({"eventType": {"a": 1, "b": [1, 2.50, "é"]}, "unknown": 1, "mail": {"messageId": 1.50, "destination": ""}}),
+            "not json",
+            "[1, 2]",
+        ],
+    )
+    rows = events.sql("SELECT eventtype, mail.messageid, mail.destination, dt FROM events").rows
+    assert rows == [('{"a":1,"b":[1,2.5,"é"]}', "1.5", None, "2024-05-01"), (None, None, None, "2024-05-01"), (None, None, None, "2024-05-01")]
+
+
+def test_json_that_ses_never_writes_reads_as_the_module_docstring_says(tmp_path):
+    """Not as the OpenX SerDe: a key in another case is not matched, a non-array value for an array
+    is null, a number for a boolean is converted, an empty line is no row."""
+    events = write_lines(tmp_path, [json.dumps({"eventtype": "Send", "mail": {"destination": "a@example.com", "headersTruncated": 1}}), ""])
+    assert events.sql("SELECT eventtype, mail.destination, mail.headerstruncated FROM events").rows == [(None, None, True)]
+
+
+def test_hadoop_snappy_json_is_read_and_a_damaged_object_named(samples, tmp_path):
+    write_layout([(ARRIVAL, r) for r in samples], tmp_path, format="json", partitioning="date", compression="HADOOP_SNAPPY")
+    assert LocalEvents(tmp_path).sql("SELECT count(*), count(DISTINCT eventtype) FROM events").rows == [(10, 10)]
+    damaged = next(tmp_path.rglob("*.json.snappy"))
+    damaged.write_bytes(damaged.read_bytes()[:20])
+    with pytest.raises(UnreadableObjectError, match=f"^{damaged}: cannot read it as HADOOP_SNAPPY JSON"):
+        LocalEvents(tmp_path)
+
+
+def test_a_directory_without_objects_of_the_format_asked_for_is_refused(samples, tmp_path):
+    write_layout([(ARRIVAL, r) for r in samples], tmp_path, format="json", partitioning="date")
+    with pytest.raises(LayoutError, match=f"no parquet objects under {tmp_path / DATA_PREFIX}"):
+        LocalEvents(tmp_path, format="parquet", partitioning="date")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayoutError, match="no event objects under"):
+        LocalEvents(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(("fmt", "name", "body"), [("json", "x.json.gz", gzip.compress(b"{")[:10]), ("orc", "x.orc", b"not orc")])
+def test_an_unreadable_object_is_named_by_the_query_that_opens_it(samples, tmp_path, fmt, name, body):
+    write_layout([(ARRIVAL, r) for r in samples], tmp_path, format=fmt, partitioning="date")
+    (tmp_path / DATA_PREFIX / "dt=2024-05-01" / name).write_bytes(body)
+    events = LocalEvents(tmp_path)
+    with pytest.raises(Exception, match=str(tmp_path / DATA_PREFIX / "dt=2024-05-01" / name)) as raised:
+        events.sql("SELECT count(*) FROM events")
+    assert "\n" not in str(raised.value)
