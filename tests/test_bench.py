@@ -282,3 +282,19 @@ def test_cli_refuses_an_unknown_layout_and_a_used_work_directory(tmp_path, capsy
 
 def test_readers_cover_every_format():
     assert set(READERS) == set(FORMATS)
+
+
+# --- the README shows the committed results --------------------------------------------------
+
+def test_readme_bench_tables_and_measurement_line_are_rows_of_the_committed_results():
+    """The numbers in the README's "Choosing a format and partitioning" are copied from
+    bench/results/results.md; a rerun of the benchmark must be copied again."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Choosing a format and partitioning", 1)[1].split("\n## ", 1)[0]
+    results = set((root / "bench" / "results" / "results.md").read_text(encoding="utf-8").splitlines())
+    table_rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+    assert len(table_rows) > 40
+    assert [row for row in table_rows if row not in results] == []
+    measured = [line for line in section.splitlines() if line.startswith(("Measured ", "Stream: "))]
+    assert len(measured) == 2 and set(measured) <= results
