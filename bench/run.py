@@ -107,12 +107,18 @@ def shares(names: Sequence[str], workers: int) -> list[list[str]]:
     for name in names:
         source = LAYOUTS[name].derived_from
         groups.setdefault(source if source in names else name, []).append(name)
-    loads = [[0.0, []] for _ in range(min(workers, len(groups)))]
-    for written in sorted(groups, key=lambda n: -WRITE_SECONDS.get(n, 10.0)):
-        lightest = min(loads, key=lambda load: load[0])
-        lightest[0] += WRITE_SECONDS.get(written, 10.0)
-        lightest[1] += groups[written]
-    return [share for _, share in loads]
+    count = min(workers, len(groups))
+    work, members = [0.0] * count, [[] for _ in range(count)]
+    for written in sorted(groups, key=lambda n: -_write_seconds(n)):
+        lightest = work.index(min(work))
+        work[lightest] += _write_seconds(written)
+        members[lightest] += groups[written]
+    return members
+
+
+def _write_seconds(name: str) -> float:
+    # A layout written directly though others link it: as costly as the one it would link.
+    return WRITE_SECONDS.get(name) or WRITE_SECONDS[LAYOUTS[name].derived_from]
 
 
 MALLOC_SETTINGS = {"MALLOC_TRIM_THRESHOLD_": str(4 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TOP_PAD_": str(256 << 20)}

@@ -30,7 +30,7 @@ from bench.layouts import (
 from bench.orcfile import read_layout
 from bench.query_scope import partition_conditions, touched_columns, with_condition
 from bench.report import csv_text, markdown, rows
-from bench.run import Scale, run, write_share
+from bench.run import WRITE_SECONDS, Scale, run, shares, write_share
 from bench.workload import BY_NAME, CASES
 from eventlog.formats import FORMATS
 from eventlog.layout import KeyExtractor
@@ -298,3 +298,16 @@ def test_readme_bench_tables_and_measurement_line_are_rows_of_the_committed_resu
     assert [row for row in table_rows if row not in results] == []
     measured = [line for line in section.splitlines() if line.startswith(("Measured ", "Stream: "))]
     assert len(measured) == 2 and set(measured) <= results
+
+
+def test_shares_hold_every_layout_once_with_the_one_it_links_from_and_balance_the_work():
+    names = list(LAYOUTS)
+    two = shares(names, 2)
+    assert sorted(n for share in two for n in share) == sorted(names)
+    for share in two:
+        for name in share:
+            assert LAYOUTS[name].derived_from in (None, *share), (name, share)
+    loads = [sum(WRITE_SECONDS.get(n, 0.0) for n in share) for share in two]
+    assert abs(loads[0] - loads[1]) <= max(WRITE_SECONDS.values())
+    # A layout usually linked from another is written when that one is not asked for.
+    assert shares(["json-hour", "orc-hour"], 4) == [["orc-hour"], ["json-hour"]]
