@@ -11,8 +11,6 @@ what the shorter interval costs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,20 +113,6 @@ and Parquet at the program's default 300 s interval (three times the objects of 
 DEFAULT_LAYOUTS = tuple(name for name in LAYOUTS if name not in EXTRA_LAYOUTS)
 
 
-@contextmanager
-def recipient_scheme_registered() -> Iterator[None]:
-    """``RECIPIENT_SCHEME`` among ``eventlog.partitioning.SCHEMES`` while inside: the layout
-    writer and the local query engine take a scheme by name. Removed again on the way out, so
-    the deployable product never sees it."""
-    present = RECIPIENT_SCHEME.name in SCHEMES
-    SCHEMES[RECIPIENT_SCHEME.name] = RECIPIENT_SCHEME
-    try:
-        yield
-    finally:
-        if not present:
-            del SCHEMES[RECIPIENT_SCHEME.name]
-
-
 def derived_key(key: str, layout: Layout) -> str:
     """The key under ``layout`` of an object written with key ``key`` by its ``derived_from``
     layout: the scheme's prefix at the arrival time in the object's name (Firehose names it
@@ -140,6 +124,6 @@ def derived_key(key: str, layout: Layout) -> str:
 
 
 def writer(layout: Layout, root: Path, seed: int) -> LayoutWriter:
-    """A writer for ``layout`` under ``root / layout.name`` (call inside ``recipient_scheme_registered``)."""
-    return LayoutWriter(root / layout.name, format=layout.format, partitioning=layout.scheme,
+    """A writer for ``layout`` under ``root / layout.name``."""
+    return LayoutWriter(root / layout.name, format=layout.format, partitioning=layout.partitioning,
                         compression=layout.compression, stream=layout.stream, seed=seed)

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow
 
 from bench.accounting import LayoutMeasure
-from bench.layouts import BASELINE, LAYOUTS, RECIPIENT_BUCKETS, recipient_scheme_registered
+from bench.layouts import BASELINE, LAYOUTS, RECIPIENT_BUCKETS
 from bench.run import SINGLE_RUN_SECONDS, Results
 from bench.workload import BY_NAME, CASES
 from eventlog.costs import DAYS_PER_MONTH, MB, PRICES, TB, MeasuredQuery, Measurement, athena_billed_bytes, monthly_cost
@@ -132,7 +132,7 @@ def measurement(results: Results, measure: LayoutMeasure) -> Measurement:
     layout = measure.layout
     return Measurement(
         format=layout.format,
-        partitioning=layout.scheme,
+        partitioning=layout.partitioning,
         emails_per_day=results.messages / results.scale.days,
         events_per_email=measure.events / results.messages,
         record_bytes=results.record_bytes,
@@ -154,14 +154,13 @@ _COST_HEADERS = ("emails/day", "layout", "GB stored", "objects/month", "Firehose
 def cost_rows(results: Results, names: list[str] | None = None) -> list[list[str]]:
     """Monthly costs of ``names`` (default: every layout) at each of ``COST_VOLUMES``."""
     out = []
-    with recipient_scheme_registered():  # monthly_cost looks the scheme up by name
-        for volume in COST_VOLUMES:
-            for name in names or list(results.layouts):
-                usage = measurement(results, results.layouts[name]).usage_at(volume, queries_per_month=QUERIES_PER_MONTH, retention_days=RETENTION_DAYS)
-                cost = monthly_cost(usage)
-                stored = usage.emails_per_day * usage.events_per_email * usage.retention_days * usage.stored_bytes_per_event / 1024**3
-                out.append([f"{volume:,}", name, f"{stored:,.2f}", f"{usage.objects_per_month:,.0f}",
-                            *(f"{v:,.2f}" for v in (cost.ingestion, cost.conversion, cost.dynamic_partitioning, cost.storage, cost.requests, cost.athena, cost.total))])
+    for volume in COST_VOLUMES:
+        for name in names or list(results.layouts):
+            usage = measurement(results, results.layouts[name]).usage_at(volume, queries_per_month=QUERIES_PER_MONTH, retention_days=RETENTION_DAYS)
+            cost = monthly_cost(usage)
+            stored = usage.emails_per_day * usage.events_per_email * usage.retention_days * usage.stored_bytes_per_event / 1024**3
+            out.append([f"{volume:,}", name, f"{stored:,.2f}", f"{usage.objects_per_month:,.0f}",
+                        *(f"{v:,.2f}" for v in (cost.ingestion, cost.conversion, cost.dynamic_partitioning, cost.storage, cost.requests, cost.athena, cost.total))])
     return out
 
 

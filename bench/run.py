@@ -33,7 +33,7 @@ from bench.accounting import (
 )
 from bench.columns import READERS, ObjectColumns
 from bench.density import points, probe, sample
-from bench.layouts import BASELINE, DEFAULT_LAYOUTS, LAYOUTS, Layout, derived_key, recipient_scheme_registered, writer
+from bench.layouts import BASELINE, DEFAULT_LAYOUTS, LAYOUTS, Layout, derived_key, writer
 from bench.workload import CASES, pick_values
 from eventlog.costs import DensityPoint
 from eventlog.generator import generate, load_samples
@@ -59,25 +59,24 @@ def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]
     """Write the layouts ``names`` under ``root`` in one pass over the stream (linking those
     derived from another of them); their objects' facts."""
     started = time.perf_counter()
-    with recipient_scheme_registered():
-        layouts = [LAYOUTS[n] for n in names]
-        direct = [layout for layout in layouts if layout.derived_from not in names]
-        writers = [writer(layout, root, scale.seed) for layout in direct]
-        write_layouts(scale.events(), writers)
-        facts: dict[str, list[ObjectFacts]] = {}
-        for layout, w in zip(direct, writers, strict=True):
-            needed = [needed_columns(case, layout) for case in CASES]
-            derived = [d for d in layouts if d.derived_from == layout.name]
-            derived_needed = {d.name: [needed_columns(case, d) for case in CASES] for d in derived}
-            facts[layout.name] = []
+    layouts = [LAYOUTS[n] for n in names]
+    direct = [layout for layout in layouts if layout.derived_from not in names]
+    writers = [writer(layout, root, scale.seed) for layout in direct]
+    write_layouts(scale.events(), writers)
+    facts: dict[str, list[ObjectFacts]] = {}
+    for layout, w in zip(direct, writers, strict=True):
+        needed = [needed_columns(case, layout) for case in CASES]
+        derived = [d for d in layouts if d.derived_from == layout.name]
+        derived_needed = {d.name: [needed_columns(case, d) for case in CASES] for d in derived}
+        facts[layout.name] = []
+        for d in derived:
+            facts[d.name] = []
+        for o in w.objects:
+            # A derived layout's objects are the same bytes: read once, linked under their keys.
+            columns = READERS[layout.format](root / layout.name / o.key)
+            facts[layout.name].append(object_facts(o.key, o.records, columns, needed))
             for d in derived:
-                facts[d.name] = []
-            for o in w.objects:
-                # A derived layout's objects are the same bytes: read once, linked under their keys.
-                columns = READERS[layout.format](root / layout.name / o.key)
-                facts[layout.name].append(object_facts(o.key, o.records, columns, needed))
-                for d in derived:
-                    facts[d.name].append(object_facts(_link(root, d, o.key), o.records, columns, derived_needed[d.name]))
+                facts[d.name].append(object_facts(_link(root, d, o.key), o.records, columns, derived_needed[d.name]))
     seconds = time.perf_counter() - started
     return [Written(name, facts[name], seconds) for name in names]
 
@@ -153,7 +152,7 @@ def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, 
     """DuckDB's median wall time and row count for each case, through ``eventlog.local``."""
     layout = measure.layout
     started = time.perf_counter()
-    events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.scheme)
+    events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
     measure.open_seconds = time.perf_counter() - started
     for case in CASES:
         sql, values = case.sql(layout.partitioning), case.values(picked[case.name], layout.partitioning)
@@ -222,18 +221,17 @@ def run(
     written = write_all(names, work, scale, workers)
     write_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    with recipient_scheme_registered():
-        reference = LocalEvents(work / REFERENCE, format="parquet", partitioning="none")
-        picked = pick_values(reference, scale.start, scale.days)
-        lower = {case.name: lower_bound(reference, case, picked[case.name], work) for case in CASES}
-        messages = reference.sql(f"SELECT count(*) FROM {TABLE} WHERE eventtype = 'Send'").rows[0][0]
-        layouts = {name: measure_layout(written[name], picked) for name in names}
-        progress("writing single objects of more records, to scale to other volumes")
-        probed = probe(sample(scale.events(), layouts[BASELINE].events), work / "density")
-        density = {name: points(probed, LAYOUTS[name].format, [needed_columns(c, LAYOUTS[name]) for c in CASES]) for name in names}
-        timed = tuple(names) if timing else ()
-        for name in timed:
-            progress(f"timing {name}")
-            time_layout(layouts[name], work, picked, runs)
+    reference = LocalEvents(work / REFERENCE, format="parquet", partitioning="none")
+    picked = pick_values(reference, scale.start, scale.days)
+    lower = {case.name: lower_bound(reference, case, picked[case.name], work) for case in CASES}
+    messages = reference.sql(f"SELECT count(*) FROM {TABLE} WHERE eventtype = 'Send'").rows[0][0]
+    layouts = {name: measure_layout(written[name], picked) for name in names}
+    progress("writing single objects of more records, to scale to other volumes")
+    probed = probe(sample(scale.events(), layouts[BASELINE].events), work / "density")
+    density = {name: points(probed, LAYOUTS[name].format, [needed_columns(c, LAYOUTS[name]) for c in CASES]) for name in names}
+    timed = tuple(names) if timing else ()
+    for name in timed:
+        progress(f"timing {name}")
+        time_layout(layouts[name], work, picked, runs)
     return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(shares(names, workers)), time.perf_counter() - started,
                    timed, runs, probed, density)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
+from eventlog.partitioning import Scheme, scheme_of
 
 KB = 1024
 MB = 1024**2
@@ -52,7 +52,7 @@ class Usage:
     stored_bytes_per_event: float = 400
     """Bytes per event at rest in the chosen format (see the benchmark)."""
     format: str = "json"
-    partitioning: str = "date"
+    partitioning: str | Scheme = "date"
     retention_days: int = 90
     objects_per_month: float = 8640
     """Objects Firehose writes a month: one per buffer interval and active partition."""
@@ -97,7 +97,7 @@ def monthly_cost(usage: Usage, prices: Prices = PRICES) -> MonthlyCost:
     records = usage.emails_per_day * usage.events_per_email * DAYS_PER_MONTH
     billed_gb = records * billed_record_bytes(usage.record_bytes, prices) / GB
     converts = FORMATS[usage.format].converts
-    dynamic = SCHEMES[usage.partitioning].dynamic
+    dynamic = scheme_of(usage.partitioning).dynamic
     dynamic_cost = 0.0
     if dynamic:
         dynamic_cost = (
@@ -173,7 +173,7 @@ class Measurement:
     and what grows with the objects, so that it scales to another sending volume."""
 
     format: str
-    partitioning: str
+    partitioning: str | Scheme
     emails_per_day: float
     events_per_email: float
     record_bytes: float

@@ -49,7 +49,7 @@ from pyarrow import orc
 
 from eventlog.arrow import row_converter, table_schema
 from eventlog.formats import FORMATS, Format
-from eventlog.partitioning import DEFAULT_TIME_PATH, SCHEMES, Scheme, strftime_pattern
+from eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, scheme_of, strftime_pattern
 from eventlog.prefixes import ERROR_PREFIX
 from eventlog.schema import glue_columns
 
@@ -284,17 +284,15 @@ class LayoutWriter:
         root: Path,
         *,
         format: str = "json",
-        partitioning: str = "date",
+        partitioning: str | Scheme = "date",
         compression: str | None = None,
         stream: StreamSettings = StreamSettings(),
         seed: int = 0,
     ):
         if format not in FORMATS:
             raise ValueError(f"format {format!r} is none of {', '.join(FORMATS)}")
-        if partitioning not in SCHEMES:
-            raise ValueError(f"partitioning {partitioning!r} is none of {', '.join(SCHEMES)}")
         self.format: Format = FORMATS[format]
-        self.scheme: Scheme = SCHEMES[partitioning]
+        self.scheme: Scheme = scheme_of(partitioning)
         self.compression = compression or self.format.default_compression
         if self.compression not in self.format.compressions:
             raise ValueError(f"compression {self.compression!r} is none of {', '.join(self.format.compressions)} for {format}")
@@ -500,7 +498,7 @@ def write_layout(
     root: Path,
     *,
     format: str = "json",
-    partitioning: str = "date",
+    partitioning: str | Scheme = "date",
     compression: str | None = None,
     stream: StreamSettings = StreamSettings(),
     seed: int = 0,

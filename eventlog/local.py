@@ -47,7 +47,7 @@ from pyarrow.fs import LocalFileSystem
 from eventlog.arrow import table_schema
 from eventlog.formats import FORMATS
 from eventlog.layout import decompress_json
-from eventlog.partitioning import SCHEMES, Scheme
+from eventlog.partitioning import SCHEMES, Scheme, scheme_of
 from eventlog.prefixes import DATA_PREFIX
 from eventlog.queries import QUERIES, NamedQuery, QueryError
 from eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
@@ -191,11 +191,11 @@ def _globs(paths: Iterable[Path]) -> str:
 class LocalEvents:
     """The events under ``root`` as a DuckDB view, and the named queries run on them."""
 
-    def __init__(self, root: Path, *, format: str | None = None, partitioning: str | None = None):
+    def __init__(self, root: Path, *, format: str | None = None, partitioning: str | Scheme | None = None):
         self.root = Path(root)
         detected = detect(self.root) if format is None or partitioning is None else (format, partitioning)
         self.format = format or detected[0]
-        self.scheme = SCHEMES[partitioning or detected[1]]
+        self.scheme = scheme_of(partitioning or detected[1])
         self.connection = duckdb.connect()
         data = self.root / DATA_PREFIX
         objects: dict[str, list[Path]] = {}

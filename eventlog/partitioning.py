@@ -174,3 +174,12 @@ SCHEMES: dict[str, Scheme] = {
         ),
     )
 }
+
+
+def scheme_of(partitioning: str | Scheme) -> Scheme:
+    """A scheme given as itself or by its name in ``SCHEMES``."""
+    if isinstance(partitioning, Scheme):
+        return partitioning
+    if partitioning not in SCHEMES:
+        raise ValueError(f"partitioning {partitioning!r} is none of {', '.join(SCHEMES)}")
+    return SCHEMES[partitioning]

@@ -25,7 +25,6 @@ from bench.layouts import (
     RECIPIENT_SCHEME,
     derived_key,
     recipient_bucket,
-    recipient_scheme_registered,
 )
 from bench.orcfile import read_layout
 from bench.query_scope import partition_conditions, touched_columns, with_condition
@@ -139,8 +138,6 @@ def test_recipient_bucket_is_what_firehose_jq_extracts(address):
 def test_recipient_scheme_stays_within_firehose_active_partitions_and_out_of_the_product():
     # Firehose: 500 active partitions per stream by default; a buffer can be open across midnight.
     assert 2 * RECIPIENT_BUCKETS <= 500
-    with recipient_scheme_registered():
-        assert SCHEMES[RECIPIENT_SCHEME.name] is RECIPIENT_SCHEME
     assert RECIPIENT_SCHEME.name not in SCHEMES
 
 
