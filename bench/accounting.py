@@ -88,8 +88,6 @@ class LayoutMeasure:
     write_seconds: float
     partition_shares: tuple[float, ...]
     queries: dict[str, QueryMeasure] = field(default_factory=dict)
-    open_seconds: float | None = None
-    """Time ``eventlog.local`` took to open the layout."""
 
 
 def _objects_table(layout: Layout, objects: list[ObjectFacts]) -> pa.Table:

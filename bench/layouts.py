@@ -106,9 +106,9 @@ def _layouts() -> dict[str, Layout]:
 LAYOUTS = _layouts()
 
 EXTRA_LAYOUTS = ("parquet-recipient", "parquet-date-300s")
-"""Written only when asked for (``--layouts all``), to keep the default run within ten minutes
-on two cores: the recipient layout in Parquet (the JSON one answers whether the layout pays),
-and Parquet at the program's default 300 s interval (three times the objects of 900 s)."""
+"""Written only when asked for (``--layouts all``), to keep the default run shorter: the recipient
+layout in Parquet (the JSON one answers whether the layout pays), and Parquet at the program's
+default 300 s interval (three times the objects of 900 s)."""
 
 DEFAULT_LAYOUTS = tuple(name for name in LAYOUTS if name not in EXTRA_LAYOUTS)
 

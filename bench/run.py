@@ -128,8 +128,8 @@ again, which took 15 ms an object here, against 5 ms with these settings. glibc 
 when a process starts, hence fresh (spawned) processes."""
 
 
-def write_all(names: Sequence[str], root: Path, scale: Scale, workers: int) -> dict[str, Written]:
-    groups = shares(names, workers)
+def write_all(groups: Sequence[Sequence[str]], root: Path, scale: Scale) -> dict[str, Written]:
+    """Write each share of layouts in a process of its own."""
     saved = {key: os.environ.get(key) for key in MALLOC_SETTINGS}
     os.environ.update(MALLOC_SETTINGS)
     try:
@@ -151,9 +151,7 @@ SINGLE_RUN_SECONDS = 2.0
 def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int) -> None:
     """DuckDB's median wall time and row count for each case, through ``eventlog.local``."""
     layout = measure.layout
-    started = time.perf_counter()
     events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
-    measure.open_seconds = time.perf_counter() - started
     for case in CASES:
         sql, values = case.sql(layout.partitioning), case.values(picked[case.name], layout.partitioning)
         seconds: list[float] = []
@@ -218,7 +216,8 @@ def run(
         raise ValueError(f"the layouts must include {', '.join(sorted(missing))}")
     started = time.perf_counter()
     progress(f"writing {len(names)} layouts of {scale.messages:,} messages over {scale.days} days")
-    written = write_all(names, work, scale, workers)
+    groups = shares(names, workers)
+    written = write_all(groups, work, scale)
     write_seconds = time.perf_counter() - started
     started = time.perf_counter()
     reference = LocalEvents(work / REFERENCE, format="parquet", partitioning="none")
@@ -233,5 +232,5 @@ def run(
     for name in timed:
         progress(f"timing {name}")
         time_layout(layouts[name], work, picked, runs)
-    return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(shares(names, workers)), time.perf_counter() - started,
+    return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(groups), time.perf_counter() - started,
                    timed, runs, probed, density)

@@ -138,6 +138,10 @@ class Incoming:
             self._line = (json.dumps(self.record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         return self._line
 
+    def know_keys(self, extractor: KeyExtractor, keys: dict[str, str] | None) -> None:
+        """Record the partition keys ``extractor`` gives this record, found by other means."""
+        self._keys[extractor.query] = keys
+
     def partition_keys(self, extractor: KeyExtractor) -> dict[str, str] | None:
         if extractor.query not in self._keys:
             self._keys[extractor.query] = extractor.extract(self.line)
@@ -241,7 +245,7 @@ class CombinedExtractor:
             return
         if len(results) == len(self.extractors):
             for extractor, result in zip(self.extractors, results, strict=True):
-                incoming._keys[extractor.query] = extractor.keys_of(result)
+                incoming.know_keys(extractor, extractor.keys_of(result))
 
 
 @dataclass(frozen=True)
@@ -377,11 +381,9 @@ class LayoutWriter:
     def _body(self, records: list[Incoming]) -> bytes:
         if not self.format.converts:
             return compress_json(b"".join(r.line for r in records), self.compression)
+        # Records from write_layouts share their stream's converted rows (the same Glue schema).
         rows = records[0].rows
-        if rows is not None and rows.schema.equals(self.schema):
-            table = rows.table(records)
-        else:
-            table = convert_rows(records, self._convert, self.schema)
+        table = rows.table(records) if rows is not None else convert_rows(records, self._convert, self.schema)
         sink = pa.BufferOutputStream()
         if self.format.name == "parquet":
             pq.write_table(table, sink, compression=_PARQUET_COMPRESSION[self.compression])
