@@ -21,9 +21,9 @@ from bench.columns import ObjectColumns, column_bytes
 from bench.layouts import LAYOUTS, Layout
 from bench.query_scope import parameters, partition_conditions, touched_columns
 from bench.workload import CASES, Case
-from eventlog.local import TABLE, LocalEvents
-from eventlog.prefixes import DATA_PREFIX
-from eventlog.schema import glue_columns
+from seslog.eventlog.local import TABLE, LocalEvents
+from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.schema import glue_columns
 
 TABLE_COLUMNS = frozenset(c["name"] for c in glue_columns())
 

@@ -115,4 +115,4 @@ def json_columns(path: Path) -> ObjectColumns:
 
 
 READERS = {"json": json_columns, "parquet": parquet_columns, "orc": orc_columns}
-"""The column reader for each format in ``eventlog.formats.FORMATS``."""
+"""The column reader for each format in ``seslog.eventlog.formats.FORMATS``."""

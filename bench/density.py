@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.columns import READERS, ObjectColumns, column_bytes
-from eventlog.costs import DensityPoint
-from eventlog.formats import FORMATS
-from eventlog.layout import LayoutWriter, StreamSettings, write_layouts
+from seslog.eventlog.costs import DensityPoint
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layouts
 
 RECORDS = (30, 300, 3_000, 50_000)
 """Records per object probed: from a quiet event-type partition to a million emails a day."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eventlog.formats import FORMATS
-from eventlog.layout import LayoutWriter, StreamSettings
-from eventlog.partitioning import SCHEMES, PartitionKey, Scheme
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.layout import LayoutWriter, StreamSettings
+from seslog.eventlog.partitioning import SCHEMES, PartitionKey, Scheme
 
 RECIPIENT_BUCKETS = 8
 """Partitions of the recipient key. With the day key, at most 2 x 8 partitions are active at

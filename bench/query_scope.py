@@ -1,7 +1,7 @@
 """What a rendered query makes an engine read: which columns, and which partitions.
 
 Read from the SQL itself (DuckDB dialect, parsed with sqlglot), so the figures follow the
-query templates in ``eventlog/queries/`` whatever they become:
+query templates in ``seslog/eventlog/queries/`` whatever they become:
 
 - columns: every ``column.field.field`` reference whose first name is a table column. Athena
   (Trino) reads struct fields alone and an array or a map whole, so ``transform(bounce.bouncedrecipients,

@@ -19,8 +19,8 @@ from bench.accounting import LayoutMeasure
 from bench.layouts import BASELINE, LAYOUTS, RECIPIENT_BUCKETS
 from bench.run import SINGLE_RUN_SECONDS, Results
 from bench.workload import BY_NAME, CASES
-from eventlog.costs import DAYS_PER_MONTH, MB, PRICES, TB, MeasuredQuery, Measurement, athena_billed_bytes, monthly_cost
-from eventlog.formats import FORMATS
+from seslog.eventlog.costs import DAYS_PER_MONTH, MB, PRICES, TB, MeasuredQuery, Measurement, athena_billed_bytes, monthly_cost
+from seslog.eventlog.formats import FORMATS
 
 COST_VOLUMES = (10_000, 100_000, 1_000_000)
 QUERIES_PER_MONTH = 100
@@ -127,7 +127,7 @@ def csv_text(results: Results) -> str:
 
 
 def measurement(results: Results, measure: LayoutMeasure) -> Measurement:
-    """A layout's numbers per month, for ``eventlog.costs``."""
+    """A layout's numbers per month, for ``seslog.eventlog.costs``."""
     month = DAYS_PER_MONTH / results.scale.days
     layout = measure.layout
     return Measurement(
@@ -215,7 +215,7 @@ def markdown(results: Results, host: dict[str, str]) -> str:
         "so `recipient-first` names the bucket; no other query can.",
         "## Queries\n\n" + values,
         "## Summary\n\nMiB each query reads (the figure Athena bills, before its 10 MB minimum).\n\n" + markdown_table(_SUMMARY_HEADERS, summary_rows(results)),
-        *([f"DuckDB's median seconds (of {results.runs} runs) through `eventlog.local`, on this machine:\n\n"
+        *([f"DuckDB's median seconds (of {results.runs} runs) through `seslog.eventlog.local`, on this machine:\n\n"
            + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results))] if results.timed else []),
         "## All measurements\n\n" + METHOD.format(runs=results.runs) + "\n\n" + markdown_table(_HEADERS, [_cells(r) for r in rows(results)]),
         "## Bytes per event by records per object\n\nOne object of each format holding that many records, sampled evenly from "
@@ -234,7 +234,7 @@ METHOD = (
     "the file tail, the stripe footers and the data streams of those columns and their parents (index streams not counted). "
     "No row-group skipping by statistics is assumed. `x lower bound`: bytes read over the needed columns of the records the "
     "answer is made of, alone, as one Snappy Parquet file. `USD/1000 queries`: Athena at USD "
-    f"{PRICES.athena_per_tb:g}/TB with its 10 MB minimum. `DuckDB s`: median wall time of {{runs}} runs through `eventlog.local` "
+    f"{PRICES.athena_per_tb:g}/TB with its 10 MB minimum. `DuckDB s`: median wall time of {{runs}} runs through `seslog.eventlog.local` "
     f"(one run when the first takes over {SINGLE_RUN_SECONDS:g} s); `rows`: rows the query returned."
 )
 

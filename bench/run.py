@@ -2,7 +2,7 @@
 time it with DuckDB.
 
 Writing is split over one process per core (each generates the same seeded stream and writes
-its share of the layouts in one pass, ``eventlog.layout.write_layouts``), because converting to
+its share of the layouts in one pass, ``seslog.eventlog.layout.write_layouts``), because converting to
 ORC and Parquet costs milliseconds per object. Each process then reads back the footers of
 the objects it wrote. Timing runs afterwards, one query at a time, on an otherwise idle machine.
 """
@@ -35,11 +35,11 @@ from bench.columns import READERS, ObjectColumns
 from bench.density import points, probe, sample
 from bench.layouts import BASELINE, DEFAULT_LAYOUTS, LAYOUTS, Layout, derived_key, writer
 from bench.workload import CASES, pick_values
-from eventlog.costs import DensityPoint
-from eventlog.generator import generate, load_samples
-from eventlog.layout import write_layouts
-from eventlog.local import TABLE, LocalEvents
-from eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.costs import DensityPoint
+from seslog.eventlog.generator import generate, load_samples
+from seslog.eventlog.layout import write_layouts
+from seslog.eventlog.local import TABLE, LocalEvents
+from seslog.eventlog.prefixes import DATA_PREFIX
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ SINGLE_RUN_SECONDS = 2.0
 
 
 def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int) -> None:
-    """DuckDB's median wall time and row count for each case, through ``eventlog.local``."""
+    """DuckDB's median wall time and row count for each case, through ``seslog.eventlog.local``."""
     layout = measure.layout
     events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
     for case in CASES:

@@ -1,6 +1,6 @@
 """The investigations timed and costed: named queries with values picked from the stream.
 
-Each case is a named query from ``eventlog/queries/`` and the records its answer needs (a
+Each case is a named query from ``seslog/eventlog/queries/`` and the records its answer needs (a
 condition in the query templates' dialect, with their fragments), which gives the lower
 bound: those records' needed columns and nothing else.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from bench.layouts import BENCH_SCHEMES, RECIPIENT_COLUMN, recipient_bucket
 from bench.query_scope import with_condition
-from eventlog.local import TABLE, LocalEvents
-from eventlog.partitioning import Scheme
-from eventlog.queries import QUERIES, NamedQuery
+from seslog.eventlog.local import TABLE, LocalEvents
+from seslog.eventlog.partitioning import Scheme
+from seslog.eventlog.queries import QUERIES, NamedQuery
 
 
 @dataclass(frozen=True)

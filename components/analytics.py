@@ -7,9 +7,9 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import ATHENA_RESULTS_PREFIX
-from eventlog.queries import QUERIES
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import ATHENA_RESULTS_PREFIX
+from seslog.eventlog.queries import QUERIES
 
 MIB = 1024 * 1024
 
@@ -56,7 +56,7 @@ class InvestigationWorkgroup(pulumi.ComponentResource):
             tags=args.get("tags"),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # One saved query per investigation (eventlog/queries/*.sql), rendered for the table's
+        # One saved query per investigation (seslog/eventlog/queries/*.sql), rendered for the table's
         # partition columns; the workgroup's console lists them under "Saved queries".
         scheme = SCHEMES[args["partitioning"]]
         table = pulumi.Output.from_input(args["table_name"])

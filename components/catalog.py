@@ -7,10 +7,10 @@ from typing import TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import DATA_PREFIX
-from eventlog.schema import glue_columns
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.schema import glue_columns
 
 TABLE_NAME = "events"
 
@@ -56,7 +56,7 @@ class EventCatalog(pulumi.ComponentResource):
             f"{name}-table",
             name=TABLE_NAME,
             database_name=self._database.name,
-            description="One row per SES event; see eventlog/schema.py",
+            description="One row per SES event; see seslog/eventlog/schema.py",
             table_type="EXTERNAL_TABLE",
             parameters=parameters,
             partition_keys=[{"name": k.column, "type": k.column_type} for k in scheme.keys],

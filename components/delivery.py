@@ -9,9 +9,9 @@ import pulumi_aws as aws
 
 from components import iam
 from components.context import AwsContext
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
 
 LOG_STREAM_NAME = "DestinationDelivery"
 

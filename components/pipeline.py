@@ -20,7 +20,7 @@ from components.notifications import EventNotifications
 from components.publishing import EventPublishing
 from components.settings import SettingsError, parse
 from components.storage import LogBucket
-from eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import DATA_PREFIX
 
 
 class PipelineArgs(TypedDict):

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventlog.events import API_NAMES
-from eventlog.formats import FORMATS, Format
-from eventlog.partitioning import SCHEMES, Scheme
+from seslog.eventlog.addresses import EMAIL_ADDRESS
+from seslog.eventlog.events import API_NAMES
+from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS, Format
+from seslog.eventlog.partitioning import DEFAULT_SCHEME, SCHEMES, Scheme
 
 MIB = 1024 * 1024
 
@@ -27,7 +28,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 TRANSITION_MIN_DAYS = {"STANDARD_IA": 30, "ONEZONE_IA": 30, "INTELLIGENT_TIERING": 0, "GLACIER_IR": 0}
 
 CONFIGURATION_SET_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # SES v2 API reference
-EMAIL_ADDRESS = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
 PERCENTAGE = re.compile(r"(\d+(\.\d+)?)%")
@@ -53,8 +53,8 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("format", "string", "json", "Storage format of event objects: json (GZIP JSON lines), parquet or orc."),
-    Key("partitioning", "string", "date", "Partitioning scheme: none, date, hour or event-type."),
+    Key("format", "string", DEFAULT_FORMAT, "Storage format of event objects: json (GZIP JSON lines), parquet or orc."),
+    Key("partitioning", "string", DEFAULT_SCHEME, "Partitioning scheme: none, date, hour or event-type."),
     Key("eventTypes", "array", list(API_NAMES), "SES event types to publish (SES v2 names); all ten by default."),
     Key("retentionDays", "integer", 90, "Days an event object is kept before it expires."),
     Key("noncurrentRetentionDays", "integer", 7, "Days an overwritten or deleted object version is kept; at most retentionDays."),

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from eventlog.prefixes import ATHENA_RESULTS_PREFIX
+from seslog.eventlog.prefixes import ATHENA_RESULTS_PREFIX
 
 
 class LogBucketArgs(TypedDict):

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from components.settings import EMAIL_ADDRESS
-from eventlog.costs import GB, KB, MB, TB
 from seslog.errors import SeslogError
+from seslog.eventlog.addresses import EMAIL_ADDRESS
+from seslog.eventlog.costs import GB, KB, MB, TB
 
 MAX_DAYS = 3660
 """Ten years: far past any retention, and well inside what ``datetime`` can represent."""

@@ -4,7 +4,7 @@ User input never becomes SQL text: values travel as ``ExecutionParameters`` for 
 ``?`` placeholders. Athena substitutes each one as a SQL literal, so a string goes in quoted,
 its quotes doubled (``'O''Brien'``: Athena guide, "Use parameterized queries"; ``EXECUTE ...
 USING 'usa'``; the same convention as uber/athenadriver#63). The quoting has one owner,
-``RenderedQuery.execution_parameters`` in ``eventlog.queries``: ``Athena.run`` takes the
+``RenderedQuery.execution_parameters`` in ``seslog.eventlog.queries``: ``Athena.run`` takes the
 literals it gives and sends them as they are.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from eventlog.costs import PRICES, TB, Prices
 from seslog.errors import SeslogError, describe_aws_error, error_code, error_message, one_line
+from seslog.eventlog.costs import PRICES, TB, Prices
 from seslog.output import format_bytes
 from seslog.progress import Progress
 

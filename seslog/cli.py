@@ -20,10 +20,6 @@ from typing import Any, NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from eventlog.costs import PRICES, Usage, monthly_cost
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
-from eventlog.queries import LOOKAHEAD_DAYS
 from seslog import investigate
 from seslog.arguments import (
     TimeRange,
@@ -42,6 +38,10 @@ from seslog.demo import write_demo_data
 from seslog.download import download, partition_prefixes
 from seslog.engine import AthenaEngine, Engine, LocalEngine
 from seslog.errors import SeslogError, describe_aws_error
+from seslog.eventlog.costs import PRICES, Usage, monthly_cost
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.queries import LOOKAHEAD_DAYS
 from seslog.output import format_bytes, print_table
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test

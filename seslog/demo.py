@@ -1,7 +1,7 @@
 """A generated data set written as the stream writes it, to try the commands on with ``--local`` and no AWS.
 
-The events come from ``eventlog.generator`` (SES's example records, realistic timings and
-outcomes), the objects from ``eventlog.layout`` (Firehose's buffering, prefixes, names and
+The events come from ``seslog.eventlog.generator`` (SES's example records, realistic timings and
+outcomes), the objects from ``seslog.eventlog.layout`` (Firehose's buffering, prefixes, names and
 formats), so the directory looks like a copy of the bucket made with ``seslog download``.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from eventlog.prefixes import DATA_PREFIX
 from seslog.errors import SeslogError
+from seslog.eventlog.prefixes import DATA_PREFIX
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ def write_demo_data(
     if directory.exists() and not directory.is_dir():
         raise SeslogError(f"{directory} exists and is not a directory")
     try:
-        from eventlog.generator import generate, load_samples
-        from eventlog.layout import write_layout
+        from seslog.eventlog.generator import generate, load_samples
+        from seslog.eventlog.layout import write_layout
     except ImportError as error:
         raise SeslogError(f"demo-data needs the packages in requirements-dev.txt (pip install -r requirements-dev.txt): {error}") from None
     events = generate(

@@ -1,7 +1,7 @@
 """Fetch the objects of a time range from the bucket into a directory laid out like the bucket.
 
 Only the partitions in range are listed: the layout (partition keys, their order, their
-path labels and time patterns) comes from ``eventlog.partitioning``, so the prefixes listed
+path labels and time patterns) comes from ``seslog.eventlog.partitioning``, so the prefixes listed
 here are the ones the stream writes to. Time keys hold the arrival time at Firehose (UTC),
 so a range selects whole UTC days of arrival.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, strftime_pattern
-from eventlog.prefixes import DATA_PREFIX
 from seslog.errors import SeslogError, error_code
+from seslog.eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, strftime_pattern
+from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.output import format_bytes
 from seslog.progress import Progress
 

@@ -1,9 +1,9 @@
-"""Where a named query (``eventlog/queries``) runs: the stack's Athena or a local directory.
+"""Where a named query (``seslog/eventlog/queries``) runs: the stack's Athena or a local directory.
 
 Both give the same rows (dicts by column, counts as ints), so every command prints alike
 whichever target it ran on. Athena gets the query rendered for the stack's table and
 partitioning with its values as execution parameters; a local directory goes to DuckDB
-(``eventlog.local``), which reads the format and partitioning from the objects themselves.
+(``seslog.eventlog.local``), which reads the format and partitioning from the objects themselves.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any, Protocol, TextIO
 
 import pyarrow as pa
 
-from eventlog.prefixes import DATA_PREFIX
-from eventlog.queries import QUERIES, QueryError
 from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
+from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.queries import QUERIES, QueryError
 from seslog.records import UnreadableObject, decode, object_format
 
 Row = dict[str, Any]
@@ -72,7 +72,7 @@ class LocalEngine:
         try:
             import duckdb
 
-            from eventlog.local import LayoutError, LocalEvents
+            from seslog.eventlog.local import LayoutError, LocalEvents
         except ImportError as error:
             raise SeslogError(f"--local needs the packages in requirements-dev.txt (pip install -r requirements-dev.txt): {error}") from None
         self._duckdb_error = duckdb.Error

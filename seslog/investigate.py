@@ -1,6 +1,6 @@
 """The on-call questions: every message sent to an address, one message's timeline, the daily health figures.
 
-Each runs a named query (``eventlog/queries``) on an ``Engine`` and prints its answer for a
+Each runs a named query (``seslog/eventlog/queries``) on an ``Engine`` and prints its answer for a
 person (aligned columns) or, with ``--json``, as one JSON document for a program.
 
 The rates of ``stats`` are plain ratios of the events in the range, by the UTC day they happened:
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from eventlog.events import BY_API_NAME, EVENT_TYPES
 from seslog.arguments import TimeRange
 from seslog.engine import Engine, Row
+from seslog.eventlog.events import BY_API_NAME, EVENT_TYPES
 from seslog.output import print_table
 
 SEND, BOUNCE, COMPLAINT = (BY_API_NAME[n].record_name for n in ("SEND", "BOUNCE", "COMPLAINT"))
@@ -62,7 +62,7 @@ class Stats:
 
     @property
     def event_types(self) -> list[str]:
-        """The types seen, and those the rates need, in the order of ``eventlog.events``."""
+        """The types seen, and those the rates need, in the order of ``seslog.eventlog.events``."""
         seen = {t for day in self.counts.values() for t in day} | {SEND, BOUNCE, COMPLAINT}
         return [e.record_name for e in EVENT_TYPES if e.record_name in seen]
 

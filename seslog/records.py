@@ -1,7 +1,7 @@
 """Read the SES records out of one event object, whatever format the stream wrote it in.
 
 The format and compression come from the object's file extension, which the stream sets
-from ``eventlog.formats`` (``.json.gz``, ``.parquet``, ``.orc`` ...). JSON records keep SES's
+from ``seslog.eventlog.formats`` (``.json.gz``, ``.parquet``, ``.orc`` ...). JSON records keep SES's
 camelCase keys; converted Parquet/ORC rows have the Glue table's lower-case column names, so
 fields are looked up without regard to case.
 """
@@ -13,11 +13,9 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-from pyarrow import orc
-
-from eventlog.formats import FORMATS, Format
+from seslog.eventlog.compression import decompress_json
+from seslog.eventlog.formats import FORMATS, Format
+from seslog.extras import missing_local_extra
 
 
 class UnreadableObject(ValueError):
@@ -34,14 +32,24 @@ def object_format(key: str) -> tuple[Format, str]:
     return fmt, compression
 
 
-def decode(key: str, body: bytes) -> bytes | pa.Table:
-    """An object's JSON lines (decompressed) or its Parquet/ORC table: what a reader must get
-    through before it looks at single records. Raises ``UnreadableObject`` for a damaged object."""
+def decode(key: str, body: bytes) -> bytes | Any:
+    """An object's JSON lines (decompressed) or its Parquet/ORC table (``pyarrow.Table``): what a
+    reader must get through before it looks at single records. Raises ``UnreadableObject`` for a
+    damaged object. GZIP JSON needs nothing more than the base install; the rest needs pyarrow."""
     fmt, compression = object_format(key)
+    if not fmt.converts and compression != "HADOOP_SNAPPY":
+        try:
+            return decompress_json(body, compression)
+        except (OSError, EOFError) as error:
+            raise UnreadableObject(f"{key}: cannot read it as {fmt.name} ({compression}): {error}") from None
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pyarrow import orc
+    except ImportError as error:
+        raise missing_local_extra(f"reading {fmt.name} ({compression}) objects", error) from None
     try:
         if not fmt.converts:
-            from eventlog.layout import decompress_json
-
             return decompress_json(body, compression)
         if fmt.name == "parquet":
             return pq.read_table(pa.BufferReader(body))
@@ -52,7 +60,7 @@ def decode(key: str, body: bytes) -> bytes | pa.Table:
 
 def read_records(key: str, body: bytes) -> list[dict[str, Any]]:
     decoded = decode(key, body)
-    if isinstance(decoded, pa.Table):
+    if not isinstance(decoded, bytes):
         return decoded.to_pylist()
     try:
         return [json.loads(line) for line in decoded.decode("utf-8").splitlines() if line.strip()]

@@ -28,11 +28,11 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from eventlog.events import BY_API_NAME
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import ERROR_PREFIX
 from seslog.download import list_objects, partition_prefixes
 from seslog.errors import SeslogError, error_code, error_message
+from seslog.eventlog.events import BY_API_NAME
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import ERROR_PREFIX
 from seslog.output import print_table
 from seslog.progress import Progress
 from seslog.records import UnreadableObject, read_records

@@ -16,16 +16,24 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from components.settings import KEYS
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import DATA_PREFIX
 from seslog.errors import SeslogError, one_line
+from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS
+from seslog.eventlog.partitioning import DEFAULT_SCHEME, SCHEMES
+from seslog.eventlog.prefixes import DATA_PREFIX
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-"""The Pulumi project (``Pulumi.yaml``) this package lives in; ``SESLOG_PROJECT_DIR`` overrides it."""
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The repository this package runs from, when it runs from one (it then holds ``Pulumi.yaml``)."""
 PROJECT = "ses-event-log"
-_DEFAULTS = {key.name: key.default for key in KEYS}
+_DEFAULTS = {"format": DEFAULT_FORMAT, "partitioning": DEFAULT_SCHEME}
+"""What the project declares for the config keys seslog reads when a stack leaves them out."""
+
+
+def project_dir(environ: Mapping[str, str]) -> Path:
+    """Where ``pulumi`` is asked: ``SESLOG_PROJECT_DIR``, else the checkout seslog runs from, else the
+    current directory (an installed seslog is run from the project, as ``pulumi`` itself is)."""
+    if environ.get("SESLOG_PROJECT_DIR"):
+        return Path(environ["SESLOG_PROJECT_DIR"])
+    return CHECKOUT if (CHECKOUT / "Pulumi.yaml").is_file() else Path.cwd()
 
 
 @dataclass(frozen=True)
@@ -148,9 +156,9 @@ def stack_target(
     missing = [n for n in needed if n not in values and n != "data_prefix"]
     if missing:
         stack = getattr(args, "stack", None) or environ.get("SESLOG_STACK")
-        project_dir = Path(environ.get("SESLOG_PROJECT_DIR") or PROJECT_DIR)
+        where = project_dir(environ)
         try:
-            from_pulumi = _read_pulumi(pulumi, project_dir, stack)
+            from_pulumi = _read_pulumi(pulumi, where, stack)
         except PulumiNotFound:
             raise SeslogError(f"pulumi CLI not found, so the stack's {_names(missing)} unknown; {_how_to_pass(missing)}") from None
         for name, value in from_pulumi.items():

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from eventlog.events import BY_RECORD_NAME
+from seslog.eventlog.events import BY_RECORD_NAME
 
 ENGAGEMENT = ("Open", "Click", "Subscription")
 _LISTED = {

@@ -31,11 +31,11 @@ from bench.query_scope import partition_conditions, touched_columns, with_condit
 from bench.report import csv_text, markdown, rows
 from bench.run import WRITE_SECONDS, Scale, run, shares, write_share
 from bench.workload import BY_NAME, CASES
-from eventlog.formats import FORMATS
-from eventlog.layout import KeyExtractor
-from eventlog.local import LocalEvents
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.layout import KeyExtractor
+from seslog.eventlog.local import LocalEvents
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import DATA_PREFIX
 
 TINY = Scale(messages=300, days=2, recipients=300)
 TINY_LAYOUTS = ("json-none", "json-date", "json-event-type", "json-recipient", "parquet-none", "parquet-date", "orc-date")
@@ -115,7 +115,7 @@ def test_pruned_bytes_of_a_hand_made_date_layout(tmp_path):
     def size(*days_kept: str) -> int:
         return sum((tmp_path / layout.name / keys[d]).stat().st_size for d in days_kept)
 
-    # Event days widen by a day either way, send days by a day before and four after (eventlog.queries).
+    # Event days widen by a day either way, send days by a day before and four after (seslog.eventlog.queries).
     assert measure.queries["bounces"].bytes == size("2024-05-02", "2024-05-03")
     assert measure.queries["daily-counts"].bytes == size("2024-05-01", "2024-05-02")
     assert measure.queries["timeline"].bytes == size("2024-05-01", "2024-05-02", "2024-05-03", "2024-05-05")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from eventlog.costs import (
+from seslog.eventlog.costs import (
     GB,
     MB,
     TB,

@@ -13,22 +13,22 @@ from datetime import UTC, datetime, timedelta
 import jq
 import pytest
 
-from eventlog import layout as layout_module
-from eventlog.formats import FORMATS
-from eventlog.generator import all_samples, generate, load_samples
-from eventlog.layout import (
+from offline.program import evaluate
+from seslog.eventlog import layout as layout_module
+from seslog.eventlog.compression import decompress_json
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.generator import all_samples, generate, load_samples
+from seslog.eventlog.layout import (
     PARTITIONING_FAILED,
     Incoming,
     LayoutWriter,
     StreamSettings,
-    decompress_json,
     evaluate_prefix,
     java_time,
     write_layout,
     write_layouts,
 )
-from eventlog.partitioning import SCHEMES
-from offline.program import evaluate
+from seslog.eventlog.partitioning import SCHEMES
 
 ARRIVAL = datetime(2024, 5, 1, 7, 5, 9, tzinfo=UTC)
 STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"

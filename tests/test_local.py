@@ -1,4 +1,4 @@
-"""DuckDB over a local copy of the bucket (eventlog.local): JSON and ORC read at query time as the
+"""DuckDB over a local copy of the bucket (seslog.eventlog.local): JSON and ORC read at query time as the
 Glue table's columns, JSON as the OpenX SerDe reads what SES writes, and the documented
 differences for records SES never writes."""
 
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from eventlog.generator import all_samples
-from eventlog.layout import compress_json, write_layout
-from eventlog.local import LayoutError, LocalEvents, UnreadableObjectError
-from eventlog.prefixes import DATA_PREFIX
-from eventlog.schema import glue_columns
+from seslog.eventlog.compression import compress_json
+from seslog.eventlog.generator import all_samples
+from seslog.eventlog.layout import write_layout
+from seslog.eventlog.local import LayoutError, LocalEvents, UnreadableObjectError
+from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.schema import glue_columns
 
 ARRIVAL = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 COLUMNS = [c["name"] for c in glue_columns()]
@@ -38,7 +39,7 @@ def every_row(events: LocalEvents) -> list[tuple]:
 
 
 def test_json_reads_as_parquet_converted_by_firehose_columns_struct_fields_and_tag_names_alike(written):
-    """The same records as JSON and as Parquet (converted as Firehose does, eventlog.arrow): the
+    """The same records as JSON and as Parquet (converted as Firehose does, seslog.eventlog.arrow): the
     same columns of the same types, struct fields under their Glue names, map keys as SES wrote them."""
     json_types, parquet_types = (e.sql("DESCRIBE events").rows for e in (written["json"], written["parquet"]))
     assert [(name, type_) for name, type_, *_ in json_types] == [(name, type_) for name, type_, *_ in parquet_types]
@@ -52,7 +53,7 @@ def test_json_reads_as_parquet_converted_by_firehose_columns_struct_fields_and_t
 
 
 def test_orc_reads_as_parquet_but_for_the_null_common_headers_it_cannot_write(written):
-    """pyarrow's ORC writer cannot hold a null struct inside a struct (eventlog.layout): a Rendering
+    """pyarrow's ORC writer cannot hold a null struct inside a struct (seslog.eventlog.layout): a Rendering
     Failure's absent mail.commonHeaders reads as a struct of nulls."""
 
     def null_common_headers(row: tuple) -> tuple:

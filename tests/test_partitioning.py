@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from eventlog.events import EVENT_TYPES
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import ERROR_PREFIX
+from seslog.eventlog.events import EVENT_TYPES
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import ERROR_PREFIX
 
 ARRIVAL = datetime(2026, 11, 26, 7, 5, 9, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ import pytest
 from pulumi.runtime import proto
 from pulumi.runtime.rpc import UNKNOWN
 
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
 from offline.policy_pack import Diagnostic, PolicyPackError, RunningPack, running
 from offline.program import Evaluation, evaluate
 from policies.ses_event_log_policies import PACK_NAME, POLICIES
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
 from tests.policy_variants import changed, previewed, set_path, without
 
 BUCKET = "aws:s3/bucket:Bucket"

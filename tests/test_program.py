@@ -8,11 +8,11 @@ import re
 import pytest
 
 from components.settings import SettingsError
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
-from eventlog.prefixes import ERROR_PREFIX
-from eventlog.schema import glue_columns
 from offline.program import ACCOUNT_ID, Evaluation, evaluate
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import ERROR_PREFIX
+from seslog.eventlog.schema import glue_columns
 
 STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 TABLE = "aws:glue/catalogTable:CatalogTable"

@@ -14,14 +14,14 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from eventlog.events import BY_RECORD_NAME, EVENT_TYPES
-from eventlog.generator import Mix, all_samples, generate
-from eventlog.layout import LayoutWriter, StreamSettings, write_layout, write_layouts
-from eventlog.local import LocalEvents, detect
-from eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES
-from eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
-from eventlog.schema import DETAILS
 from offline.program import evaluate
+from seslog.eventlog.events import BY_RECORD_NAME, EVENT_TYPES
+from seslog.eventlog.generator import Mix, all_samples, generate
+from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layout, write_layouts
+from seslog.eventlog.local import LocalEvents, detect
+from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES
+from seslog.eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
+from seslog.eventlog.schema import DETAILS
 from tests.investigation_model import Model, day, detail, event_time
 
 START = datetime(2024, 5, 1, tzinfo=UTC)

@@ -2,8 +2,8 @@
 
 import json
 
-from eventlog.events import EVENT_TYPES
-from eventlog.schema import DETAILS, EMPTY_DETAILS, RECORD, Array, Map, Struct, Type, glue_columns
+from seslog.eventlog.events import EVENT_TYPES
+from seslog.eventlog.schema import DETAILS, EMPTY_DETAILS, RECORD, Array, Map, Struct, Type, glue_columns
 
 
 def uncovered(value, type_: Type, path: str) -> list[str]:
@@ -69,7 +69,7 @@ def test_glue_columns_are_lower_case_hive_types():
 
 
 def test_shipped_samples_are_the_guides_records(sample_records):
-    from eventlog.generator import SAMPLES_DIR
+    from seslog.eventlog.generator import SAMPLES_DIR
 
     shipped = {p.stem: json.loads(p.read_text()) for p in sorted(SAMPLES_DIR.glob("*.json"))}
     assert shipped == sample_records

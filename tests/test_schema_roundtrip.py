@@ -8,12 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 from pyarrow import orc
 
-from eventlog.arrow import HiveTypeError, hive_type, row_converter, table_schema
-from eventlog.formats import FORMATS
-from eventlog.generator import Mix, all_samples, generate
-from eventlog.layout import StreamSettings, write_layout
-from eventlog.schema import EMPTY_DETAILS, glue_columns
 from offline.program import evaluate
+from seslog.eventlog.arrow import HiveTypeError, hive_type, row_converter, table_schema
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.generator import Mix, all_samples, generate
+from seslog.eventlog.layout import StreamSettings, write_layout
+from seslog.eventlog.schema import EMPTY_DETAILS, glue_columns
 
 ARRIVAL = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CONVERTED = [(f, c) for f in ("parquet", "orc") for c in FORMATS[f].compressions]
@@ -39,7 +39,7 @@ def records(samples) -> list[dict]:
 
 
 def without_empty_details(record: dict) -> dict:
-    """The record less Send's detail, which is always ``{}`` and has no column (eventlog.schema)."""
+    """The record less Send's detail, which is always ``{}`` and has no column (seslog.eventlog.schema)."""
     empty = {k for k in EMPTY_DETAILS if k in record}
     assert all(record[k] == {} for k in empty), f"{record['eventType']}: non-empty {empty}"
     return {k: v for k, v in record.items() if k not in empty}
@@ -49,7 +49,7 @@ def differences(source, value, dtype: pa.DataType, path: str, null_structs: bool
     """Where ``value`` (read back) differs from ``source`` (the JSON): dropped, renamed, invented
     or changed fields, matching JSON keys to lower-case column names and map keys exactly. With
     ``null_structs``, an absent struct inside a struct may read as a struct of nulls (ORC written
-    with pyarrow: see eventlog.layout)."""
+    with pyarrow: see seslog.eventlog.layout)."""
     if source is None:
         if value is None or (null_structs and pa.types.is_struct(dtype) and not leaves(value, dtype)):
             return []

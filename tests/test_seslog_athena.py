@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 
-from eventlog.costs import PRICES, TB
 from seslog.athena import Athena, query_cost
 from seslog.errors import SeslogError, describe_aws_error
+from seslog.eventlog.costs import PRICES, TB
 from seslog.progress import Progress
 
 QUERY_ID = "7f1d6c1e-0000-4000-8000-000000000001"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from eventlog.costs import MB, PRICES, Usage, monthly_cost
 from seslog import cli
 from seslog.arguments import add_time_range_arguments, time_range
+from seslog.eventlog.costs import MB, PRICES, Usage, monthly_cost
 from seslog.output import print_table
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from eventlog.events import EVENT_TYPES
-from eventlog.partitioning import SCHEMES
 from seslog import cli
 from seslog.cli import main
 from seslog.download import partition_prefixes
+from seslog.eventlog.events import EVENT_TYPES
+from seslog.eventlog.partitioning import SCHEMES
 
 BUCKET = "ses-event-log-dev-123"
 DAYS = [date(2026, 11, 24), date(2026, 11, 25)]

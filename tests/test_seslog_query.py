@@ -18,13 +18,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from eventlog.generator import Mix, generate, load_samples
-from eventlog.layout import LayoutWriter, StreamSettings, write_layouts
-from eventlog.local import LocalEvents, detect
-from eventlog.queries import QUERIES
 from seslog import athena as athena_module
 from seslog import cli
 from seslog.cli import main
+from seslog.eventlog.generator import Mix, generate, load_samples
+from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layouts
+from seslog.eventlog.local import LocalEvents, detect
+from seslog.eventlog.queries import QUERIES
 from tests.investigation_model import Model, day, detail, order
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from eventlog.formats import FORMATS
-from eventlog.partitioning import SCHEMES
 from seslog.cli import main
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES
 from seslog.smoke import SCENARIOS, TAG_NAME, run_smoke_test
 from seslog.target import StackTarget
 
@@ -90,7 +90,7 @@ class Firehose:
 
 def lowercase(value):
     if isinstance(value, dict):
-        # Send's empty detail has no column in the Glue table (eventlog.schema), so none in the object.
+        # Send's empty detail has no column in the Glue table (seslog.eventlog.schema), so none in the object.
         return {k.lower(): lowercase(v) for k, v in value.items() if v != {}}
     if isinstance(value, list):
         return [lowercase(v) for v in value]

@@ -14,9 +14,9 @@ compression and a partitioning scheme, a ``LayoutWriter`` does what the stream d
   (Firehose guide, "Amazon S3 object name format"), the time being the oldest record's;
 - JSON: concatenates the records as received (SES ends each with a newline), then compresses
   the object; Parquet/ORC: converts the records with the Glue columns
-  (``eventlog.schema.glue_columns()``) as the OpenX deserializer reads them (``eventlog.arrow``);
+  (``seslog.eventlog.schema.glue_columns()``) as the OpenX deserializer reads them (``seslog.eventlog.arrow``);
 - sends a record whose partition key is missing, null or not a scalar to the error prefix
-  (``eventlog.prefixes.ERROR_PREFIX``) with error output type ``partitioning-failed``.
+  (``seslog.eventlog.prefixes.ERROR_PREFIX``) with error output type ``partitioning-failed``.
 
 Records are handed over as ``Incoming`` objects, which compute their JSON line and their
 partition keys once however many writers receive them, and whose Arrow rows are converted in
@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import base64
 import bisect
-import gzip
 import heapq
 import itertools
 import json
 import random
 import re
-import struct
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,11 +45,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import orc
 
-from eventlog.arrow import row_converter, table_schema
-from eventlog.formats import FORMATS, Format
-from eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, scheme_of, strftime_pattern
-from eventlog.prefixes import ERROR_PREFIX
-from eventlog.schema import glue_columns
+from seslog.eventlog.arrow import row_converter, table_schema
+from seslog.eventlog.compression import compress_json
+from seslog.eventlog.formats import FORMATS, Format
+from seslog.eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, scheme_of, strftime_pattern
+from seslog.eventlog.prefixes import ERROR_PREFIX
+from seslog.eventlog.schema import glue_columns
 
 MIB = 1024 * 1024
 
@@ -62,8 +61,6 @@ extracted (observed in aws-cdk's integration test of dynamic partitioning agains
 # pyarrow's names for the Firehose serializer compressions.
 _PARQUET_COMPRESSION = {"SNAPPY": "snappy", "GZIP": "gzip", "UNCOMPRESSED": "none"}
 _ORC_COMPRESSION = {"SNAPPY": "snappy", "ZLIB": "zlib", "NONE": "uncompressed"}
-# Hadoop's SnappyCodec compresses blocks of this size (io.compression.codec.snappy.buffersize).
-_HADOOP_SNAPPY_BLOCK = 256 * 1024
 
 _EXPRESSION = re.compile(r"!\{([A-Za-z]+):([^}]*)\}")
 
@@ -414,41 +411,6 @@ def _without_nested_struct_nulls(table: pa.Table) -> pa.Table:
 
     columns = [pa.chunked_array([fix(chunk, keep_nulls=True) for chunk in column.chunks], type=column.type) for column in table.columns]
     return pa.Table.from_arrays(columns, schema=table.schema)
-
-
-def compress_json(data: bytes, compression: str) -> bytes:
-    """A JSON object's bytes as the stream compresses them (``CompressionFormat``)."""
-    if compression == "UNCOMPRESSED":
-        return data
-    if compression == "GZIP":
-        return gzip.compress(data, compresslevel=6, mtime=0)
-    if compression == "HADOOP_SNAPPY":
-        # Hadoop block framing: per block the uncompressed length, then the compressed
-        # length and the raw Snappy bytes, both lengths 4-byte big-endian.
-        out = bytearray()
-        for start in range(0, len(data), _HADOOP_SNAPPY_BLOCK):
-            block = data[start : start + _HADOOP_SNAPPY_BLOCK]
-            packed = pa.compress(block, codec="snappy", asbytes=True)
-            out += struct.pack(">II", len(block), len(packed)) + packed
-        return bytes(out)
-    raise ValueError(f"compression {compression!r} is none of UNCOMPRESSED, GZIP, HADOOP_SNAPPY")
-
-
-def decompress_json(data: bytes, compression: str) -> bytes:
-    """The inverse of ``compress_json``."""
-    if compression == "UNCOMPRESSED":
-        return data
-    if compression == "GZIP":
-        return gzip.decompress(data)
-    if compression == "HADOOP_SNAPPY":
-        out, at = bytearray(), 0
-        while at < len(data):
-            size, packed = struct.unpack_from(">II", data, at)
-            at += 8
-            out += pa.decompress(data[at : at + packed], decompressed_size=size, codec="snappy", asbytes=True)
-            at += packed
-        return bytes(out)
-    raise ValueError(f"compression {compression!r} is none of UNCOMPRESSED, GZIP, HADOOP_SNAPPY")
 
 
 def _error_documents(records: list[Incoming]) -> bytes:

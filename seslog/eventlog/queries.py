@@ -1,4 +1,4 @@
-"""The named investigation queries: SQL templates in ``eventlog/queries/*.sql``, rendered per scheme.
+"""The named investigation queries: SQL templates in ``seslog/eventlog/queries/*.sql``, rendered per scheme.
 
 One template serves every partitioning scheme and both engines. Templates are written in
 Athena's dialect (Trino) and hold, besides SQL:
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from eventlog.events import BY_API_NAME
-from eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, Scheme, strftime_pattern
-from eventlog.schema import RECORD
+from seslog.eventlog.events import BY_API_NAME
+from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, Scheme, strftime_pattern
+from seslog.eventlog.schema import RECORD
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 FRAGMENTS_DIR = QUERIES_DIR / "fragments"

@@ -61,3 +61,6 @@ FORMATS: dict[str, Format] = {
         converts=True,
     ),
 }
+
+DEFAULT_FORMAT = "json"
+"""A stack's format when its config leaves ``format`` out (the ``format`` key's default)."""

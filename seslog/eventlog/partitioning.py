@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from eventlog.events import EVENT_TYPES
-from eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.events import EVENT_TYPES
+from seslog.eventlog.prefixes import DATA_PREFIX
 
 # Firehose appends this when a prefix has no timestamp expression (Firehose guide); schemes
 # without a time key spell it out so that the layout is visible in the config.
@@ -174,6 +174,9 @@ SCHEMES: dict[str, Scheme] = {
         ),
     )
 }
+
+DEFAULT_SCHEME = "date"
+"""A stack's scheme when its config leaves ``partitioning`` out (the ``partitioning`` key's default)."""
 
 
 def scheme_of(partitioning: str | Scheme) -> Scheme:

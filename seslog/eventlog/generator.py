@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventlog.events import BY_RECORD_NAME, EVENT_TYPES
+from seslog.eventlog.events import BY_RECORD_NAME, EVENT_TYPES
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 """The SES guide's example records, shipped with the package (a test keeps them equal to

@@ -1,14 +1,14 @@
-"""Run the named queries with DuckDB over a local copy of the bucket (see ``eventlog.layout``).
+"""Run the named queries with DuckDB over a local copy of the bucket (see ``seslog.eventlog.layout``).
 
 ``LocalEvents`` opens a directory laid out as the bucket, in any format and scheme, as the
-view ``events``: the Glue table's columns (``eventlog.schema.glue_columns()``), their struct
+view ``events``: the Glue table's columns (``seslog.eventlog.schema.glue_columns()``), their struct
 fields under the Glue (lower-case) names, plus the scheme's partition columns, their values
 taken from the object paths as Athena's partition projection does. Opening lists the objects
 and reads none: every query reads them itself, and its predicates on the partition columns
 keep it from opening the objects of other partitions, in every format.
 
 - Parquet: DuckDB's ``read_parquet``.
-- JSON: DuckDB's ``read_json``, the columns typed from ``eventlog.schema`` under the keys as
+- JSON: DuckDB's ``read_json``, the columns typed from ``seslog.eventlog.schema`` under the keys as
   SES writes them (``Field.name``: DuckDB matches keys case-sensitively), renamed to the Glue
   names in the view (struct fields with ``remap_struct``; map keys keep their case). The
   renaming costs DuckDB its reading of only the struct fields a query uses: about a third
@@ -17,10 +17,10 @@ keep it from opening the objects of other partitions, in every format.
   object then raises ``UnreadableObjectError`` naming it).
 - ORC, which DuckDB cannot read: a ``pyarrow.dataset`` of the objects there when the
   directory is opened, which DuckDB scans, pushing its partition filters and columns into it.
-  ORC written by ``eventlog.layout`` holds a struct of nulls where Firehose writes a null
+  ORC written by ``seslog.eventlog.layout`` holds a struct of nulls where Firehose writes a null
   ``mail.commonheaders``; the queries read both alike.
 
-JSON is read as the OpenX SerDe reads it (``eventlog.arrow``) for every record SES writes:
+JSON is read as the OpenX SerDe reads it (``seslog.eventlog.arrow``) for every record SES writes:
 keys that match no column are ignored, missing keys are null, a string column takes any JSON
 value as compact JSON text, a line that is not a JSON object is a row of nulls, and an empty
 string for an array is null. Records SES never writes read differently: a key in another case
@@ -44,13 +44,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from pyarrow.fs import LocalFileSystem
 
-from eventlog.arrow import table_schema
-from eventlog.formats import FORMATS
-from eventlog.layout import decompress_json
-from eventlog.partitioning import SCHEMES, Scheme, scheme_of
-from eventlog.prefixes import DATA_PREFIX
-from eventlog.queries import QUERIES, NamedQuery, QueryError
-from eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
+from seslog.eventlog.arrow import table_schema
+from seslog.eventlog.compression import decompress_json
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import SCHEMES, Scheme, scheme_of
+from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError
+from seslog.eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
 
 TABLE = "events"
 """The DuckDB view the rendered queries read."""

@@ -10,8 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eventlog.formats import FORMATS
-from eventlog.partitioning import Scheme, scheme_of
+from seslog.eventlog.formats import FORMATS
+from seslog.eventlog.partitioning import Scheme, scheme_of
 
 KB = 1024
 MB = 1024**2
