@@ -73,3 +73,48 @@ def test_shipped_samples_are_the_guides_records(sample_records):
 
     shipped = {p.stem: json.loads(p.read_text()) for p in sorted(SAMPLES_DIR.glob("*.json"))}
     assert shipped == sample_records
+
+
+# The detail objects of real SES records published in open-source projects' fixtures (IDs with
+# the send time in them, real MTAs): fields the guide's tables leave out show up here.
+REAL_DETAILS = {
+    # vercel/examples, lambda-local examples/event_ses_recv_email.js (a Delivery, us-west-2, 2017)
+    "delivery": {
+        "timestamp": "2017-07-05T20:01:21.302Z",
+        "processingTimeMillis": 529,
+        "recipients": ["jeff@amazon.com"],
+        "smtpResponse": "250 ok: Message 122614849 accepted",
+        "remoteMtaIp": "207.171.188.9",
+        "reportingMTA": "a27-42.smtp-out.us-west-2.amazonses.com",
+    },
+    # janis-commerce/aws-listener-test, lib/events/sns.js (a Bounce, us-east-1, 2020)
+    "bounce": {
+        "bounceType": "Permanent",
+        "bounceSubType": "General",
+        "bouncedRecipients": [{"emailAddress": "joe.doe@example.com", "action": "failed", "status": "5.1.1", "diagnosticCode": ""}],
+        "timestamp": "2020-02-04T20:48:45.160Z",
+        "feedbackId": "0100017011f66429-07b35c07-28bf-4f6c-a4de-092962178f3f-000000",
+        "remoteMtaIp": "173.194.207.26",
+        "reportingMTA": "dsn; a8-61.smtp-out.amazonses.com",
+    },
+}
+
+
+def test_the_schema_holds_the_fields_of_real_records():
+    for key, detail in REAL_DETAILS.items():
+        assert uncovered(detail, DETAILS[key], key) == []
+    assert DETAILS["delivery"].field("remoteMtaIp").type.hive() == "string"
+    assert DETAILS["bounce"].field("remoteMtaIp").type.hive() == "string"
+
+
+def test_generated_deliveries_and_remote_bounces_name_the_receiving_server(sample_records):
+    from seslog.eventlog.generator import Mix, all_samples, generate
+
+    samples = all_samples({r["eventType"]: r for r in sample_records.values()})
+    records = [record for _, record in generate(samples, seed=3, messages=300, recipients=40, mix=Mix(bounce=0.3))]
+    deliveries = [r["delivery"] for r in records if r["eventType"] == "Delivery"]
+    assert deliveries and all(d["remoteMtaIp"].startswith("203.0.113.") for d in deliveries)
+    bounces = [r["bounce"] for r in records if r["eventType"] == "Bounce"]
+    suppressed = ("Suppressed", "OnAccountSuppressionList")
+    assert {b["bounceSubType"] in suppressed for b in bounces} == {True, False}
+    assert all(("remoteMtaIp" in b) != (b["bounceSubType"] in suppressed) for b in bounces)

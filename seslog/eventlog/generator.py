@@ -22,6 +22,7 @@ held, so a month of a million events needs little memory.
 from __future__ import annotations
 
 import copy
+import hashlib
 import heapq
 import json
 import math
@@ -56,6 +57,14 @@ def load_samples(directory: Path = SAMPLES_DIR) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{path}: eventType {record.get('eventType')!r} is none of {', '.join(BY_RECORD_NAME)}")
         samples[record["eventType"]] = record
     return samples
+
+
+def _mail_server_ip(recipient: str) -> str:
+    """The receiving server of the recipient's domain, in the documentation range 203.0.113.0/24.
+    Every mail to a domain reaches the same server, and the address comes from the domain, not
+    from the random stream, so that it changes no other value of a seeded data set."""
+    domain = recipient.rsplit("@", 1)[-1]
+    return f"203.0.113.{hashlib.sha256(domain.encode()).digest()[0] % 254 + 1}"
 
 
 def _iso(seconds: float) -> str:
@@ -196,6 +205,8 @@ _BOUNCES = (
     ("Permanent", "OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message to this address because it is on the suppression list for your account."),
     ("Transient", "MailboxFull", "5.2.2", "smtp; 552 5.2.2 Mailbox full"),
 )
+# Bounces SES itself raises from a suppression list: the message never reached a remote server.
+_SUPPRESSION_SUB_TYPES = ("Suppressed", "OnAccountSuppressionList")
 # What SES reports when it stops retrying a delayed message.
 _EXPIRED = ("Transient", "General", "4.4.7", f"smtp; 421 4.4.7 Message expired: unable to deliver in {MAX_DELIVERY_SECONDS // 60} minutes")
 _DELAYS = (
@@ -287,6 +298,7 @@ class _Builder:
             "recipients": [recipient],
             "smtpResponse": self.smtp_response,
             "reportingMTA": self.reporting_mta,
+            "remoteMtaIp": _mail_server_ip(recipient),
         }
 
     def bounce(self, at: float, recipient: str, kind: tuple[str, str, str, str | None]) -> dict[str, Any]:
@@ -305,6 +317,7 @@ class _Builder:
             "timestamp": _iso(at),
             "feedbackId": f"0100{self.hex(12)}-{uuid.UUID(int=self.rng.getrandbits(128), version=4)}-000000",
             "reportingMTA": self.bounce_mta,
+            **({} if sub_type in _SUPPRESSION_SUB_TYPES else {"remoteMtaIp": _mail_server_ip(recipient)}),
         }
 
     def delay(self, sent: float, at: float, recipient: str, kind: tuple[str, str, str]) -> dict[str, Any]:

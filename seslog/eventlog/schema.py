@@ -1,7 +1,8 @@
 """The one definition of an SES event record, as SES publishes it to Firehose.
 
 Every field of every event type in the SES developer guide ("Contents of event data that
-Amazon SES publishes to Firehose") is here. The Glue table, and through it Firehose's
+Amazon SES publishes to Firehose") is here, and the fields real records carry that the guide's
+tables leave out (``remoteMtaIp``, marked below). The Glue table, and through it Firehose's
 record format conversion and Athena, is built from this definition; nothing else in the
 project spells out the schema.
 
@@ -138,6 +139,8 @@ DETAILS: dict[str, Struct] = {
         ("timestamp", STRING),
         ("feedbackId", STRING),
         ("reportingMTA", STRING),
+        # Not in the guide's table; real Bounces from a remote server carry it (tests/test_schema.py).
+        ("remoteMtaIp", STRING),
     ),
     "complaint": struct(
         ("complainedRecipients", Array(struct(("emailAddress", STRING)))),
@@ -154,6 +157,8 @@ DETAILS: dict[str, Struct] = {
         ("recipients", STRINGS),
         ("smtpResponse", STRING),
         ("reportingMTA", STRING),
+        # The receiving server's IP address: not in the guide's table, in real Deliveries (tests/test_schema.py).
+        ("remoteMtaIp", STRING),
     ),
     "open": struct(("ipAddress", STRING), ("timestamp", STRING), ("userAgent", STRING)),
     "click": struct(
