@@ -1,14 +1,20 @@
 """The SES event log for this stack: its settings come from the stack's config."""
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from components.pipeline import SesEventLogPipeline
-from components.settings import KEYS, pipeline_args
+from components.settings import pipeline_args
 
-config = pulumi.Config()
-name = f"{pulumi.get_project()}-{pulumi.get_stack()}"
-values = {key.name: config.get(key.name) for key in KEYS if config.get(key.name) is not None}
-pipeline = SesEventLogPipeline(name, pipeline_args(values, default_configuration_set_name=name))
+project = pulumi.get_project()
+name = f"{project}-{pulumi.get_stack()}"
+# Every key of the project's namespace, known or not: a misspelt key must be refused, not
+# ignored in favour of the default. The CLI hands the config over in PULUMI_CONFIG; tests and
+# mocks set it in the runtime.
+given = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+values = {key.split(":", 1)[1]: value for key, value in given.items() if key.startswith(f"{project}:")}
+region = pulumi.Config("aws").get("region")
+pipeline = SesEventLogPipeline(name, pipeline_args(values, default_configuration_set_name=name, region=region))
 
 pulumi.export("bucketName", pipeline.bucket_name)
 pulumi.export("bucketArn", pipeline.bucket_arn)

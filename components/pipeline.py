@@ -107,7 +107,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None):
         # Validate before registering anything: a bad setting creates nothing.
-        s = parse(args, default_configuration_set_name=name)
+        s = parse(args, default_configuration_set_name=name, region=pulumi.Config("aws").get("region"))
         if s.default_for_identities and host.is_hosting:
             # The identity defaults are a Python dynamic provider, which runs in the program's own
             # Python environment and imports this repository: a program in another language has neither.

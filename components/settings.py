@@ -7,6 +7,7 @@ runs before any resource is registered and reports every problem at once.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -35,6 +36,16 @@ PERCENTAGE = re.compile(r"(\d+(\.\d+)?)%")
 RECOMMENDED_NOTIFY_EVENT_TYPES = ("BOUNCE", "COMPLAINT", "REJECT", "RENDERING_FAILURE")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})")
 ATHENA_MIN_CUTOFF_MIB = 10  # Athena's BytesScannedCutoffPerQuery minimum is 10 MB.
+# Partitions other than "aws", by the prefix of their regions' names (AWS General Reference, "ARNs").
+PARTITION_REGION_PREFIXES = (
+    ("aws-cn", "cn-"),
+    ("aws-us-gov", "us-gov-"),
+    ("aws-iso-b", "us-isob-"),
+    ("aws-iso-e", "eu-isoe-"),
+    ("aws-iso-f", "us-isof-"),
+    ("aws-iso", "us-iso-"),
+    ("aws-eusc", "eusc-"),
+)
 
 
 @dataclass(frozen=True)
@@ -156,13 +167,22 @@ class Settings:
 class _Reader:
     """Reads values by key, coercing config strings to the key's type and noting problems."""
 
-    def __init__(self, values: Mapping[str, Any]):
+    def __init__(self, values: Mapping[str, Any], python_names: bool):
         self.values = values
+        self.python_names = python_names
         self.problems: list[str] = []
         self._read: dict[str, Any] = {}
+        self._bad: set[str] = set()
 
     def problem(self, key: str, value: Any, allowed: str) -> None:
         self.problems.append(f"{key} = {value!r}: {allowed}")
+        self._bad.add(key)
+
+    def ok(self, *names: str) -> bool:
+        """No problem was found with these keys, so a rule relating another key to them can be
+        judged: otherwise it would be judged against a value nobody gave (the default in place
+        of a malformed one) or one already refused, and only the root cause is worth reading."""
+        return not self._bad.intersection(names)
 
     def get(self, name: str) -> Any:
         if name not in self._read:
@@ -172,14 +192,19 @@ class _Reader:
     def _coerced(self, name: str) -> Any:
         key = BY_NAME[name]
         value = self.values.get(name)
-        if value is None:
+        if value is None and self.python_names:
             value = self.values.get(key.arg)
         if value is None:
+            return key.default
+        if key.type == "integer" and isinstance(value, str) and re.fullmatch(r"-?0\d+", value.strip()):
+            # The Pulumi CLI passes the text as written, read here as decimal; YAML 1.1 tools read it as octal.
+            self.problem(name, value, "must be an integer written without leading zeros")
             return key.default
         try:
             return _coerce(key.type, value)
         except ValueError:
-            self.problem(name, value, f"must be {'an' if key.type in ('integer', 'array') else 'a'} {key.type}")
+            allowed = {"integer": "an integer", "array": "an array", "boolean": "a boolean: true or false"}.get(key.type, "a string")
+            self.problem(name, value, f"must be {allowed}")
             return key.default
 
 
@@ -218,13 +243,26 @@ def _one_of(allowed: Any) -> str:
     return "allowed: " + ", ".join(str(a) for a in allowed)
 
 
-def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Settings:
+def _partition_of(region: str) -> str:
+    return next((partition for partition, prefix in PARTITION_REGION_PREFIXES if region.startswith(prefix)), "aws")
+
+
+def _unknown(r: _Reader, values: Mapping[str, Any], known: set[str]) -> None:
+    for name in sorted(set(values) - known):
+        close = difflib.get_close_matches(name, list(BY_NAME), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        r.problem(name, values[name], f"unknown setting; {hint}" + _one_of(BY_NAME))
+
+
+def parse(
+    values: Mapping[str, Any], default_configuration_set_name: str, region: str | None = None, *, stack_config: bool = False
+) -> Settings:
     """Validate raw settings (config strings, or typed component inputs, by camelCase or
-    snake_case name) and return them typed; raise SettingsError listing every problem."""
-    r = _Reader(values)
-    unknown = sorted(set(values) - set(BY_NAME) - {k.arg for k in KEYS})
-    for name in unknown:
-        r.problem(name, values[name], "unknown setting; " + _one_of(BY_NAME))
+    snake_case name) and return them typed; raise SettingsError listing every problem.
+    ``region`` is the stack's ``aws:region``; ``stack_config`` says the values are a stack's
+    config, whose keys are the camelCase names only."""
+    r = _Reader(values, python_names=not stack_config)
+    _unknown(r, values, set(BY_NAME) if stack_config else set(BY_NAME) | {k.arg for k in KEYS})
 
     fmt = FORMATS.get(r.get("format"))
     if fmt is None:
@@ -239,14 +277,17 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
     if retention < 1:
         r.problem("retentionDays", retention, "must be at least 1 day")
     noncurrent = r.get("noncurrentRetentionDays")
-    if noncurrent < 1 or (retention >= 1 and noncurrent > retention):
-        r.problem("noncurrentRetentionDays", noncurrent, f"must be 1 to retentionDays ({retention}) days")
+    if r.ok("noncurrentRetentionDays", "retentionDays"):
+        if not 1 <= noncurrent <= retention:
+            r.problem("noncurrentRetentionDays", noncurrent, f"must be 1 to retentionDays ({retention}) days")
+    elif r.ok("noncurrentRetentionDays") and noncurrent < 1:
+        r.problem("noncurrentRetentionDays", noncurrent, "must be at least 1 day")
 
     transition_days = r.get("transitionDays")
     storage_class = r.get("transitionStorageClass")
     if storage_class not in TRANSITION_MIN_DAYS:
         r.problem("transitionStorageClass", storage_class, _one_of(TRANSITION_MIN_DAYS) + " (Athena cannot read GLACIER or DEEP_ARCHIVE)")
-    elif transition_days:
+    elif transition_days and r.ok("retentionDays"):
         low = max(TRANSITION_MIN_DAYS[storage_class], 1)
         if not low <= transition_days < retention:
             r.problem(
@@ -290,13 +331,15 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
     kms_key_arn = r.get("kmsKeyArn")
     if kms_key_arn and not KMS_KEY_ARN.fullmatch(kms_key_arn):
         r.problem("kmsKeyArn", kms_key_arn, "must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)")
+    elif kms_key_arn:
+        _check_key_region(r, kms_key_arn, region)
     deletion_window = r.get("kmsDeletionWindowDays")
     if not 7 <= deletion_window <= 30:
         r.problem("kmsDeletionWindowDays", deletion_window, "must be 7-30 days (KMS)")
 
     protect = r.get("protectData")
     force_destroy = r.get("forceDestroy")
-    if protect and force_destroy:
+    if protect and force_destroy and r.ok("protectData"):
         r.problem("forceDestroy", force_destroy, "cannot be true while protectData is true")
 
     cutoff = r.get("athenaBytesScannedCutoffMib")
@@ -325,7 +368,7 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
         r.problem("notifyTopicArn", notify_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
     if notify and not (notify_topic_arn or alarm_email or alarm_topic_arn):
         r.problem("notify", notify, "has no topic to publish to: set notifyTopicArn, or alarmEmail or alarmTopicArn for the alarm topic")
-    if notify_topic_arn and not notify:
+    if notify_topic_arn and not notify and r.ok("notify"):
         r.problem("notifyTopicArn", notify_topic_arn, "is set but notify is false: set notify to true to publish to it")
 
     if r.problems:
@@ -362,6 +405,27 @@ def parse(values: Mapping[str, Any], default_configuration_set_name: str) -> Set
         notify_event_types=tuple(notify_event_types),
         notify_topic_arn=notify_topic_arn or None,
     )
+
+
+def _check_key_region(r: _Reader, kms_key_arn: str, region: str | None) -> None:
+    """S3 (SSE-KMS), Firehose and CloudWatch Logs use only a key of their own region."""
+    _, key_partition, _, key_region, *_ = kms_key_arn.split(":")
+    if not region:
+        r.problem(
+            "kmsKeyArn",
+            kms_key_arn,
+            f"is a key in {key_region}, but the stack's aws:region is not set, so it cannot be checked: "
+            f"set aws:region (pulumi config set aws:region {key_region}); S3, Firehose and CloudWatch Logs need a key in their own region",
+        )
+    elif key_region != region:
+        r.problem(
+            "kmsKeyArn",
+            kms_key_arn,
+            f"is a key in {key_region}, but the stack deploys to aws:region {region}; "
+            "S3, Firehose and CloudWatch Logs need a key in their own region",
+        )
+    elif key_partition != _partition_of(region):
+        r.problem("kmsKeyArn", kms_key_arn, f"is in partition {key_partition}, but aws:region {region} is in partition {_partition_of(region)}")
 
 
 def _parse_identities(r: _Reader, raw: Any) -> tuple[str, ...]:
@@ -411,33 +475,39 @@ def _event_types(r: _Reader, key: str, required: bool) -> list[str]:
 
 def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
     """Tags as a mapping, or as ``Key=Value`` strings (Pulumi project config has no map type)."""
+    # Each pair with the entry as written, which is what a problem quotes.
+    pairs: list[tuple[Any, str, str]] = []
     if isinstance(raw, Mapping):
-        pairs = list(raw.items())
+        pairs = [(f"{key}={value}", key, str(value)) for key, value in raw.items()]
     else:
-        pairs = []
         for item in raw:
             if not isinstance(item, str) or "=" not in item:
                 r.problem("tags", item, "each tag must be a Key=Value string")
                 continue
             key, _, value = item.partition("=")
-            pairs.append((key, value))
+            pairs.append((item, key, value))
     tags: dict[str, str] = {}
-    for key, value in pairs:
+    first: dict[str, Any] = {}
+    for written, key, value in pairs:
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            r.problem("tags", key, "tag keys are 1-128 characters and must not start with aws:")
-        elif len(str(value)) > 256:
-            r.problem("tags", value, "tag values are at most 256 characters")
+            r.problem("tags", written, "tag keys are 1-128 characters and must not start with aws:")
+        elif len(value) > 256:
+            r.problem("tags", written, "tag values are at most 256 characters")
+        elif key in first:
+            # AWS keeps one value per tag key: one of the two would be dropped without a word.
+            r.problem("tags", written, f"tag key {key} is given twice (first as {first[key]!r})")
         else:
-            tags[key] = str(value)
+            first[key] = written
+            tags[key] = value
     if len(tags) > 50:
         r.problem("tags", len(tags), "at most 50 tags per resource")
     return tags
 
 
-def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str) -> dict[str, Any]:
-    """Stack config values (strings, by config key) as typed component inputs, after
-    validating them all; raises SettingsError."""
-    s = parse(values, default_configuration_set_name)
+def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str, region: str | None) -> dict[str, Any]:
+    """Stack config values (strings, by config key: every key of the project's namespace) as
+    typed component inputs, after validating them all; raises SettingsError."""
+    s = parse(values, default_configuration_set_name, region, stack_config=True)
     return {
         "format": s.format.name,
         "partitioning": s.scheme.name,

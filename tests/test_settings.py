@@ -98,7 +98,8 @@ def test_valid_edge_values_pass():
     parse({"format": "parquet", "bufferSizeMib": 64, "bufferIntervalSeconds": 900, "compression": "GZIP"}, "x")
     parse({"partitioning": "event-type", "bufferSizeMib": 128, "bufferIntervalSeconds": 1}, "x")
     parse({"bufferSizeMib": 1, "bufferIntervalSeconds": 0}, "x")
-    parse({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x")
+    parse({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x", region="eu-west-1")
+    parse({"kmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x", region="cn-north-1")
     parse({"retentionDays": 90, "transitionDays": 30}, "x")
     parse({"configurationSetName": "a_B-9" + "x" * 59}, "x")
 
@@ -115,7 +116,7 @@ def test_default_configuration_set_name_is_checked_too():
 
 
 def test_pipeline_args_round_trip_through_validation():
-    args = pipeline_args({"format": "orc", "bufferSizeMib": "64", "existingConfigurationSetName": "cognito"}, "x")
+    args = pipeline_args({"format": "orc", "bufferSizeMib": "64", "existingConfigurationSetName": "cognito"}, "x", region=None)
     s = parse(args, "x")
     assert s.format.name == "orc" and s.buffer_size_mib == 64
     assert s.configuration_set_name == "cognito" and s.existing_configuration_set
@@ -156,3 +157,69 @@ def test_readme_documents_every_key():
     readme = (ROOT / "README.md").read_text()
     for key in KEYS:
         assert f"| `{key.name}` |" in readme, key.name
+
+
+KEY_EU = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+def region_problems(kms_key_arn: str, region: str | None) -> list[str]:
+    with pytest.raises(SettingsError) as info:
+        parse({"kmsKeyArn": kms_key_arn}, "x", region=region)
+    return info.value.problems
+
+
+def test_a_key_of_another_region_or_partition_is_refused_and_an_unset_region_is_named():
+    assert region_problems(KEY_EU, "us-east-1") == [
+        (
+            f"kmsKeyArn = {KEY_EU!r}: is a key in eu-west-1, but the stack deploys to aws:region us-east-1; "
+            "S3, Firehose and CloudWatch Logs need a key in their own region"
+        )
+    ]
+    china = "arn:aws:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    assert region_problems(china, "cn-north-1") == [f"kmsKeyArn = {china!r}: is in partition aws, but aws:region cn-north-1 is in partition aws-cn"]
+    assert region_problems(KEY_EU, None) == [
+        (
+            f"kmsKeyArn = {KEY_EU!r}: is a key in eu-west-1, but the stack's aws:region is not set, so it cannot be checked: "
+            "set aws:region (pulumi config set aws:region eu-west-1); S3, Firehose and CloudWatch Logs need a key in their own region"
+        )
+    ]
+
+
+def test_an_unknown_key_gets_a_suggestion_and_the_list_of_keys():
+    allowed = "allowed: " + ", ".join(k.name for k in KEYS)
+    assert only_problem({"retentionDay": 5}) == f"retentionDay = 5: unknown setting; did you mean retentionDays? {allowed}"
+    assert only_problem({"colour": "red"}) == f"colour = 'red': unknown setting; {allowed}"
+    # A stack's config knows only the camelCase names; a component's inputs take the Python ones too.
+    with pytest.raises(SettingsError) as info:
+        pipeline_args({"retention_days": "5"}, "x", region=None)
+    assert info.value.problems == [f"retention_days = '5': unknown setting; did you mean retentionDays? {allowed}"]
+
+
+def test_tags_are_echoed_as_written_and_a_key_given_twice_is_refused():
+    assert only_problem({"tags": ["=dev"]}) == "tags = '=dev': tag keys are 1-128 characters and must not start with aws:"
+    assert only_problem({"tags": ["A=1", "B=2", "A=2"]}) == "tags = 'A=2': tag key A is given twice (first as 'A=1')"
+    # Tag keys are case-sensitive in AWS: these are two tags.
+    assert parse({"tags": ["env=dev", "Env=dev"]}, "x").tags == {"env": "dev", "Env": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # The root cause only: nothing judged against a value already refused.
+        ({"retentionDays": 0}, ["retentionDays = 0: must be at least 1 day"]),
+        ({"retentionDays": 0, "noncurrentRetentionDays": 0}, ["retentionDays = 0: must be at least 1 day", "noncurrentRetentionDays = 0: must be at least 1 day"]),
+        ({"retentionDays": 0, "transitionDays": 30}, ["retentionDays = 0: must be at least 1 day"]),
+        ({"retentionDays": "ninety", "noncurrentRetentionDays": 120}, ["retentionDays = 'ninety': must be an integer"]),
+        # A malformed value is not judged as the default that stands in for it.
+        ({"retentionDays": 5, "noncurrentRetentionDays": "a week"}, ["noncurrentRetentionDays = 'a week': must be an integer"]),
+        ({"protectData": "yes", "forceDestroy": True}, ["protectData = 'yes': must be a boolean: true or false"]),
+        ({"notify": "on", "notifyTopicArn": "arn:aws:sns:us-east-1:123456789012:team"}, ["notify = 'on': must be a boolean: true or false"]),
+    ],
+)
+def test_a_check_that_depends_on_a_refused_value_reports_only_the_root_cause(values, expected):
+    assert problems(values) == expected
+
+
+def test_integers_with_leading_zeros_are_refused_as_ambiguous():
+    assert only_problem({"retentionDays": "0755"}) == "retentionDays = '0755': must be an integer written without leading zeros"
+    assert parse({"retentionDays": "7", "noncurrentRetentionDays": "1"}, "x").retention_days == 7
