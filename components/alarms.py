@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components.context import AwsContext
+from components.propagation import wait_for
 
 PERIOD_SECONDS = 300
 # Beyond the buffer interval, how long writing one buffer to S3 (with conversion or dynamic
@@ -216,8 +217,17 @@ class PipelineAlarms(pulumi.ComponentResource):
                 )
             )
         policy = aws.sns.TopicPolicy(f"{name}-topic-policy", arn=topic.arn, policy=iam.document(*statements), opts=pulumi.ResourceOptions(parent=self))
-        # Alarms and SES deliver nothing until the policy lets them: hand the ARN out after it.
-        return pulumi.Output.all(topic.arn, policy.id).apply(lambda values: values[0])
+        # Alarms and SES deliver nothing until the policy lets them: hand the ARN out after it, and
+        # after the policy (and the key policy of the topic's key, written before the topic) had
+        # time to take effect. SES publishes a test message to the topic when an SNS event
+        # destination is created ("Successfully validated SNS topic for Amazon SES event
+        # publishing", recorded from AWS in localstack/localstack's SES snapshot tests) and refuses
+        # the destination (InvalidParameterValue) when it cannot, the key policy included (SES
+        # guide, "Configuring notifications"). The email subscription waits too: its confirmation
+        # is the first message SNS sends for the topic, and no source says it does not depend on
+        # the policies being in effect; a lost confirmation must be requested again by hand.
+        ready = wait_for(f"{name}-topic-wait", [topic, policy], {"topicArn": topic.arn, "policy": policy.policy}, self)
+        return pulumi.Output.all(topic.arn, policy.id, ready.id).apply(lambda values: values[0])
 
 
 def alarm_source(context: AwsContext, alarms_component_name: str) -> dict:

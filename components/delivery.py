@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components.context import AwsContext
+from components.propagation import wait_for
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
@@ -89,6 +90,14 @@ class EventDelivery(pulumi.ComponentResource):
             policy=iam.document(*self._permissions(args, context, fmt.converts)),
             opts=child,
         )
+        # CreateDeliveryStream fails now and then ("The security token included in the request is
+        # invalid") when its role was created in the same deploy: hashicorp/terraform-provider-aws #47937.
+        self._role_ready = wait_for(
+            f"{name}-role-wait",
+            [self._role, self._role_policy],
+            {"roleArn": self._role.arn, "policy": self._role_policy.policy},
+            self,
+        )
 
         s3_config: dict[str, Any] = {
             "role_arn": self._role.arn,
@@ -144,7 +153,7 @@ class EventDelivery(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self._role_policy],
+                depends_on=[self._role_ready],
                 # Dynamic partitioning can only be chosen when a stream is created (Firehose
                 # guide): switching schemes between dynamic and not replaces the stream. The
                 # name is generated, so the new stream exists before the old one goes.

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components.context import AwsContext
+from components.propagation import wait_for
 
 DESTINATION_NAME = "event-log-firehose"
 
@@ -73,6 +74,15 @@ class EventPublishing(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # SES checks that it can assume the role and write to the stream when the destination is
+        # created, and fails on a role created seconds earlier ("BadRequestException: Could not access
+        # Kinesis Firehose Stream ... using IAM role"): hashicorp/terraform-provider-aws #33367.
+        self._role_ready = wait_for(
+            f"{name}-role-wait",
+            [self._role, self._role_policy],
+            {"roleArn": self._role.arn, "policy": self._role_policy.policy},
+            self,
+        )
         self._destination = aws.sesv2.ConfigurationSetEventDestination(
             f"{name}-destination",
             configuration_set_name=set_name,
@@ -85,8 +95,7 @@ class EventPublishing(pulumi.ComponentResource):
                     "iam_role_arn": self._role.arn,
                 },
             },
-            # SES checks that it can assume the role and write when the destination is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._role_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._role_ready]),
         )
         self.configuration_set_name = set_name
         self.role_arn = self._role.arn

@@ -264,8 +264,8 @@ def test_configuration_set_and_destination(prod):
     event = destination.inputs["eventDestination"]
     assert len(event["matchingEventTypes"]) == 10 and event["enabled"] is True
     assert event["kinesisFirehoseDestination"]["deliveryStreamArn"] == prod.exports["streamArn"]
-    policy = next(r for r in prod.of_type(ROLE_POLICY) if r.name.endswith("publishing-role-policy"))
-    assert policy.urn in destination.dependencies  # SES checks the role when the destination is made
+    wait = next(r for r in prod.resources if r.name.endswith("publishing-role-wait"))
+    assert wait.urn in destination.dependencies  # SES checks the role when the destination is made (tests/test_first_deploy.py)
 
 
 def test_existing_configuration_set_gets_only_the_destination():
