@@ -21,6 +21,8 @@ MAX_DAYS = 3660
 _SINCE = re.compile(r"(\d+)([dh])")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MESSAGE_ID = re.compile(r"\S{1,256}")
+_HEADER_ID = re.compile(r"<?(?P<id>[^<>@\s]+)@(?:email|[a-z]{2}(?:-[a-z]+)+-\d)\.amazonses\.com>?", re.IGNORECASE)
+"""A message ID as mail headers carry it: ``<ID@email.amazonses.com>`` or ``<ID@us-east-1.amazonses.com>``."""
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?", re.IGNORECASE)
 _SIZE_UNITS = {"B": 1, "KB": KB, "MB": MB, "GB": GB, "TB": TB}
 
@@ -59,12 +61,33 @@ def email_address(value: str) -> str:
 
 
 def message_id(value: str) -> str:
-    """An SES message ID as SendEmail returns it and records carry it in ``mail.messageId``."""
-    if not _MESSAGE_ID.fullmatch(value.strip()):
+    """An SES message ID as SendEmail returns it (``mail.messageId``), or as a mail header carries it
+    (``<ID@email.amazonses.com>``, ``<ID@us-east-1.amazonses.com>``): the ID either way."""
+    value = value.strip()
+    header = _HEADER_ID.fullmatch(value)
+    if header:
+        return header["id"]
+    if not _MESSAGE_ID.fullmatch(value) or "@" in value or value.startswith("<"):
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an SES message ID (mail.messageId, e.g. 0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000)"
+            f"{value!r} is not an SES message ID (mail.messageId, e.g. 0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000, "
+            "or its header form <ID@email.amazonses.com>)"
         )
-    return value.strip()
+    return value
+
+
+@dataclass(frozen=True)
+class WhyTarget:
+    address: str | None = None
+    message_id: str | None = None
+
+
+def address_or_message_id(value: str) -> WhyTarget:
+    """What ``seslog why`` is asked about: a recipient address or a message ID (either form)."""
+    if _HEADER_ID.fullmatch(value.strip()):
+        return WhyTarget(message_id=message_id(value))
+    if "@" in value:
+        return WhyTarget(address=email_address(value))
+    return WhyTarget(message_id=message_id(value))
 
 
 def positive_number(value: str) -> float:
@@ -115,9 +138,10 @@ class TimeRange:
         return f"{self.first_day} to {self.last_day} (UTC)"
 
 
-def add_time_range_arguments(parser: argparse.ArgumentParser, default_since: str) -> None:
+def add_time_range_arguments(parser: argparse.ArgumentParser, default_since: str, described: str | None = None) -> None:
+    """``--since``/``--from``/``--until``; ``described`` is the default as ``--help`` tells it, when it is not one span."""
     group = parser.add_argument_group("time range (UTC; --since or --from/--until)")
-    group.add_argument("--since", type=since, help=f"span back from now, e.g. 7d or 12h (default {default_since})")
+    group.add_argument("--since", type=since, help=f"span back from now, e.g. 7d or 12h (default {described or default_since})")
     group.add_argument("--from", dest="from_day", type=day, metavar="YYYY-MM-DD", help="first UTC day")
     group.add_argument("--until", dest="until_day", type=day, metavar="YYYY-MM-DD", help="last UTC day (default today)")
     parser.set_defaults(default_since=default_since)
@@ -133,7 +157,8 @@ def time_range(args: argparse.Namespace, now: datetime | None = None) -> TimeRan
     if args.from_day:
         last = args.until_day or now.date()
         if last < args.from_day:
-            raise SeslogError(f"--from {args.from_day} is after --until {last}", exit_code=2)
+            until = f"--until {last}" if args.until_day else f"today ({last}, the default of --until)"
+            raise SeslogError(f"--from {args.from_day} is after {until}", exit_code=2)
         if (last - args.from_day).days > MAX_DAYS:
             raise SeslogError(f"--from {args.from_day} to {last} spans more than {MAX_DAYS} days", exit_code=2)
         start = datetime.combine(args.from_day, time(), UTC)

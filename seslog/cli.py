@@ -20,10 +20,11 @@ from typing import Any, NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from seslog import investigate
+from seslog import __version__, investigate, ses, why
 from seslog.arguments import (
     TimeRange,
     add_time_range_arguments,
+    address_or_message_id,
     day,
     email_address,
     message_id,
@@ -37,19 +38,22 @@ from seslog.aws import client
 from seslog.demo import write_demo_data
 from seslog.download import download, partition_prefixes
 from seslog.engine import AthenaEngine, Engine, LocalEngine
-from seslog.errors import SeslogError, describe_aws_error
+from seslog.errors import SeslogError, describe_aws_error, one_line
 from seslog.eventlog.costs import PRICES, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
-from seslog.output import format_bytes, print_table
+from seslog.output import PARAGRAPH_WIDTH, format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
 
+MESSAGE_SINCE = "30d"
+"""How far back a message is looked for when no range is given."""
 QUERY_NEEDS = ("workgroup", "database", "table", "partitioning")
 """Stack values every Athena query needs: where to run, what to read, how it is partitioned."""
 
+MESSAGE_ID_HELP = "SES message ID (SendEmail's MessageId, mail.messageId), or its header form <ID@email.amazonses.com>"
 Command = Callable[[argparse.Namespace], int]
 T = TypeVar("T")
 
@@ -64,6 +68,7 @@ def add_query_parser(commands: argparse._SubParsersAction, name: str, help: str,
     """A command that runs named queries on the stack's Athena or, with ``--local DIR``, on a local directory."""
     parser = commands.add_parser(name, help=help, description=f"{help}. {description}".strip())
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of columns")
+    parser.add_argument("--wide", action="store_true", help="on a terminal, print long columns whole instead of cutting them to its width")
     add_local_argument(parser)
     add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
     parser.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
@@ -80,11 +85,11 @@ def athena(target: StackTarget, timeout: float) -> Athena:
     return Athena(client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=Progress(sys.stderr))
 
 
-def query_engine(args: argparse.Namespace) -> Engine:
+def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | None = None) -> Engine:
     """Athena in the stack's workgroup, rendering for its table and partitioning; DuckDB for ``--local``."""
-    target = query_target(args)
+    target = target or query_target(args)
     if isinstance(target, LocalTarget):
-        return LocalEngine(target.directory)
+        return LocalEngine(target.directory, Progress(sys.stderr))
     assert target.partitioning and target.table
     return AthenaEngine(athena(target, args.timeout), partitioning=target.partitioning, table=target.table)
 
@@ -100,38 +105,119 @@ def _ask(args: argparse.Namespace, question: Callable[[Engine, TimeRange], T]) -
         engine.report(sys.stderr)
 
 
-def _show(args: argparse.Namespace, document: dict[str, Any], show: Callable[[TextIO], None]) -> int:
+def width(args: argparse.Namespace) -> int | None:
+    """The width stdout fits: the terminal's, or None when piped or with ``--wide``."""
+    return None if getattr(args, "wide", False) else terminal_width(sys.stdout)
+
+
+def _show(args: argparse.Namespace, document: dict[str, Any], show: Callable[[TextIO, int | None], None]) -> int:
     if args.json:
         investigate.write_json(document, sys.stdout)
     else:
-        show(sys.stdout)
+        show(sys.stdout, width(args))
     return 0
 
 
+def _nothing(args: argparse.Namespace, document: dict[str, Any], message: str) -> NoReturn:
+    """No match: with ``--json`` the (empty) document still goes to stdout; the message to stderr, exit 1."""
+    if args.json:
+        investigate.write_json(document, sys.stdout)
+    raise SeslogError(message)
+
+
+def _label_hint(engine: Engine, address: str, span: TimeRange) -> str | None:
+    found = why.variants(engine, address, span)
+    return why.describe_variants(address, found) if found else None
+
+
 def _find(args: argparse.Namespace) -> int:
-    rows, span = _ask(args, lambda engine, span: investigate.find_messages(engine, args.to, span))
-    if not rows:
-        raise SeslogError(f"no messages to {args.to} sent {span.describe()}; widen the range with --since or --from/--until")
+    span = time_range(args)
+    engine = query_engine(args)
+    try:
+        rows = investigate.find_messages(engine, args.to, span)
+        hint = None if rows else _label_hint(engine, args.to, span)
+    finally:
+        engine.report(sys.stderr)
     document = {"address": args.to, **investigate.range_document(span), "messages": rows}
-    return _show(args, document, lambda out: investigate.print_messages(rows, out))
+    if not rows:
+        document["hint"] = hint
+        _nothing(args, document, f"no messages to {args.to} sent {span.describe()}; " + (hint or "widen the range with --since or --from/--until"))
+    return _show(args, document, lambda out, width: investigate.print_messages(rows, out, width))
 
 
 def _message(args: argparse.Namespace) -> int:
     rows, span = _ask(args, lambda engine, span: investigate.message_timeline(engine, args.message_id, span))
-    if not rows:
-        raise SeslogError(
-            f"no events for message {args.message_id} sent between {span.first_day} and {span.last_day} (UTC); "
-            "check the ID (mail.messageId) or give the days it was sent with --from/--until"
-        )
     document = {"message_id": args.message_id, **investigate.range_document(span), "events": rows}
-    return _show(args, document, lambda out: investigate.print_timeline(rows, out))
+    if not rows:
+        _nothing(
+            args,
+            document,
+            f"no events for message {args.message_id} sent between {span.first_day} and {span.last_day} (UTC); "
+            "check the ID (mail.messageId) or give the days it was sent with --from/--until",
+        )
+    return _show(args, document, lambda out, width: investigate.print_timeline(rows, out, width))
 
 
 def _stats(args: argparse.Namespace) -> int:
     stats, span = _ask(args, investigate.daily_stats)
     if stats.empty:
-        raise SeslogError(f"no events happened {span.describe()}")
-    return _show(args, investigate.stats_document(stats), lambda out: investigate.print_stats(stats, out))
+        _nothing(args, investigate.stats_document(stats), f"no events happened {span.describe()}")
+    return _show(args, investigate.stats_document(stats), lambda out, width: investigate.print_stats(stats, out, width))
+
+
+def _why(args: argparse.Namespace) -> int:
+    asked = args.target
+    if asked.message_id:
+        args.default_since = MESSAGE_SINCE
+    span = time_range(args)
+    target = query_target(args)
+    region = None if isinstance(target, LocalTarget) else target.region
+    engine = query_engine(args, target)
+    now = why.now_utc()
+    hint = None
+    try:
+        if asked.address:
+            verdicts = why.for_address(engine, asked.address, span, now, region)
+            hint = None if verdicts else _label_hint(engine, asked.address, span)
+        else:
+            verdicts = why.for_message(engine, asked.message_id, span, now, region)
+    finally:
+        engine.report(sys.stderr)
+    findings = [] if isinstance(target, LocalTarget) or args.no_aws else _ask_ses(asked.address, region)
+    subject = asked.address or f"message {asked.message_id}"
+    document: dict[str, Any] = {
+        ("address" if asked.address else "message_id"): asked.address or asked.message_id,
+        **investigate.range_document(span),
+        "verdicts": [v.document() for v in verdicts],
+    }
+    if not verdicts:
+        document["none"] = why.no_trace(subject, span, wider=f"seslog why {asked.address or asked.message_id} --since 90d")
+        document["hint"] = hint
+    document["ses"] = [f.document() for f in findings]
+    if args.json:
+        investigate.write_json(document, sys.stdout)
+    else:
+        out, fits = sys.stdout, width(args)
+        if verdicts:
+            count = f"{len(verdicts)} message{'s' if len(verdicts) != 1 else ''} sent {span.describe()}, newest first"
+            head = f"{asked.address}: {count}" if asked.address else f"message {asked.message_id}, sent {verdicts[0].sent_at}: {verdicts[0].subject or '(no subject)'}"
+            out.writelines(line + "\n" for line in wrap(head, fits or PARAGRAPH_WIDTH))
+            out.write("\n")
+            why.print_verdicts(verdicts, out, fits, by_recipient=not asked.address)
+        else:
+            if hint:
+                out.writelines(line + "\n" for line in wrap(f"Hint: {hint}.", fits or PARAGRAPH_WIDTH))
+            why.print_no_trace(document["none"], out, fits)
+        if findings:
+            why.print_findings(findings, out, fits)
+    return 0 if verdicts else 1
+
+
+def _ask_ses(address: str | None, region: str | None) -> list[ses.Finding]:
+    """The read-only SES checks: the suppression list for an address, the account either way."""
+    sesv2 = client("sesv2", region)
+    found = [ses.suppression(sesv2, address, region)] if address else []
+    return [*found, ses.account(sesv2, region)]
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -145,6 +231,7 @@ def _demo_data(args: argparse.Namespace) -> int:
         messages=args.messages,
         recipients=args.recipients,
         seed=args.seed,
+        progress=Progress(sys.stderr),
     )
     print(demo.summary())
     return 0
@@ -205,13 +292,17 @@ def _cost(args: argparse.Namespace) -> int:
     given = {field: getattr(args, dest) for dest, field in _COST_OPTIONS.items() if getattr(args, dest) is not None}
     usage = Usage(emails_per_day=args.emails_per_day, **given)
     cost = monthly_cost(usage)
-    print(
+    fits = terminal_width(sys.stdout)
+    head = (
         f"Monthly cost for {usage.emails_per_day:,.0f} emails a day with {usage.events_per_email:g} events each, "
         f"{usage.format} objects, {usage.partitioning} partitioning, {usage.retention_days} days kept, "
         f"{usage.queries_per_month:g} Athena queries a month of {format_bytes(usage.bytes_scanned_per_query)} each:"
     )
-    print_table(["item", "usd"], [{"item": item, "usd": f"{value:,.2f}"} for item, value in cost.rows()], sys.stdout, right=["usd"])
-    print(f"Prices as of {PRICES.as_of}: {PRICES.source}.")
+    rows = [{"item": item, "usd": f"{value:,.2f}"} for item, value in cost.rows()]
+    for paragraph, table in ((head, True), (f"Prices as of {PRICES.as_of}: {PRICES.source}.", False)):
+        print("\n".join(wrap(paragraph, fits)) if fits else paragraph)
+        if table:
+            print_table(["item", "usd"], rows, sys.stdout, right=["usd"], width=fits, shrink=["item"])
     return 0
 
 
@@ -221,6 +312,7 @@ def build_parser() -> Parser:
         description="What happened to the mail SES sent: the event log of a ses-event-log stack, "
         "queried on the stack's Athena or, with --local DIR, on a local copy of the bucket.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     find = add_query_parser(
@@ -242,8 +334,25 @@ def build_parser() -> Parser:
         "The range holds the UTC day the message was sent (default the last 30 days; giving its day scans less). "
         "Exit code 1 when it has no events.",
     )
-    message.add_argument("message_id", type=message_id, metavar="MESSAGE_ID", help="SES message ID (SendEmail's MessageId, mail.messageId)")
-    add_time_range_arguments(message, default_since="30d")
+    message.add_argument("message_id", type=message_id, metavar="MESSAGE_ID", help=MESSAGE_ID_HELP)
+    add_time_range_arguments(message, default_since=MESSAGE_SINCE)
+
+    explain = add_query_parser(
+        commands,
+        "why",
+        "why mail to an address (or one message) did or did not arrive, and what to do next",
+        _why,
+        "For each message sent to ADDRESS (newest first), or each recipient of MESSAGE_ID, one verdict in plain words "
+        "from its events: delivered (and where to look), bounced and why, still being retried, reported as spam, "
+        "rejected, not rendered, or no outcome yet; with no events at all, the checklist of why mail leaves no trace. "
+        "On the stack (not --local) it also asks SES, read-only, whether the address is on the account's suppression list "
+        "and whether the account can send (sandbox, paused); --no-aws skips that. Exit code 1 when nothing is found.",
+    )
+    explain.add_argument(
+        "target", type=address_or_message_id, metavar="ADDRESS|MESSAGE_ID", help=f"a recipient address, any case; or {MESSAGE_ID_HELP}"
+    )
+    explain.add_argument("--no-aws", action="store_true", help="do not ask SES about the address and the account")
+    add_time_range_arguments(explain, default_since="7d", described=f"7d for an address, {MESSAGE_SINCE} for a message")
 
     stats = add_query_parser(
         commands,
@@ -336,4 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`seslog ... | head`): point stdout at /dev/null so the exit stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as error:
+        if os.environ.get("PYTEST_CURRENT_TEST"):
+            raise  # under the tests a bug must show its traceback
+        sys.stderr.write(f"seslog: unexpected error, a bug in seslog: {type(error).__name__}: {one_line(str(error))} (please report it with the command that caused it)\n")
         return 1

@@ -3,16 +3,35 @@
 The events come from ``seslog.eventlog.generator`` (SES's example records, realistic timings and
 outcomes), the objects from ``seslog.eventlog.layout`` (Firehose's buffering, prefixes, names and
 formats), so the directory looks like a copy of the bucket made with ``seslog download``.
+
+Everything is written into a hidden temporary directory inside DIR, then renamed into place
+(``errors/`` first, ``events/`` last), so an interrupted run leaves no partial ``events/`` that a
+later command would read as a whole data set.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from seslog.errors import SeslogError
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
+from seslog.extras import missing_local_extra
+from seslog.progress import Progress
+
+MAX_MESSAGES = 1_000_000
+"""More than this would take hours to generate on a laptop; the benchmark is the tool for such volumes."""
+MAX_RECIPIENTS = 1_000_000
+MAX_DAYS = 366
+_PARTIAL = ".seslog-demo-partial-"
+_TOPS = (ERROR_PREFIX.split("/", 1)[0], DATA_PREFIX.rstrip("/"))
+"""What a data set holds at its top, moved into place in this order: the events last."""
 
 
 @dataclass(frozen=True)
@@ -31,29 +50,68 @@ class DemoData:
         return (
             f"wrote {self.events:,} events of {self.messages:,} messages sent {self.start} to {last} (UTC) "
             f"in {self.objects:,} {self.format} objects ({self.partitioning} partitioning) under {self.directory / DATA_PREFIX}; "
-            f"try: python -m seslog stats --local {self.directory} --from {self.start} --until {last}"
+            f"try: seslog stats --local {self.directory} --from {self.start} --until {last}"
         )
 
 
+def check_size(*, messages: int, recipients: int, days: int) -> None:
+    """Refuse, in one line each, the values the generator cannot use (usage errors, exit code 2)."""
+    for flag, value, most in (("--messages", messages, MAX_MESSAGES), ("--recipients", recipients, MAX_RECIPIENTS), ("--days", days, MAX_DAYS)):
+        if value > most:
+            raise SeslogError(f"{flag} {value:,} is more than demo-data writes (at most {most:,})", exit_code=2)
+
+
+def _counted(events: Iterable[tuple[datetime, dict[str, Any]]], messages: int, progress: Progress | None) -> Iterator[tuple[datetime, dict[str, Any]]]:
+    sent = 0
+    for arrival, record in events:
+        if record["eventType"] == "Send":
+            sent += 1
+            if progress and sent % 100 == 0:
+                progress.update(f"writing the demo data: {sent:,} of {messages:,} messages", completed=sent, total=messages)
+        yield arrival, record
+
+
 def write_demo_data(
-    directory: Path, *, format: str, partitioning: str, start: date, days: int, messages: int, recipients: int, seed: int
+    directory: Path,
+    *,
+    format: str,
+    partitioning: str,
+    start: date,
+    days: int,
+    messages: int,
+    recipients: int,
+    seed: int,
+    progress: Progress | None = None,
 ) -> DemoData:
-    data = directory / DATA_PREFIX
-    if data.is_dir() and any(p.is_file() for p in data.rglob("*")):
-        raise SeslogError(f"{data} already holds event objects: write the demo data to a new or empty directory")
+    check_size(messages=messages, recipients=recipients, days=days)
     if directory.exists() and not directory.is_dir():
         raise SeslogError(f"{directory} exists and is not a directory")
+    for top in _TOPS:
+        if (directory / top).exists():
+            raise SeslogError(f"{directory / top} already exists: write the demo data to a new or empty directory")
     try:
         from seslog.eventlog.generator import generate, load_samples
         from seslog.eventlog.layout import write_layout
     except ImportError as error:
-        raise SeslogError(f"demo-data needs the packages in requirements-dev.txt (pip install -r requirements-dev.txt): {error}") from None
+        raise missing_local_extra("demo-data", error) from None
     events = generate(
         load_samples(), seed=seed, start=datetime.combine(start, time(), UTC), days=days, messages=messages, recipients=recipients
     )
     try:
-        written = write_layout(events, directory, format=format, partitioning=partitioning)
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=_PARTIAL, dir=directory))
     except OSError as error:
         raise SeslogError(f"cannot write the demo data under {directory}: {error.strerror or error}") from None
+    try:
+        written = write_layout(_counted(events, messages, progress), partial, format=format, partitioning=partitioning)
+        for top in _TOPS:
+            if (partial / top).exists():
+                os.replace(partial / top, directory / top)
+    except OSError as error:
+        raise SeslogError(f"cannot write the demo data under {directory}: {error.strerror or error}") from None
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        if progress:
+            progress.clear()
     stored = [o for o in written if not o.error]
     return DemoData(directory, format, partitioning, start, days, messages, sum(o.records for o in stored), len(stored))

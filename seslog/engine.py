@@ -9,16 +9,17 @@ partitioning with its values as execution parameters; a local directory goes to 
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, TextIO
-
-import pyarrow as pa
 
 from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
 from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.eventlog.queries import QUERIES, QueryError
+from seslog.extras import missing_local_extra
+from seslog.progress import Progress
 from seslog.records import UnreadableObject, decode, object_format
 
 Row = dict[str, Any]
@@ -59,36 +60,76 @@ class AthenaEngine:
         err.writelines(result.summary() + "\n" for result in self.results)
 
 
-_READ_ERRORS = (OSError, EOFError, ValueError, struct.error, pa.ArrowException)
-"""What reading a damaged object raises: gzip (OSError, EOFError), Snappy framing (struct.error),
-pyarrow (ArrowException, a ValueError or OSError for some), JSON (ValueError)."""
+PROGRESS_SECONDS = 0.1
+"""How often a running local query's progress is read and shown."""
 
 
 class LocalEngine:
     """DuckDB over ``directory``, laid out as the bucket (``seslog download``, ``seslog demo-data``)."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, progress: Progress | None = None):
         self.directory = Path(directory)
+        self._progress = progress
         try:
             import duckdb
+            import pyarrow as pa
 
-            from seslog.eventlog.local import LayoutError, LocalEvents
+            from seslog.eventlog.local import LayoutError, LocalEvents, MalformedRecord
         except ImportError as error:
-            raise SeslogError(f"--local needs the packages in requirements-dev.txt (pip install -r requirements-dev.txt): {error}") from None
-        self._duckdb_error = duckdb.Error
+            raise missing_local_extra("--local", error) from None
+        self._duckdb = duckdb
+        # What reading a damaged object raises: gzip (OSError, EOFError), Snappy framing
+        # (struct.error), pyarrow (ArrowException, a ValueError or OSError for some), JSON (ValueError).
+        self._read_errors = (duckdb.Error, OSError, EOFError, ValueError, struct.error, pa.ArrowException)
+        self._malformed = MalformedRecord
         try:
             self.events = LocalEvents(self.directory)
         except LayoutError as error:
             raise SeslogError(f"--local {self.directory}: {error} (DIR is laid out as the bucket, as `seslog download` writes it)") from None
-        except (self._duckdb_error, *_READ_ERRORS) as error:
+        except MalformedRecord as error:
+            raise SeslogError(f"--local {self.directory}: {error}") from None
+        except self._read_errors as error:
             raise self._unreadable(error) from None
 
     def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
         checked = _checked(query, values)
         try:
-            return self.events.run(query, checked).records()
-        except (self._duckdb_error, *_READ_ERRORS) as error:
+            return self._watched(lambda: self.events.run(query, checked).records())
+        except self._malformed as error:
+            raise SeslogError(f"--local {self.directory}: {error}") from None
+        except self._duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except self._read_errors as error:
             raise self._unreadable(error) from None
+
+    def _watched(self, work: Any) -> list[Row]:
+        """``work()`` in a thread, its progress shown while it runs; Ctrl-C interrupts DuckDB."""
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                outcome["rows"] = work()
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, re-raised there
+                outcome["error"] = error
+
+        worker = threading.Thread(target=target, daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(PROGRESS_SECONDS)
+                done = self.events.connection.query_progress()
+                if self._progress and done >= 0:
+                    self._progress.update(f"DuckDB: reading {self.events.objects:,} objects", completed=done, total=100)
+        except KeyboardInterrupt:
+            self.events.connection.interrupt()
+            worker.join()
+            raise
+        finally:
+            if self._progress:
+                self._progress.clear()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["rows"]
 
     def report(self, err: TextIO) -> None:
         pass

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from seslog.arguments import TimeRange
 from seslog.engine import Engine, Row
 from seslog.eventlog.events import BY_API_NAME, EVENT_TYPES
-from seslog.output import print_table
+from seslog.output import print_table, wrap
 
 SEND, BOUNCE, COMPLAINT = (BY_API_NAME[n].record_name for n in ("SEND", "BOUNCE", "COMPLAINT"))
 MESSAGE_COLUMNS = ["sent_at", "message_id", "status", "status_detail", "opens", "clicks", "subject"]
@@ -82,27 +82,28 @@ def daily_stats(engine: Engine, span: TimeRange) -> Stats:
     return Stats(span, counts)
 
 
-def print_messages(rows: Sequence[Row], out: TextIO) -> None:
-    print_table(MESSAGE_COLUMNS, rows, out, right=["opens", "clicks"])
+def print_messages(rows: Sequence[Row], out: TextIO, width: int | None = None) -> None:
+    print_table(MESSAGE_COLUMNS, rows, out, right=["opens", "clicks"], width=width, shrink=["subject", "status_detail"])
 
 
-def print_timeline(rows: Sequence[Row], out: TextIO) -> None:
-    print_table(TIMELINE_COLUMNS, rows, out)
+def print_timeline(rows: Sequence[Row], out: TextIO, width: int | None = None) -> None:
+    print_table(TIMELINE_COLUMNS, rows, out, width=width, shrink=["recipients", "detail"])
 
 
-def print_stats(stats: Stats, out: TextIO) -> None:
+def print_stats(stats: Stats, out: TextIO, width: int | None = None) -> None:
     types = stats.event_types
     rows: list[dict[str, Any]] = [{"day": day, **{t: by_type.get(t, 0) for t in types}} for day, by_type in stats.counts.items()]
     rows.append({"day": "total", **{t: stats.total(t) for t in types}})
-    print_table(["day", *types], rows, out, right=types)
+    print_table(["day", *types], rows, out, right=types, width=width)
     sends = stats.total(SEND)
     rates = []
     for label, event_type in (("bounce rate", BOUNCE), ("complaint rate", COMPLAINT)):
         rate = stats.rate(event_type)
         rates.append({"rate": label, "value": "n/a" if rate is None else f"{rate:.2%}", "of": f"{stats.total(event_type):,} {event_type} / {sends:,} {SEND} events"})
     out.write("\n")
-    print_table(["rate", "value", "of"], rates, out, right=["value"])
-    out.write(RATES_NOTE.format(range=stats.span.describe()) + "\n")
+    print_table(["rate", "value", "of"], rates, out, right=["value"], width=width, shrink=["of"])
+    note = RATES_NOTE.format(range=stats.span.describe())
+    out.writelines(line + "\n" for line in (wrap(note, width) if width else [note]))
 
 
 def stats_document(stats: Stats) -> dict[str, Any]:

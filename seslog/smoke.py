@@ -33,7 +33,7 @@ from seslog.errors import SeslogError, error_code, error_message
 from seslog.eventlog.events import BY_API_NAME
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.prefixes import ERROR_PREFIX
-from seslog.output import print_table
+from seslog.output import print_table, terminal_width
 from seslog.progress import Progress
 from seslog.records import UnreadableObject, read_records
 from seslog.records import field as record_field
@@ -222,6 +222,8 @@ def run_smoke_test(
             for m in messages
         ],
         out,
+        width=terminal_width(out),
+        shrink=["address", "expected", "seen"],
     )
     passed = sum(m.passed for m in messages)
     if passed == len(messages):

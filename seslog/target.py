@@ -113,8 +113,10 @@ def local_target(directory: str) -> LocalTarget:
         raise SeslogError(f"--local {directory}: no such directory")
     if not path.is_dir():
         raise SeslogError(f"--local {directory}: not a directory")
-    if not any(p.is_file() for p in path.rglob("*")):
-        raise SeslogError(f"--local {directory}: the directory holds no objects; fetch some with `seslog download --since 2d {directory}`")
+    if not any(p.is_file() for p in (path / DATA_PREFIX).rglob("*")):
+        raise SeslogError(
+            f"--local {directory}: no event objects under {path / DATA_PREFIX}; fetch some with `seslog download --since 2d {directory}`"
+        )
     return LocalTarget(path)
 
 
@@ -149,10 +151,13 @@ def stack_target(
     """The stack values from flags, then environment, then Pulumi; every ``needed`` one must be found."""
     environ = os.environ if environ is None else environ
     values: dict[str, str] = {}
+    given: dict[str, str] = {}
+    """Where each value the user gave came from, for their errors: ``--flag`` or ``SESLOG_*=``."""
     for name, source in SOURCES.items():
-        value = getattr(args, f"stack_{name}", None) or environ.get(source.env)
-        if value:
-            values[name] = value
+        flag, env = getattr(args, f"stack_{name}", None), environ.get(source.env)
+        if flag or env:
+            values[name] = flag or env
+            given[name] = source.flag if flag else f"{source.env}="
     missing = [n for n in needed if n not in values and n != "data_prefix"]
     if missing:
         stack = getattr(args, "stack", None) or environ.get("SESLOG_STACK")
@@ -170,7 +175,11 @@ def stack_target(
     for name, value in values.items():
         choices = SOURCES[name].choices
         if choices and value not in choices:
-            raise SeslogError(f"{SOURCES[name].flag} {value!r} is not one of {', '.join(choices)}")
+            where = given.get(name)
+            if where is None:
+                raise SeslogError(f"the stack's {_pulumi_name(name)} is {value!r}, which is none of {', '.join(choices)}")
+            shown = f"{where}{value}" if where.endswith("=") else f"{where} {value!r}"
+            raise SeslogError(f"{shown} is not one of {', '.join(choices)}", exit_code=2)
     if "data_prefix" in values and not values["data_prefix"].endswith("/"):
         values["data_prefix"] += "/"
     known = {f.name for f in fields(StackTarget)}

@@ -12,7 +12,7 @@ import pytest
 from seslog.eventlog.compression import compress_json
 from seslog.eventlog.generator import all_samples
 from seslog.eventlog.layout import write_layout
-from seslog.eventlog.local import LayoutError, LocalEvents, UnreadableObjectError
+from seslog.eventlog.local import LayoutError, LocalEvents, MalformedRecord, UnreadableObjectError
 from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.eventlog.schema import glue_columns
 
@@ -72,17 +72,29 @@ def write_lines(root: Path, lines: list[str]) -> LocalEvents:
 
 def test_json_values_are_read_as_the_openx_serde_reads_them(tmp_path):
     """Keys that match no column are ignored, a string column takes any JSON value as compact JSON,
-    a line that is not a JSON object is a row of nulls, an empty string for an array is null."""
+    an empty string for an array is null."""
     events = write_lines(
-        tmp_path,
-        [
-            json.dumps({"eventType": {"a": 1, "b": [1, 2.50, "é"]}, "unknown": 1, "mail": {"messageId": 1.50, "destination": ""}}),
-            "not json",
-            "[1, 2]",
-        ],
+        tmp_path, [json.dumps({"eventType": {"a": 1, "b": [1, 2.50, "é"]}, "unknown": 1, "mail": {"messageId": 1.50, "destination": ""}})]
     )
     rows = events.sql("SELECT eventtype, mail.messageid, mail.destination, dt FROM events").rows
-    assert rows == [('{"a":1,"b":[1,2.5,"é"]}', "1.5", None, "2024-05-01"), (None, None, None, "2024-05-01"), (None, None, None, "2024-05-01")]
+    assert rows == [('{"a":1,"b":[1,2.5,"é"]}', "1.5", None, "2024-05-01")]
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ("not json", r"line 3 is not JSON \(Expecting value: line 1 column 1 \(char 0\)\); Athena fails the query on it too \(HIVE_CURSOR_ERROR"),
+        ("[1, 2]", r"line 3 is JSON but not an object; Athena fails the query on it too"),
+        ("{}", r"line 3 is a JSON object with neither eventType nor mail, not an SES event record"),
+    ],
+)
+def test_a_line_that_is_no_ses_record_fails_the_query_naming_the_object_and_line(tmp_path, line, what):
+    """As Athena's OpenX SerDe fails on a line that is not a JSON object (the program's table does not
+    set ignore.malformed.json), rather than reading it as a row of nulls or dropping it."""
+    record = json.dumps({"eventType": "Send", "mail": {"messageId": "m"}})
+    events = write_lines(tmp_path, [record, "", line, record])
+    with pytest.raises(MalformedRecord, match=f"^events/dt=2024-05-01/object.json.gz: {what}"):
+        events.sql("SELECT eventtype FROM events")
 
 
 def test_json_that_ses_never_writes_reads_as_the_module_docstring_says(tmp_path):

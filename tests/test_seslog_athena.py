@@ -257,9 +257,9 @@ def test_progress_shows_on_a_terminal_only(athena_client):
         runner(client, FakeTime(), progress=Progress(stream)).run("SELECT 1")
         written = stream.getvalue()
         if stream.isatty():
-            assert "\rAthena: queued, 0 s, 2.0 KiB scanned" in written
-            assert "\rAthena: running, 0 s, 2.0 KiB scanned" in written
-            assert written.endswith("\r")  # the line is cleared before results are printed
+            assert "Athena: queued, 0 s, 2.0 KiB scanned" in written
+            assert "Athena: running, 0 s, 2.0 KiB scanned" in written
+            assert written.endswith("\r\x1b[1A\x1b[2K")  # the line is cleared before results are printed
         else:
             assert written == ""
 

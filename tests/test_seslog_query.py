@@ -313,14 +313,22 @@ def test_a_quote_in_a_value_reaches_athena_once_doubled_and_never_in_the_sql(cap
     address = "o'brien@example.com"
     expect_start(stubber, "recipient-messages", "date", ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", "'o''brien@example.com'"])
     expect_results(stubber, "recipient-messages", [], scanned=0)
-    assert "brien" not in QUERIES["recipient-messages"].render("date", "events", dialect="athena").sql
+    # Nothing found: the forms of the address with another plus-label are looked for, the same way.
+    quoted = "'o''brien@example.com'"
+    expect_start(stubber, "address-variants", "date", ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", quoted, quoted])
+    expect_results(stubber, "address-variants", [{"address": "o'brien+news@example.com", "messages": 2}], scanned=0)
+    assert not any("brien" in QUERIES[q].render("date", "events", dialect="athena").sql for q in ("recipient-messages", "address-variants"))
 
     code, out, err = run(capsys, "find", "--to", address, "--from", FIRST, "--until", LAST)
 
     assert (code, out) == (1, "")
-    summary, message = err.splitlines()
+    summary, _, message = err.splitlines()
     assert summary.startswith("0 rows; Athena scanned 0 B") and "about $0.000048" in summary  # the 10 MB minimum
-    assert message == f"seslog: no messages to {address} sent {FIRST} to {LAST} (UTC); widen the range with --since or --from/--until"
+    assert message == (
+        f"seslog: no messages to {address} sent {FIRST} to {LAST} (UTC); nothing was sent to {address} itself, but mail went to "
+        "o'brien+news@example.com (2 messages), which differs only by its plus-label (most providers deliver both to one mailbox); "
+        "ask again with that address"
+    )
 
 
 def test_the_stack_partitioning_shapes_the_sql(capsys, athena, monkeypatch):
@@ -408,7 +416,7 @@ def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
         (["stats", "--since", "7 days", "--local", directory], 2, "seslog stats: error: argument --since: '7 days' is not a span"),
         (["stats", "--from", LAST, "--until", FIRST, "--local", directory], 2, f"seslog: --from {LAST} is after --until {FIRST}"),
         (["stats", "--local", str(tmp_path / "empty")], 1,
-         f"seslog: --local {tmp_path / 'empty'}: the directory holds no objects; fetch some with `seslog download --since 2d {tmp_path / 'empty'}`"),
+         f"seslog: --local {tmp_path / 'empty'}: no event objects under {tmp_path / 'empty' / 'events'}; fetch some with `seslog download --since 2d {tmp_path / 'empty'}`"),
         (["stats", "--local", str(tmp_path / "missing")], 1, f"seslog: --local {tmp_path / 'missing'}: no such directory"),
         (["stats", "--local", str(tmp_path / "elsewhere")], 1, f"seslog: --local {tmp_path / 'elsewhere'}: no event objects under {tmp_path / 'elsewhere' / 'events'}"),
     ]
@@ -459,7 +467,7 @@ def test_demo_data_writes_a_layout_the_commands_read(capsys, tmp_path):
     assert code == 0 and sum(sum(d["events"].values()) for d in json.loads(out)["days"]) == len(records)
     # A second data set is not mixed into the first.
     code, out, err = run(capsys, "demo-data", str(directory))
-    assert (code, out) == (1, "") and err == f"seslog: {directory / 'events'} already holds event objects: write the demo data to a new or empty directory\n"
+    assert (code, out) == (1, "") and err == f"seslog: {directory / 'events'} already exists: write the demo data to a new or empty directory\n"
 
 
 def test_demo_data_is_recent_by_default_so_since_finds_it(capsys, tmp_path):

@@ -128,9 +128,13 @@ def test_a_stack_without_outputs_is_probably_not_deployed(fake_pulumi):
         stack_target(parse(), QUERY, {})
 
 
-def test_unknown_partitioning_names_the_choices():
-    with pytest.raises(SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type$"):
+def test_an_unknown_partitioning_is_a_usage_error_naming_where_it_came_from():
+    with pytest.raises(SeslogError, match="^SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type$") as raised:
         stack_target(parse(), ["partitioning"], {"SESLOG_PARTITIONING": "daily"})
+    assert raised.value.exit_code == 2
+    with pytest.raises(SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type$") as raised:
+        stack_target(parse("--partitioning", "daily"), ["partitioning"], {"SESLOG_PARTITIONING": "date"})
+    assert raised.value.exit_code == 2
 
 
 def test_data_prefix_gets_its_slash():
@@ -145,7 +149,7 @@ def test_local_directory_checks(tmp_path, fake_pulumi):
     with pytest.raises(SeslogError, match="not a directory"):
         select_target(parse("--local", str(tmp_path / "file")), QUERY, {})
     (tmp_path / "empty" / "events").mkdir(parents=True)
-    with pytest.raises(SeslogError, match="holds no objects; fetch some with `seslog download --since 2d"):
+    with pytest.raises(SeslogError, match="no event objects under .*; fetch some with `seslog download --since 2d"):
         select_target(parse("--local", str(tmp_path / "empty")), QUERY, {})
     obj = tmp_path / "full" / "events" / "dt=2026-11-24" / "a.json.gz"
     obj.parent.mkdir(parents=True)

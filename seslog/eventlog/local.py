@@ -22,8 +22,10 @@ keep it from opening the objects of other partitions, in every format.
 
 JSON is read as the OpenX SerDe reads it (``seslog.eventlog.arrow``) for every record SES writes:
 keys that match no column are ignored, missing keys are null, a string column takes any JSON
-value as compact JSON text, a line that is not a JSON object is a row of nulls, and an empty
-string for an array is null. Records SES never writes read differently: a key in another case
+value as compact JSON text, and an empty string for an array is null. A line that is not a JSON
+object fails the query, naming the object and the line, as the SerDe fails an Athena query on
+it (the program's table leaves ``ignore.malformed.json`` at false); so does a JSON object with
+neither ``eventType`` nor ``mail``, which the SerDe would read as a row of nulls. Records SES never writes read differently: a key in another case
 (``eventtype``) is ignored rather than matched; a non-array value for an array column (or map
 value) is null rather than a one-element array; a value of the wrong type for a boolean or
 number column is converted where DuckDB can (``1`` is true) rather than null; an empty line is
@@ -32,6 +34,7 @@ skipped rather than a row of nulls.
 
 from __future__ import annotations
 
+import json
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +76,16 @@ class LayoutError(ValueError):
 
 class UnreadableObjectError(ValueError):
     """An event object that cannot be read; the message starts with its path."""
+
+
+class MalformedRecord(ValueError):
+    """A JSON line that is not a JSON object. Athena's OpenX SerDe fails the query on it
+    (``HIVE_CURSOR_ERROR: Row is not a valid JSON Object``) unless the table sets
+    ``ignore.malformed.json``, which the program's table does not: so does this engine."""
+
+
+_NOT_A_RECORD = "seslog: not an SES record in "
+"""What the view's ``error()`` says, followed by the object's path."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,21 @@ def _glue_column(field: Field) -> str:
     return f"remap_struct({_identifier(field.name)}, NULL::{_duckdb_type(field.type)}, {mapping}, NULL) AS {_identifier(field.column)}"
 
 
+_EVENT_TYPE, _MAIL = RECORD.field("eventType"), RECORD.field("mail")
+
+
+def _checked_column(field: Field) -> str:
+    """``_glue_column``, but reading ``eventtype`` from a line that is no SES record is an error.
+
+    DuckDB's ``ignore_errors`` is what reads a value of the wrong type as null, as the OpenX SerDe
+    does; it also reads a line that is not JSON as a row of nulls, where the SerDe fails the query.
+    Every SES record has ``eventType`` and ``mail``, so a row without either is such a line."""
+    if field is not _EVENT_TYPE:
+        return _glue_column(field)
+    missing = f"{_identifier(_EVENT_TYPE.name)} IS NULL AND {_identifier(_MAIL.name)} IS NULL"
+    return f"CASE WHEN {missing} THEN error({_sql_string(_NOT_A_RECORD)} || filename) ELSE {_glue_column(field).rsplit(' AS ', 1)[0]} END AS {_identifier(field.column)}"
+
+
 class _OrcObjects(ds.FileSystemDataset):
     """ORC objects DuckDB scans in batches of its own vector size. DuckDB pushes its partition
     filters and columns into ``scanner``; pyarrow's default batch of 131,072 rows makes its ORC
@@ -175,6 +203,24 @@ class _OrcObjects(ds.FileSystemDataset):
 
     def scanner(self, **options: Any) -> ds.Scanner:
         return super().scanner(batch_size=_ORC_BATCH_ROWS, **options)
+
+
+def _first_malformed_line(path: Path) -> str:
+    """Which line of a JSON object (as DuckDB read it: gzip or plain) is no SES record, and why."""
+    data = path.read_bytes()
+    text = decompress_json(data, "GZIP" if path.name.endswith(".gz") else "UNCOMPRESSED").decode("utf-8", "replace")
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            return f"line {number} is not JSON ({error}); Athena fails the query on it too (HIVE_CURSOR_ERROR: Row is not a valid JSON Object)"
+        if not isinstance(record, dict):
+            return f"line {number} is JSON but not an object; Athena fails the query on it too (HIVE_CURSOR_ERROR: Row is not a valid JSON Object)"
+        if _EVENT_TYPE.name not in record and _MAIL.name not in record:
+            return f"line {number} is a JSON object with neither eventType nor mail, not an SES event record"
+    return "a line is not an SES event record"
 
 
 def _hive_options(scheme: Scheme) -> str:
@@ -197,6 +243,8 @@ class LocalEvents:
         self.format = format or detected[0]
         self.scheme = scheme_of(partitioning or detected[1])
         self.connection = duckdb.connect()
+        # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
+        self.connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         data = self.root / DATA_PREFIX
         objects: dict[str, list[Path]] = {}
         for path in _files(data):
@@ -205,6 +253,8 @@ class LocalEvents:
                 objects.setdefault(kind[1], []).append(path)
         if not objects:
             raise LayoutError(f"no {self.format} objects under {data}")
+        self.objects = sum(map(len, objects.values()))
+        """How many objects the view reads from, at most."""
         if self.format == "parquet":
             self._view(f"SELECT * FROM read_parquet({_globs([data / '**' / '*.parquet'])}, {_hive_options(self.scheme)})")
         elif self.format == "json":
@@ -231,9 +281,9 @@ class LocalEvents:
             columns.append(f"{_sql_string(field.name)}: {_sql_string(type_)}")
         partitions = "".join(f", {_identifier(k.column)}" for k in self.scheme.keys)
         self._view(
-            f"SELECT {', '.join(map(_glue_column, RECORD.fields))}{partitions} FROM read_json({_globs(globs)}, "
+            f"SELECT {', '.join(map(_checked_column, RECORD.fields))}{partitions} FROM read_json({_globs(globs)}, "
             f"format = 'newline_delimited', records = true, compression = 'auto', columns = {{{', '.join(columns)}}}, "
-            f"ignore_errors = true, {_hive_options(self.scheme)})"
+            f"ignore_errors = true, filename = true, {_hive_options(self.scheme)})"
         )
 
     def _decompressed_copy(self, data: Path, paths: list[Path]) -> Path:
@@ -264,8 +314,21 @@ class LocalEvents:
         self.connection.register(TABLE, self._orc)
 
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
-        cursor = self.connection.execute(sql, dict(parameters or {}))
-        return Result([d[0] for d in cursor.description], cursor.fetchall())
+        try:
+            cursor = self.connection.execute(sql, dict(parameters or {}))
+            return Result([d[0] for d in cursor.description], cursor.fetchall())
+        except duckdb.InvalidInputException as error:
+            if _NOT_A_RECORD not in str(error):
+                raise
+            path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
+            raise MalformedRecord(f"{self._key(path)}: {_first_malformed_line(path)}") from None
+
+    def _key(self, path: Path) -> str:
+        """The object's key under the root, for a path in it or in the decompressed copy."""
+        if path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()
+        copy = Path(self._decompressed.name)
+        return f"{DATA_PREFIX}{path.relative_to(copy).as_posix()}.snappy"
 
     def run(self, query: str | NamedQuery, values: Mapping[str, str]) -> Result:
         """Run a named query (or its name) with its parameter values."""

@@ -10,7 +10,7 @@ Athena's dialect (Trino) and hold, besides SQL:
   never formatted into the SQL;
 - ``{table}``, the Glue table;
 - ``{event_time}``, ``{event_recipients}``, ``{event_detail}``, ``{outcome_key}``: the SQL
-  fragments in ``queries/fragments/``;
+  expressions in ``queries/fragments/``, and ``{event_columns}``, a select list there;
 - ``{sent_partitions}``, ``{event_partitions}``, ``{event_types(API_NAME, ...)}``: predicates on
   the scheme's partition columns, so that every query prunes partitions. ``dt`` is the day the
   object's oldest record reached Firehose, which can be the day before an event (a buffer
@@ -51,6 +51,8 @@ _PARAMETER = re.compile(r"(?<![\w:]):([a-z_]+)\b")
 _MACRO = re.compile(r"\{(\w+)(?:\(([^)]*)\))?\}")
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 _EVENT_TYPE = RECORD.field("eventType").column
+_SELECT_LIST = "_columns"
+"""Names the fragments that are select lists (``event_columns``) rather than expressions."""
 
 
 class QueryError(ValueError):
@@ -182,7 +184,9 @@ def _expand(text: str, scheme: Scheme, table: str) -> str:
         body = _expand(_strip_comments(fragment.read_text(encoding="utf-8")).strip(), scheme, table)
         line_start = text.rfind("\n", 0, match.start()) + 1
         indent = re.match(r"\s*", text[line_start:]).group(0)
-        return "(" + body.replace("\n", "\n" + indent) + ")"
+        body = body.replace("\n", "\n" + indent)
+        # An expression is parenthesised so that it binds as one operand; a select list cannot be.
+        return body if name.endswith(_SELECT_LIST) else "(" + body + ")"
 
     return _MACRO.sub(macro, text)
 

@@ -1,0 +1,13 @@
+-- Every event of one message, once for each recipient it concerns, with the facts that explain each (bounce type and diagnostic code, SMTP response, delay type and expiry, complaint type, reject reason, rendering error): what seslog why reads its verdicts from.
+-- message_id: the SES message ID (mail.messageId, returned by SendEmail), e.g. 0100018f2a3b4c5d-1a2b3c4d-0000-4000-8000-000000000000-000000
+-- from_date: first UTC day the message may have been sent, yyyy-MM-dd
+-- to_date: last UTC day the message may have been sent, yyyy-MM-dd
+SELECT
+  {event_columns},
+  u.recipient
+FROM {table}
+CROSS JOIN UNNEST({event_recipients}) AS u (recipient)
+WHERE mail.messageid = :message_id
+  AND substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
+  AND {sent_partitions}
+ORDER BY lower(u.recipient), event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END

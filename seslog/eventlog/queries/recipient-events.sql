@@ -1,0 +1,13 @@
+-- Every event that concerns one address, of the messages sent to it in a date range, with the facts that explain each (bounce type and diagnostic code, SMTP response, delay type and expiry, complaint type, reject reason, rendering error): what seslog why reads its verdicts from.
+-- address: the recipient's email address, any case, e.g. taro@example.jp
+-- from_date: first UTC day of sending, yyyy-MM-dd
+-- to_date: last UTC day of sending, yyyy-MM-dd
+SELECT
+  {event_columns},
+  u.recipient
+FROM {table}
+CROSS JOIN UNNEST({event_recipients}) AS u (recipient)
+WHERE substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
+  AND {sent_partitions}
+  AND lower(u.recipient) = lower(:address)
+ORDER BY sent_at, message_id, event_time, CASE WHEN eventtype = 'Send' THEN 0 ELSE 1 END

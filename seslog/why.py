@@ -1,0 +1,274 @@
+"""`seslog why`: for each message and recipient, what became of it, why, and what to do next.
+
+The events come from the named queries ``recipient-events`` and ``message-events`` (one row per
+event and recipient, with the facts that explain it); the words from ``seslog.verdicts``. What
+decides a recipient's verdict, in this order: a Reject or Rendering Failure (nothing was sent),
+a Complaint (it was delivered, then reported), the latest Delivery or Bounce, the latest
+DeliveryDelay (SES is still trying), the Send alone (no outcome yet), an Open alone (the Send is
+before the range).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from seslog.arguments import TimeRange
+from seslog.engine import Engine, Row
+from seslog.output import PARAGRAPH_WIDTH, cut, wrap
+from seslog.ses import Finding
+from seslog.verdicts import CHECKLIST, VERDICTS, text_key
+
+STALE_AFTER = timedelta(hours=1)
+"""A Send without an outcome for longer than this is no longer 'on its way': deliveries and bounces are
+published within minutes (plus at most Firehose's 900 s buffer), delays within hours."""
+
+_DECIDED_FIRST = ("Reject", "Rendering Failure", "Complaint")
+_FINAL = ("Delivery", "Bounce")
+_SUPPRESSION_CAUSES = {"Complaint"}
+_SUPPRESSION_SUBTYPES = {"Suppressed", "OnAccountSuppressionList"}
+_NOT_GIVEN = "(not given)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    message_id: str | None
+    sent_at: str | None
+    subject: str | None
+    sender: str | None
+    recipient: str
+    key: str
+    """The verdict's full key (``Bounce/Permanent/General``); its text is ``VERDICTS[text_key(key)]``."""
+    status: str
+    why: str
+    next: str
+    events: list[Row] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "sent_at": self.sent_at,
+            "subject": self.subject,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "verdict": self.key,
+            "status": self.status,
+            "why": self.why,
+            "next": self.next,
+            "events": self.events,
+        }
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def duration(start: str | datetime | None, end: str | datetime | None) -> str:
+    """``3 h 12 min``, ``45 s``: the time from ``start`` to ``end``, in words a person reads at a glance."""
+    first = start if isinstance(start, datetime) else _time(start)
+    last = end if isinstance(end, datetime) else _time(end)
+    if first is None or last is None:
+        return "an unknown time"
+    seconds = max(0, int((last - first).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
+    """The verdict key for one recipient's events of one message (in time order), and the event that decided it."""
+    def last(*types: str) -> Row | None:
+        return next((e for e in reversed(events) if e["event_type"] in types), None)
+
+    for event_type in _DECIDED_FIRST:
+        decisive = last(event_type)
+        if decisive:
+            return event_type, decisive
+    final = last(*_FINAL)
+    if final and final["event_type"] == "Bounce":
+        return f"Bounce/{final.get('bounce_type') or 'Undetermined'}/{final.get('bounce_subtype') or 'Undetermined'}", final
+    if final:
+        return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final
+    delay = last("DeliveryDelay")
+    if delay:
+        return f"DeliveryDelay/{delay.get('delay_type') or 'Undetermined'}", delay
+    send = last("Send")
+    if send:
+        sent = _time(send.get("sent_at"))
+        return ("Send/stale" if sent is None or now - sent > STALE_AFTER else "Send/recent"), send
+    return "Open", last("Open", "Click")
+
+
+def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) -> str:
+    """Where the log shows how an address got onto the suppression list: its last hard bounce or complaint before ``before``."""
+    causes = [
+        e
+        for e in history
+        if (e.get("recipient") or "").lower() == recipient.lower()
+        and (e.get("event_time") or "") < (before or "")
+        and (
+            e["event_type"] in _SUPPRESSION_CAUSES
+            or (e["event_type"] == "Bounce" and e.get("bounce_type") == "Permanent" and e.get("bounce_subtype") not in _SUPPRESSION_SUBTYPES)
+        )
+    ]
+    if not causes:
+        return " (this log does not show how it got there: it was listed before the range, or by hand)"
+    cause = causes[-1]
+    what = "the recipient's spam complaint about" if cause["event_type"] == "Complaint" else "the hard bounce of"
+    return f", since {what} message {cause['message_id']} at {cause['event_time']}"
+
+
+def verdict(events: Sequence[Row], *, recipient: str, now: datetime, history: Sequence[Row] = (), region: str | None = None) -> Verdict:
+    """The verdict for one recipient of one message; ``history`` is every event of the answer, for the
+    suppression list's cause."""
+    key, decisive = decide(events, now)
+    facts: dict[str, Any] = {name: value for name, value in (decisive or {}).items() if value not in (None, "")}
+    if "reporting_mta" in facts:
+        facts["reporting_mta"] = facts["reporting_mta"].removeprefix("dsn; ")  # a bounce's reportingMTA is a DSN field
+    first = events[0] if events else {}
+    opens = [e for e in events if e["event_type"] == "Open"]
+    delays = [e for e in events if e["event_type"] == "DeliveryDelay"]
+    facts.update(
+        recipient=recipient,
+        sent_at=first.get("sent_at") or _NOT_GIVEN,
+        after=duration(first.get("sent_at"), facts.get("event_time")),
+        trying=duration(first.get("sent_at"), delays[-1]["event_time"] if delays else None),
+        ago=duration(first.get("sent_at"), now),
+        listed_after=_listed_after(recipient, facts.get("event_time"), history) if key.endswith("OnAccountSuppressionList") else "",
+        region_option=f" --region {region}" if region else "",
+        opens=len(opens),
+        opens_s="" if len(opens) == 1 else "s",
+        last_open=opens[-1]["event_time"] if opens else _NOT_GIVEN,
+    )
+    text = VERDICTS[text_key(key)]
+    story = text.why.format_map(_Facts(facts))
+    return Verdict(
+        message_id=first.get("message_id"),
+        sent_at=first.get("sent_at"),
+        subject=first.get("subject"),
+        sender=first.get("sender"),
+        recipient=recipient,
+        key=key,
+        status=text.status.format_map(_Facts(facts)),
+        why=story,
+        next=text.next.format_map(_Facts(facts)),
+        events=[_event(e) for e in events],
+    )
+
+
+class _Facts(dict):
+    """A fact an event does not carry reads as '(not given)' rather than failing the template."""
+
+    def __missing__(self, key: str) -> str:
+        return _NOT_GIVEN
+
+
+_EVENT_FIELDS = ("event_time", "event_type")
+
+
+def _event(row: Row) -> Row:
+    """An event as the JSON document shows it: its time and type, and the facts it carries."""
+    skip = {"message_id", "sent_at", "sender", "subject", "recipient"}
+    return {k: v for k, v in row.items() if k in _EVENT_FIELDS or (k not in skip and v is not None)}
+
+
+def _groups(rows: Sequence[Row], key: Any) -> dict[Any, list[Row]]:
+    groups: dict[Any, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
+
+
+def _days(span: TimeRange) -> dict[str, str]:
+    return {"from_date": span.first_day.isoformat(), "to_date": span.last_day.isoformat()}
+
+
+def for_address(engine: Engine, address: str, span: TimeRange, now: datetime, region: str | None = None) -> list[Verdict]:
+    """A verdict per message sent to ``address`` in ``span``, newest first."""
+    rows = engine.run("recipient-events", {"address": address, **_days(span)})
+    by_message = _groups(rows, lambda r: (r["sent_at"] or "", r["message_id"] or ""))
+    verdicts = [verdict(events, recipient=address.lower(), now=now, history=rows, region=region) for events in by_message.values()]
+    return sorted(verdicts, key=lambda v: (v.sent_at or "", v.message_id or ""), reverse=True)
+
+
+def for_message(engine: Engine, message_id: str, span: TimeRange, now: datetime, region: str | None = None) -> list[Verdict]:
+    """A verdict per recipient of the message, in address order."""
+    rows = engine.run("message-events", {"message_id": message_id, **_days(span)})
+    by_recipient = _groups(rows, lambda r: (r["recipient"] or "").lower())
+    return [verdict(events, recipient=recipient, now=now, history=rows, region=region) for recipient, events in by_recipient.items()]
+
+
+def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:
+    """Addresses differing from ``address`` only by a plus-label that received mail in ``span``."""
+    return engine.run("address-variants", {"address": address, **_days(span)})
+
+
+def no_trace(asked: str, span: TimeRange, wider: str) -> dict[str, Any]:
+    """The 'none' verdict: nothing in the log for ``asked`` (an address or ``message ID``), and the
+    checklist of why mail leaves no trace; ``wider`` is the command that asks over a longer range."""
+    text = VERDICTS["none"]
+    return {
+        "verdict": "none",
+        "status": text.status,
+        "why": text.why.format(subject=asked, range=f"sent {span.describe()}"),
+        "next": text.next,
+        "checklist": [{"reason": reason, "check": check.format(wider=wider)} for reason, check in CHECKLIST],
+    }
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe_variants(address: str, found: Sequence[Mapping[str, Any]]) -> str:
+    """The hint for an address that found nothing, when forms of it with another plus-label (or none) did."""
+    forms = ", ".join(f"{row['address']} ({row['messages']} message{'s' if row['messages'] != 1 else ''})" for row in found)
+    return (
+        f"nothing was sent to {address} itself, but mail went to {forms}, which differs only by its plus-label "
+        "(most providers deliver both to one mailbox); ask again with that address"
+    )
+
+
+def print_verdicts(verdicts: Sequence[Verdict], out: TextIO, width: int | None, *, by_recipient: bool) -> None:
+    """Each verdict as a short block: the message (or recipient), its status, why, and the next step."""
+    lines = width or PARAGRAPH_WIDTH
+    for number, found in enumerate(verdicts):
+        if number:
+            out.write("\n")
+        if by_recipient:
+            out.write(cut(f"{found.recipient}: {found.status}", lines) + "\n")
+        else:
+            out.write(cut(f"{found.sent_at}  {found.message_id}", lines) + "\n")
+            subject = found.subject or "(no subject)"
+            out.write(cut(f"  {subject}" + (f"  (from {found.sender})" if found.sender else ""), lines) + "\n")
+            out.write(cut(f"  -> {found.status}", lines) + "\n")
+        for label, paragraph in (("Why", found.why), ("Next", found.next)):
+            out.writelines(line + "\n" for line in wrap(f"{label}: {paragraph}", lines, indent="  "))
+
+
+def print_no_trace(document: Mapping[str, Any], out: TextIO, width: int | None) -> None:
+    lines = width or PARAGRAPH_WIDTH
+    out.writelines(line + "\n" for line in wrap(f"{document['status']}: {document['why']} {document['next']}", lines))
+    for number, item in enumerate(document["checklist"], 1):
+        out.writelines(line + "\n" for line in wrap(f"{number}. {item['reason']}", lines, indent="  ", hanging="     "))
+        out.writelines(line + "\n" for line in wrap(f"check: {item['check']}", lines, indent="     ", hanging="       "))
+
+
+def print_findings(findings: Sequence[Finding], out: TextIO, width: int | None) -> None:
+    lines = width or PARAGRAPH_WIDTH
+    out.write("\nSES, asked directly (read-only):\n")
+    for finding in findings:
+        out.writelines(line + "\n" for line in wrap(f"{finding.check}: {finding.text}", lines, indent="  "))
