@@ -13,8 +13,8 @@ from pathlib import Path
 
 from components.settings import SettingsError
 from offline.policy_pack import Diagnostic, PolicyPackError, running
-from offline.program import Evaluation, evaluate
-from offline.stack import stacks
+from offline.program import Evaluation, Registration, evaluate
+from offline.stack import StackFileError, project_file, stacks
 
 # The inputs worth reading in a review, per resource type.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
@@ -33,7 +33,27 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
 FIREHOSE_FIELDS = ("prefix", "errorOutputPrefix", "bufferingSize", "bufferingInterval", "compressionFormat", "fileExtension")
 
 
+def _as_given(value):
+    """A value as the program gave it: the engine's protobuf numbers are all floats, and an
+    integer the program passed (retentionInDays=7) is shown as one, as `pulumi preview` does."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _as_given(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_given(v) for v in value]
+    return value
+
+
+def _display_type(type_: str) -> str:
+    """The type as `pulumi preview` shows it: aws:kms/key:Key is aws:kms:Key."""
+    package, module, name = type_.split(":")
+    base, _, last = module.partition("/")
+    return f"{package}:{base}:{name}" if last and last == name[:1].lower() + name[1:] else type_
+
+
 def _summary(type_: str, inputs: dict) -> str:
+    inputs = _as_given(inputs)
     parts = []
     for key in KEY_INPUTS.get(type_, ()):
         value = inputs.get(key)
@@ -51,20 +71,39 @@ def _summary(type_: str, inputs: dict) -> str:
     return ", ".join(parts)
 
 
+def _tree(children: dict[str, list[Registration]], parent: str, indent: str) -> list[str]:
+    """Each resource under its parent, with the tree lines `pulumi preview` draws."""
+    lines = []
+    kids = children.get(parent, [])
+    for i, r in enumerate(kids):
+        last = i == len(kids) - 1
+        flags = " [protected]" if r.protect else ""
+        lines.append(f"+ {indent}{'└─' if last else '├─'} {_display_type(r.type)}  {r.name}{flags}")
+        below = indent + ("   " if last else "│  ")
+        summary = _summary(r.type, r.inputs)
+        if summary:
+            lines.append(f"  {below}{'│  ' if children.get(r.urn) else '   '}{summary}")
+        lines += _tree(children, r.urn, below)
+    return lines
+
+
 def render(stack: str, evaluation: Evaluation) -> str:
     lines = [
         f"Offline evaluation of stack {stack!r}: the program run under Pulumi mocks; no cloud calls, no Pulumi CLI.",
         "Names and ARNs marked by the mocks are placeholders; `pulumi preview` shows the real ones.",
         "",
     ]
-    custom = [r for r in evaluation.resources if r.custom]
-    for r in custom:
-        flags = " [protected]" if r.protect else ""
-        lines.append(f"+ {r.type}  {r.name}{flags}")
-        summary = _summary(r.type, r.inputs)
-        if summary:
-            lines.append(f"    {summary}")
-    lines += ["", f"{len(custom)} resources to create.", "", "Outputs:"]
+    registered = {r.urn for r in evaluation.resources}
+    children: dict[str, list[Registration]] = {}
+    for r in evaluation.resources:
+        # The stack itself is not recorded: what has no recorded parent hangs from it.
+        children.setdefault(r.parent if r.parent in registered else "", []).append(r)
+    # Siblings register in whatever order their inputs resolve: by name, two plans of one stack compare line by line.
+    for kids in children.values():
+        kids.sort(key=lambda r: r.name)
+    lines.append(f"+ pulumi:pulumi:Stack  {project_file()['name']}-{stack}")
+    lines += _tree(children, "", "")
+    lines += ["", "Resources:", f"    + {len(evaluation.resources) + 1} to create", "", "Outputs:"]
     lines += [f"    {k}: {v}" for k, v in evaluation.exports.items()]
     return "\n".join(lines)
 
@@ -112,7 +151,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         evaluation = evaluate(stack)
-    except SettingsError as exc:
+    except (SettingsError, StackFileError) as exc:
         print(f"stack {stack}: {exc}", file=sys.stderr)
         return 1
     print(render(stack, evaluation))

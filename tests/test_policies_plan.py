@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 from offline.plan import main
+from offline.program import evaluate
 from offline.stack import ROOT, stacks
 
 
@@ -21,7 +23,7 @@ def test_the_plan_says_it_is_an_offline_evaluation_and_gives_a_clean_verdict(cap
     assert out.startswith(
         "Offline evaluation of stack 'prod': the program run under Pulumi mocks; no cloud calls, no Pulumi CLI."
     )
-    assert "+ aws:s3/bucket:Bucket  ses-event-log-prod-storage-bucket [protected]" in out
+    assert "+       ├─ aws:s3:Bucket  ses-event-log-prod-storage-bucket [protected]\n" in out
     assert out.endswith(
         "Policy pack ses-event-log-policies, run on the offline evaluation as `pulumi preview --policy-pack policies` runs it:\n"
         "  no policy violations.\n"
@@ -68,3 +70,31 @@ def make_dry_run(*args: str) -> str:
 def test_make_plan_plans_the_given_stack_and_plan_all_every_stack():
     assert "venv/bin/python -m offline.plan prod" in make_dry_run("plan", "STACK=prod")
     assert f"for stack in {' '.join(stacks())}; do venv/bin/python -m offline.plan $stack" in make_dry_run("plan-all")
+
+
+def test_the_plan_prints_numbers_as_the_program_gave_them(capsys):
+    _, out, _ = plan(capsys, "dev")
+    assert "name='/aws/kinesisfirehose/ses-event-log-dev', retentionInDays=7\n" in out
+    assert "bufferingSize=5, bufferingInterval=60," in out
+    assert "enableKeyRotation=True, deletionWindowInDays=7\n" in out
+    assert "{'expiration': {'days': 7}," in out
+    assert not re.search(r"\b\d+\.0\b", out.split("Policy pack")[0])
+
+
+def test_the_plan_nests_resources_under_their_components_as_pulumi_preview_does(capsys):
+    _, out, _ = plan(capsys, "dev")
+    tree = out.split("\n\n")[1].splitlines()
+    assert tree[:3] == [
+        "+ pulumi:pulumi:Stack  ses-event-log-dev",
+        "+ └─ ses-event-log:index:SesEventLogPipeline  ses-event-log-dev",
+        "+    ├─ ses-event-log:index:EventCatalog  ses-event-log-dev-catalog",
+    ]
+    assert "+    │  └─ time:index:Sleep  ses-event-log-dev-publishing-role-wait" in tree
+    key = tree.index("+    ├─ ses-event-log:index:PipelineKey  ses-event-log-dev-encryption")
+    assert tree[key + 1 : key + 3] == [
+        "+    │  └─ aws:kms:Key  ses-event-log-dev-encryption-key",
+        "     │        enableKeyRotation=True, deletionWindowInDays=7",
+    ]
+    assert tree[-1] == "+       └─ aws:s3:BucketVersioning  ses-event-log-dev-storage-versioning"
+    evaluation = evaluate("dev")
+    assert f"Resources:\n    + {len(evaluation.resources) + 1} to create\n" in out  # the stack counts, as in `pulumi preview`
