@@ -77,6 +77,23 @@ class Model:
                 rows.append((m, self.status(concerning), *self._engagement(concerning)))
         return rows
 
+    def addresses(self) -> set[str]:
+        return {a.lower() for records in self.messages.values() for a in records[0]["mail"]["destination"]}
+
+    def recipient_events(self, address: str, first: str, last: str) -> list[tuple[str, str, str]]:
+        """(message, type, time) of every event concerning ``address``, messages in send order, events in time order."""
+        return [
+            (m, r["eventType"], event_time(r))
+            for m in self._sent_between(first, last)
+            for r in sorted(self.messages[m], key=order)
+            if address.lower() in (a.lower() for a in recipients(r))
+        ]
+
+    def message_events(self, message_id: str) -> list[tuple[str, str, str]]:
+        """(recipient, type, time) of each event once per recipient it concerns, by recipient then time."""
+        rows = [(a, r["eventType"], event_time(r)) for r in self.messages[message_id] for a in recipients(r)]
+        return sorted(rows, key=lambda row: (row[0].lower(), row[2], row[1] != "Send"))
+
     def message_status(self, first: str, last: str) -> list[tuple[str, str, int, int]]:
         return [(m, self.status(self.messages[m]), *self._engagement(self.messages[m])) for m in self._sent_between(first, last)]
 

@@ -5,9 +5,13 @@
 SELECT
   {event_columns},
   u.recipient
-FROM {table}
+FROM (
+  -- Filtered before the unnest, so that the partition predicate prunes (DuckDB does not push it through the unnest).
+  SELECT *
+  FROM {table}
+  WHERE substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
+    AND {sent_partitions}
+) AS e
 CROSS JOIN UNNEST({event_recipients}) AS u (recipient)
-WHERE substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
-  AND {sent_partitions}
-  AND lower(u.recipient) = lower(:address)
+WHERE lower(u.recipient) = lower(:address)
 ORDER BY sent_at, message_id, event_time, CASE WHEN eventtype = 'Send' THEN 0 ELSE 1 END
