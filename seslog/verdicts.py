@@ -32,13 +32,13 @@ _SPAM_FOLDER = (
 VERDICTS: dict[str, Text] = {
     "Delivery": Text(
         "delivered",
-        "The receiving server {reporting_mta} accepted the message for {recipient} at {event_time}, {after} after SES accepted it, "
+        "The receiving server {server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it, "
         "answering: {smtp_response}. SES's part ends there: from now on the mail is the recipient's mail service's.",
         _SPAM_FOLDER,
     ),
     "Delivery/Opened": Text(
         "delivered and opened",
-        "The receiving server {reporting_mta} accepted the message for {recipient} at {event_time}, {after} after SES accepted it "
+        "The receiving server {server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it "
         "({smtp_response}), and it was opened {opens} time{opens_s}, last at {last_open}: it reached a mailbox and was shown "
         "(an open can also be a mail client or a privacy proxy loading its images, so it does not prove a person read it).",
         "Ask the recipient to search their whole mailbox (archive, other folders, other devices) for the subject; "
@@ -56,7 +56,7 @@ VERDICTS: dict[str, Text] = {
     ),
     "Bounce/Permanent/General": Text(
         "not delivered: the address does not exist or refuses mail",
-        "The receiving server {reporting_mta} refused the message for good at {event_time}: {diagnostic_code}. "
+        "The receiving server {server} refused the message for good at {event_time}: {diagnostic_code}. "
         "The mailbox does not exist, was closed, or does not accept mail from this sender.",
         "Check the address for typos with the recipient and send to the corrected one. If your account's suppression list "
         "collects bounces, SES has added {recipient} to it and will not try it again until it is removed.",

@@ -138,6 +138,8 @@ def verdict(events: Sequence[Row], *, recipient: str, now: datetime, history: Se
     facts: dict[str, Any] = {name: value for name, value in (decisive or {}).items() if value not in (None, "")}
     if "reporting_mta" in facts:
         facts["reporting_mta"] = facts["reporting_mta"].removeprefix("dsn; ")  # a bounce's reportingMTA is a DSN field
+    server = " ".join(filter(None, (facts.get("reporting_mta"), f"({facts['remote_mta_ip']})" if "remote_mta_ip" in facts else None)))
+    facts["server"] = server or "the receiving server"
     first = events[0] if events else {}
     opens = [e for e in events if e["event_type"] == "Open"]
     delays = [e for e in events if e["event_type"] == "DeliveryDelay"]

@@ -159,7 +159,7 @@ def test_a_message_to_several_recipients_has_a_status_per_recipient(events, mode
 
 
 EVENT_FACTS = ["message_id", "sent_at", "sender", "subject", "event_time", "event_type", "bounce_type", "bounce_subtype", "diagnostic_code",
-               "reporting_mta", "smtp_response", "processing_time_ms", "delay_type", "expiration_time", "complaint_type", "reject_reason",
+               "reporting_mta", "remote_mta_ip", "smtp_response", "processing_time_ms", "delay_type", "expiration_time", "complaint_type", "reject_reason",
                "template_name", "template_error", "recipient"]
 
 
@@ -439,3 +439,12 @@ def test_the_workgroup_saves_every_query_rendered_for_the_stack(stack):
     # prod partitions by event type, dev by day: the saved SQL prunes the stack's own columns.
     expected = f"{EVENT_TYPE_COLUMN} IN ('BOUNCE', 'COMPLAINT')" if stack == "prod" else "eventtype IN ('Bounce', 'Complaint')"
     assert expected in saved["bounces-complaints"].inputs["query"]
+
+
+def test_the_timeline_names_the_receiving_servers_address_of_a_delivery(events, model):
+    """delivery.remoteMtaIp: in real records though not in the guide's tables (seslog.eventlog.schema)."""
+    message, records = next((m, rs) for m, rs in model.messages.items() if any(r["eventType"] == "Delivery" for r in rs))
+    delivery = next(detail(r) for r in records if r["eventType"] == "Delivery")
+    rows = run(events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message)))
+    shown = next(r["detail"] for r in rows if r["event_type"] == "Delivery")
+    assert shown == f"{delivery['smtpResponse']} (receiving server {delivery['remoteMtaIp']})"

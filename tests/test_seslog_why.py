@@ -30,7 +30,7 @@ def event(event_type: str, at: str, **facts) -> dict:
             "event_time": at, "event_type": event_type, **facts}
 
 
-COLUMNS = ("bounce_type", "bounce_subtype", "diagnostic_code", "reporting_mta", "smtp_response", "processing_time_ms", "delay_type",
+COLUMNS = ("bounce_type", "bounce_subtype", "diagnostic_code", "reporting_mta", "remote_mta_ip", "smtp_response", "processing_time_ms", "delay_type",
            "expiration_time", "complaint_type", "reject_reason", "template_name", "template_error")
 """Every fact column of the queries (event_columns.sql), for rows as Athena returns them: all columns, null or not."""
 SEND = event("Send", SENT)
@@ -38,8 +38,9 @@ BOUNCE = {"reporting_mta": "dsn; mx.example.jp", "diagnostic_code": "smtp; 550 5
 
 CASES: dict[str, tuple[list[dict], list[str]]] = {
     # key: (the recipient's events, words the verdict must show from them)
-    "Delivery": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 2.6.0 ok", reporting_mta="mx.example.jp")],
-                 ["mx.example.jp", "250 2.6.0 ok", "2 s after", "spam or junk folder"]),
+    "Delivery": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 2.6.0 ok", reporting_mta="mx.example.jp",
+                              remote_mta_ip="203.0.113.9")],
+                 ["server mx.example.jp (203.0.113.9) accepted", "250 2.6.0 ok", "2 s after", "spam or junk folder"]),
     "Delivery/Opened": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 ok", reporting_mta="mx.example.jp"),
                          event("Open", "2024-05-03T11:00:00.000Z")],
                         ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"]),

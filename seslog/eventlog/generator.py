@@ -391,7 +391,8 @@ def generate(
             arrival, _, record = heapq.heappop(pending)
             yield datetime.fromtimestamp(arrival, UTC), record
         count = 1 + (rng.randint(1, 2) if rng.random() < mix.extra_recipients else 0)
-        to = rng.sample(build.addresses, count)
+        # A pool smaller than the draw gets the mail to every address in it.
+        to = rng.sample(build.addresses, min(count, len(build.addresses)))
         roll = rng.random()
         failed = roll < mix.reject + mix.rendering_failure
         mail = build.mail(sent, to, rendered=not (failed and roll >= mix.reject))

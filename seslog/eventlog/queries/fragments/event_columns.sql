@@ -13,6 +13,7 @@ coalesce(
   array_join(transform(deliverydelay.delayedrecipients, x -> x.diagnosticcode), '; ')
 ) AS diagnostic_code,
 coalesce(delivery.reportingmta, bounce.reportingmta, deliverydelay.reportingmta) AS reporting_mta,
+coalesce(delivery.remotemtaip, bounce.remotemtaip) AS remote_mta_ip,
 delivery.smtpresponse AS smtp_response,
 delivery.processingtimemillis AS processing_time_ms,
 deliverydelay.delaytype AS delay_type,

@@ -1,9 +1,9 @@
--- One line of what the event says: the SMTP response, bounce type/subtype and diagnostic
+-- One line of what the event says: the SMTP response and the receiving server's address, bounce type/subtype and diagnostic
 -- code, delay type with its diagnostic code and when SES gives up (expirationTime),
 -- complaint feedback type, reject reason, rendering error, the opener's address and browser,
 -- the clicked link, the subscription change.
 CASE eventtype
-  WHEN 'Delivery' THEN delivery.smtpresponse
+  WHEN 'Delivery' THEN delivery.smtpresponse || coalesce(' (receiving server ' || delivery.remotemtaip || ')', '')
   WHEN 'Bounce' THEN bounce.bouncetype || '/' || bounce.bouncesubtype || ': '
     || array_join(transform(bounce.bouncedrecipients, x -> x.diagnosticcode), '; ')
   WHEN 'DeliveryDelay' THEN deliverydelay.delaytype || ': '
