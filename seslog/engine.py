@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -97,39 +97,36 @@ class LocalEngine:
             return self._watched(lambda: self.events.run(query, checked).records())
         except self._malformed as error:
             raise SeslogError(f"--local {self.directory}: {error}") from None
-        except self._duckdb.InterruptException:
+        except (self._duckdb.InterruptException, RuntimeError) as error:
+            # Ctrl-C during a query: DuckDB stops it and raises "Query interrupted" as a RuntimeError.
+            if isinstance(error, RuntimeError) and str(error) != "Query interrupted":
+                raise
             raise KeyboardInterrupt from None
         except self._read_errors as error:
             raise self._unreadable(error) from None
 
-    def _watched(self, work: Any) -> list[Row]:
-        """``work()`` in a thread, its progress shown while it runs; Ctrl-C interrupts DuckDB."""
-        outcome: dict[str, Any] = {}
+    def _watched(self, work: Callable[[], list[Row]]) -> list[Row]:
+        """``work()``, its progress shown from another thread while it runs (what DuckDB's
+        ``query_progress`` is for). The query runs in this, the main thread, so that Ctrl-C reaches
+        DuckDB, which stops the query and raises ``InterruptException``."""
+        if not self._progress:
+            return work()
+        progress, connection, stop = self._progress, self.events.connection, threading.Event()
 
-        def target() -> None:
-            try:
-                outcome["rows"] = work()
-            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread, re-raised there
-                outcome["error"] = error
+        def watch() -> None:
+            while not stop.wait(PROGRESS_SECONDS):
+                done = connection.query_progress()
+                if done >= 0:
+                    progress.update(f"DuckDB: reading {self.events.objects:,} objects", completed=done, total=100)
 
-        worker = threading.Thread(target=target, daemon=True)
-        worker.start()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         try:
-            while worker.is_alive():
-                worker.join(PROGRESS_SECONDS)
-                done = self.events.connection.query_progress()
-                if self._progress and done >= 0:
-                    self._progress.update(f"DuckDB: reading {self.events.objects:,} objects", completed=done, total=100)
-        except KeyboardInterrupt:
-            self.events.connection.interrupt()
-            worker.join()
-            raise
+            return work()
         finally:
-            if self._progress:
-                self._progress.clear()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["rows"]
+            stop.set()
+            watcher.join()
+            progress.clear()
 
     def report(self, err: TextIO) -> None:
         pass
