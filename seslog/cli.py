@@ -200,8 +200,12 @@ def _why(args: argparse.Namespace) -> int:
         out, fits = sys.stdout, width(args)
         if verdicts:
             count = f"{len(verdicts)} message{'s' if len(verdicts) != 1 else ''} sent {span.describe()}, newest first"
-            head = f"{asked.address}: {count}" if asked.address else f"message {asked.message_id}, sent {verdicts[0].sent_at}: {verdicts[0].subject or '(no subject)'}"
-            out.writelines(line + "\n" for line in wrap(head, fits or PARAGRAPH_WIDTH))
+            first = verdicts[0]
+            head = [("", f"{asked.address}: {count}")] if asked.address else [
+                ("", f"message {asked.message_id}"),
+                ("  ", f"sent {first.sent_at}: {first.subject or '(no subject)'}" + (f"  (from {first.sender})" if first.sender else "")),
+            ]
+            out.writelines(line + "\n" for indent, text in head for line in wrap(text, fits or PARAGRAPH_WIDTH, indent=indent))
             out.write("\n")
             why.print_verdicts(verdicts, out, fits, by_recipient=not asked.address)
         else:

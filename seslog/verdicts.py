@@ -82,8 +82,7 @@ VERDICTS: dict[str, Text] = {
     ),
     "Bounce/Transient": Text(
         "not delivered (soft bounce)",
-        "SES kept trying from {sent_at} and gave up at {event_time}, {after} later ({bounce_subtype}); the receiving side "
-        "last said: {diagnostic_code}.",
+        "SES kept trying from {sent_at} and gave up at {event_time}, {after} later; the receiving side last said: {diagnostic_code}.",
         "The fault may have passed: send again. If it bounces again, the recipient's mail administrator can tell why "
         "{reporting_mta} defers mail from this sender.",
     ),

@@ -38,7 +38,7 @@ def test_each_requirements_file_is_its_dependency_group_line_for_line(group):
 def test_make_installs_the_files_and_seslog_with_its_extra():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-r requirements.txt -r requirements-dev.txt -e '.[local]'" in makefile
-    assert re.search(r"^\$\(VENV\)/\.installed: pyproject\.toml requirements\.txt requirements-dev\.txt policies/requirements\.txt$", makefile, re.M)
+    assert re.search(r"^\$\(VENV\)/\.installed: pyproject\.toml requirements\.txt requirements-dev\.txt policies/requirements\.txt$", makefile, re.MULTILINE)
 
 
 def clean_copy(target: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The README's "Investigating with seslog" shows real output: every `$ python -m seslog ...` in its console
+"""The README's "Investigating with seslog" shows real output: every `$ seslog ...` in its console
 blocks is run again, in order, in an empty directory, and must print exactly what the README shows."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from seslog.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-PROMPT = "$ python -m seslog "
+PROMPT = "$ seslog "
 
 
 def section() -> str:
@@ -36,7 +36,7 @@ def transcript() -> list[tuple[str, str]]:
 
 def test_the_readme_shows_what_seslog_prints(tmp_path, monkeypatch, capsys):
     runs = transcript()
-    assert [a.split()[0] for a, _ in runs[:2]] == ["--help", "demo-data"] and {"find", "message", "stats"} <= {a.split()[0] for a, _ in runs}
+    assert [a.split()[0] for a, _ in runs[:2]] == ["--help", "demo-data"] and {"why", "find", "message", "stats"} <= {a.split()[0] for a, _ in runs}
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps --help to the terminal's width
     for arguments, shown in runs:
@@ -45,6 +45,11 @@ def test_the_readme_shows_what_seslog_prints(tmp_path, monkeypatch, capsys):
         assert captured.out + captured.err == shown, arguments
 
 
-@pytest.mark.parametrize("name", ["find", "message", "stats", "download", "smoke-test", "demo-data"])
+@pytest.mark.parametrize("name", ["why", "find", "message", "stats", "download", "smoke-test", "demo-data"])
 def test_the_section_covers_every_investigation_command(name):
-    assert f"python -m seslog {name}" in section()
+    assert f"seslog {name}" in section()
+
+
+def test_the_section_starts_from_the_installed_command():
+    text = section()
+    assert text.index("pip install '.[local]'") < text.index("$ seslog ") and "python -m seslog" not in README.read_text(encoding="utf-8")
