@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import NoReturn, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from seslog import __version__, investigate, ses, why
+from seslog import __version__, answers, investigate, ses, why
 from seslog.arguments import (
     TimeRange,
     add_time_range_arguments,
@@ -43,7 +43,7 @@ from seslog.eventlog.costs import PRICES, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
-from seslog.output import PARAGRAPH_WIDTH, format_bytes, print_table, terminal_width, wrap
+from seslog.output import format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
@@ -94,127 +94,52 @@ def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | N
     return AthenaEngine(athena(target, args.timeout), partitioning=target.partitioning, table=target.table)
 
 
-def _ask(args: argparse.Namespace, question: Callable[[Engine, TimeRange], T]) -> tuple[T, TimeRange]:
-    """The answer to ``question`` for the range the arguments select, on the target they select;
-    what answering cost goes to stderr, answered or not."""
-    span = time_range(args)
-    engine = query_engine(args)
-    try:
-        return question(engine, span), span
-    finally:
-        engine.report(sys.stderr)
-
-
 def width(args: argparse.Namespace) -> int | None:
     """The width stdout fits: the terminal's, or None when piped or with ``--wide``."""
     return None if getattr(args, "wide", False) else terminal_width(sys.stdout)
 
 
-def _show(args: argparse.Namespace, document: dict[str, Any], show: Callable[[TextIO, int | None], None]) -> int:
+def _answer(args: argparse.Namespace, question: Callable[[Engine, TimeRange], answers.Answer], target: StackTarget | LocalTarget | None = None) -> int:
+    """Ask ``question`` for the range the arguments select, on the target they select, and print the answer:
+    the document with ``--json``, else for a person. What answering cost goes to stderr, answered or not;
+    nothing found is exit code 1, with the (empty) document still on stdout for ``--json``."""
+    span = time_range(args)
+    engine = query_engine(args, target)
+    try:
+        answer = question(engine, span)
+    finally:
+        engine.report(sys.stderr)
     if args.json:
-        investigate.write_json(document, sys.stdout)
-    else:
-        show(sys.stdout, width(args))
-    return 0
-
-
-def _nothing(args: argparse.Namespace, document: dict[str, Any], message: str) -> NoReturn:
-    """No match: with ``--json`` the (empty) document still goes to stdout; the message to stderr, exit 1."""
-    if args.json:
-        investigate.write_json(document, sys.stdout)
-    raise SeslogError(message)
-
-
-def _label_hint(engine: Engine, address: str, span: TimeRange) -> str | None:
-    found = why.variants(engine, address, span)
-    return why.describe_variants(address, found) if found else None
+        investigate.write_json(answer.document, sys.stdout)
+    elif answer.found or not answer.nothing:
+        answer.show(sys.stdout, width(args))
+    if answer.found:
+        return 0
+    if answer.nothing:
+        raise SeslogError(answer.nothing)
+    return 1
 
 
 def _find(args: argparse.Namespace) -> int:
-    span = time_range(args)
-    engine = query_engine(args)
-    try:
-        rows = investigate.find_messages(engine, args.to, span)
-        hint = None if rows else _label_hint(engine, args.to, span)
-    finally:
-        engine.report(sys.stderr)
-    document = {"address": args.to, **investigate.range_document(span), "messages": rows}
-    if not rows:
-        document["hint"] = hint
-        _nothing(args, document, f"no messages to {args.to} sent {span.describe()}; " + (hint or "widen the range with --since or --from/--until"))
-    return _show(args, document, lambda out, width: investigate.print_messages(rows, out, width))
+    return _answer(args, lambda engine, span: answers.find(engine, args.to, span))
 
 
 def _message(args: argparse.Namespace) -> int:
-    rows, span = _ask(args, lambda engine, span: investigate.message_timeline(engine, args.message_id, span))
-    document = {"message_id": args.message_id, **investigate.range_document(span), "events": rows}
-    if not rows:
-        _nothing(
-            args,
-            document,
-            f"no events for message {args.message_id} sent between {span.first_day} and {span.last_day} (UTC); "
-            "check the ID (mail.messageId) or give the days it was sent with --from/--until",
-        )
-    return _show(args, document, lambda out, width: investigate.print_timeline(rows, out, width))
+    return _answer(args, lambda engine, span: answers.message(engine, args.message_id, span))
 
 
 def _stats(args: argparse.Namespace) -> int:
-    stats, span = _ask(args, investigate.daily_stats)
-    if stats.empty:
-        _nothing(args, investigate.stats_document(stats), f"no events happened {span.describe()}")
-    return _show(args, investigate.stats_document(stats), lambda out, width: investigate.print_stats(stats, out, width))
+    return _answer(args, answers.stats)
 
 
 def _why(args: argparse.Namespace) -> int:
     asked = args.target
     if asked.message_id:
         args.default_since = MESSAGE_SINCE
-    span = time_range(args)
     target = query_target(args)
     region = None if isinstance(target, LocalTarget) else target.region
-    engine = query_engine(args, target)
-    now = why.now_utc()
-    hint = None
-    try:
-        if asked.address:
-            verdicts = why.for_address(engine, asked.address, span, now, region)
-            hint = None if verdicts else _label_hint(engine, asked.address, span)
-        else:
-            verdicts = why.for_message(engine, asked.message_id, span, now, region)
-    finally:
-        engine.report(sys.stderr)
-    findings = [] if isinstance(target, LocalTarget) or args.no_aws else _ask_ses(asked.address, region)
-    subject = asked.address or f"message {asked.message_id}"
-    document: dict[str, Any] = {
-        ("address" if asked.address else "message_id"): asked.address or asked.message_id,
-        **investigate.range_document(span),
-        "verdicts": [v.document() for v in verdicts],
-    }
-    if not verdicts:
-        document["none"] = why.no_trace(subject, span, wider=f"seslog why {asked.address or asked.message_id} --since 90d")
-        document["hint"] = hint
-    document["ses"] = [f.document() for f in findings]
-    if args.json:
-        investigate.write_json(document, sys.stdout)
-    else:
-        out, fits = sys.stdout, width(args)
-        if verdicts:
-            count = f"{len(verdicts)} message{'s' if len(verdicts) != 1 else ''} sent {span.describe()}, newest first"
-            first = verdicts[0]
-            head = [("", f"{asked.address}: {count}")] if asked.address else [
-                ("", f"message {asked.message_id}"),
-                ("  ", f"sent {first.sent_at}: {first.subject or '(no subject)'}" + (f"  (from {first.sender})" if first.sender else "")),
-            ]
-            out.writelines(line + "\n" for indent, text in head for line in wrap(text, fits or PARAGRAPH_WIDTH, indent=indent))
-            out.write("\n")
-            why.print_verdicts(verdicts, out, fits, by_recipient=not asked.address)
-        else:
-            if hint:
-                out.writelines(line + "\n" for line in wrap(f"Hint: {hint}.", fits or PARAGRAPH_WIDTH))
-            why.print_no_trace(document["none"], out, fits)
-        if findings:
-            why.print_findings(findings, out, fits)
-    return 0 if verdicts else 1
+    checks = None if isinstance(target, LocalTarget) or args.no_aws else lambda address: _ask_ses(address, region)
+    return _answer(args, lambda engine, span: answers.explain(engine, asked, span, why.now_utc(), region=region, ask_ses=checks), target)
 
 
 def _ask_ses(address: str | None, region: str | None) -> list[ses.Finding]:
