@@ -48,6 +48,10 @@ class Written:
     objects: list[ObjectFacts]
     seconds: float
     """Wall time of the process that wrote it (with the other layouts of its share)."""
+    active_partitions: int = 1
+    """The most buffers the stream had open at once (Firehose's active partitions)."""
+    peak_rss_mib: float = 0.0
+    """Peak resident memory of the process that wrote it."""
 
 
 def needed_columns(case: Case, layout: Layout) -> set[str]:
@@ -88,6 +92,12 @@ class LayoutMeasure:
     write_seconds: float
     partition_shares: tuple[float, ...]
     queries: dict[str, QueryMeasure] = field(default_factory=dict)
+    active_partitions: int = 1
+    """The most partitions the stream had buffers open for at once."""
+    peak_rss_mib: float = 0.0
+    """Peak memory of the process that wrote it."""
+    objects_facts: list[ObjectFacts] = field(default_factory=list, repr=False)
+    """Every object it wrote, for what the measurements are scaled from (``bench.volume``)."""
 
 
 def _objects_table(layout: Layout, objects: list[ObjectFacts]) -> pa.Table:
@@ -131,6 +141,9 @@ def measure_layout(written: Written, picked: dict[str, dict[str, str]]) -> Layou
         events=sum(o.records for o in objects),
         write_seconds=written.seconds,
         partition_shares=tuple(sorted((n / total for n in counts.values()), reverse=True)) if dynamic else (1.0,),
+        active_partitions=written.active_partitions,
+        peak_rss_mib=written.peak_rss_mib,
+        objects_facts=objects,
     )
     for index, case in enumerate(CASES):
         values = case.values(picked[case.name], layout.partitioning)

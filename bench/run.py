@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import resource
 import statistics
+import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -55,6 +57,25 @@ class Scale:
         return generate(load_samples(), seed=self.seed, start=start, days=self.days, messages=self.messages, recipients=self.recipients)
 
 
+PROGRESS_EVERY = 1_000_000
+"""Events between two progress lines of a writing process."""
+
+
+def _counted(events: Iterable[tuple[datetime, dict[str, Any]]], names: Sequence[str]) -> Iterator[tuple[datetime, dict[str, Any]]]:
+    """``events``, with a line on stderr every ``PROGRESS_EVERY`` of them: a run at a million
+    mails a day writes for many minutes in processes of its own."""
+    started = time.perf_counter()
+    for count, (arrival, record) in enumerate(events, 1):
+        if count % PROGRESS_EVERY == 0:
+            sys.stderr.write(f"bench: {'+'.join(names)}: {count:,} events written, arrivals up to {arrival:%Y-%m-%d %H:%M}, "
+                             f"{time.perf_counter() - started:,.0f} s, {_peak_rss_mib():,.0f} MiB\n")
+        yield arrival, record
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]:
     """Write the layouts ``names`` under ``root`` in one pass over the stream (linking those
     derived from another of them); their objects' facts."""
@@ -62,7 +83,8 @@ def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]
     layouts = [LAYOUTS[n] for n in names]
     direct = [layout for layout in layouts if layout.derived_from not in names]
     writers = [writer(layout, root, scale.seed) for layout in direct]
-    write_layouts(scale.events(), writers)
+    write_layouts(_counted(scale.events(), names), writers)
+    busiest = {layout.name: w.busiest for layout, w in zip(direct, writers, strict=True)}
     facts: dict[str, list[ObjectFacts]] = {}
     for layout, w in zip(direct, writers, strict=True):
         needed = [needed_columns(case, layout) for case in CASES]
@@ -78,7 +100,8 @@ def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]
             for d in derived:
                 facts[d.name].append(object_facts(_link(root, d, o.key), o.records, columns, derived_needed[d.name]))
     seconds = time.perf_counter() - started
-    return [Written(name, facts[name], seconds) for name in names]
+    # A linked layout's stream keeps one buffer as its source's does (no dynamic keys).
+    return [Written(name, facts[name], seconds, busiest.get(name) or busiest[LAYOUTS[name].derived_from], _peak_rss_mib()) for name in names]
 
 
 def _link(root: Path, layout: Layout, key: str) -> str:
@@ -94,6 +117,7 @@ WRITE_SECONDS = {
     "json-date": 4.2, "json-event-type": 10.1, "json-recipient": 15.6,
     "parquet-date": 8.4, "parquet-event-type": 18.8, "parquet-recipient": 29.1, "parquet-date-300s": 11.4,
     "orc-date": 11.9, "orc-event-type": 29.0,
+    "json-send-date": 9.0, "parquet-send-date": 15.0, "orc-send-date": 22.0,
 }
 """Seconds each written layout took alone, at 20,000 messages over 3 days on two cores (the
 layouts linked from another cost next to nothing): the weights that balance the shares."""
@@ -148,11 +172,13 @@ SINGLE_RUN_SECONDS = 2.0
 """A query whose first run takes longer runs once: its time varies far less than that."""
 
 
-def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int) -> None:
-    """DuckDB's median wall time and row count for each case, through ``seslog.eventlog.local``."""
+def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int, cases: Sequence[str] | None = None) -> None:
+    """DuckDB's median wall time and row count for each case (or those named), through ``seslog.eventlog.local``."""
     layout = measure.layout
     events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
     for case in CASES:
+        if cases is not None and case.name not in cases:
+            continue
         sql, values = case.sql(layout.partitioning), case.values(picked[case.name], layout.partitioning)
         seconds: list[float] = []
         rows = 0
@@ -207,6 +233,7 @@ def run(
     timing: bool = True,
     runs: int = 3,
     workers: int = os.cpu_count() or 1,
+    timed_cases: Sequence[str] | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Results:
     """Write the layouts ``names`` under ``work`` and measure them. ``names`` must include the
@@ -231,6 +258,6 @@ def run(
     timed = tuple(names) if timing else ()
     for name in timed:
         progress(f"timing {name}")
-        time_layout(layouts[name], work, picked, runs)
+        time_layout(layouts[name], work, picked, runs, timed_cases)
     return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(groups), time.perf_counter() - started,
                    timed, runs, probed, density)

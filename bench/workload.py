@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.layouts import BENCH_SCHEMES, RECIPIENT_COLUMN, recipient_bucket
 from bench.query_scope import with_condition
 from seslog.eventlog.local import TABLE, LocalEvents
+from seslog.eventlog.message_ids import decode
 from seslog.eventlog.partitioning import Scheme
 from seslog.eventlog.queries import QUERIES, NamedQuery
 
@@ -63,6 +64,8 @@ _TO_ADDRESS = "contains(transform({event_recipients}, r -> lower(r)), lower(:add
 
 CASES = (
     Case("timeline", "timeline of one message, 30 days", "message-timeline", f"mail.messageid = :message_id AND {_IN_SENT_RANGE}"),
+    Case("message", "seslog message ID without dates: the send days in the ID", "message-timeline",
+         f"mail.messageid = :message_id AND {_IN_SENT_RANGE}"),
     Case("recipient-first", "one recipient, 7 days: the first recipient", "recipient-messages",
          f"{_IN_SENT_RANGE} AND {_TO_ADDRESS}", bucket_parameter="address"),
     Case("recipient-third", "one recipient, 7 days: the third recipient of a message", "recipient-messages",
@@ -77,7 +80,8 @@ BY_NAME = {case.name: case for case in CASES}
 
 def pick_values(events: LocalEvents, start: date, days: int) -> dict[str, dict[str, str]]:
     """Values for every case from the events: a message with three recipients sent from the
-    middle of the period on, its first and third recipient over the 7 days up to its sending
+    middle of the period on (over the whole period, and over the days of the time in its ID),
+    its first and third recipient over the 7 days up to its sending
     day, the day and recipient domain of the first bounce from then on, and the whole period."""
     middle = (start + timedelta(days=days // 2)).isoformat()
     message = events.sql(
@@ -96,9 +100,15 @@ def pick_values(events: LocalEvents, start: date, days: int) -> dict[str, dict[s
     message_id, recipients, sent_day = message[0]
     bounce_day, domain = bounce[0]
     week = ((date.fromisoformat(sent_day) - timedelta(days=6)).isoformat(), sent_day)
+    # What seslog message asks for without dates (seslog.window): the days of the time in the ID.
+    decoded = decode(message_id, datetime.now(UTC))
+    if decoded.sent_at is None:
+        raise ValueError(f"message {message_id} carries no send time: {decoded.reason}")
+    id_days = [d.isoformat() for d in decoded.days()]
     period = (start.isoformat(), (start + timedelta(days=days - 1)).isoformat())
     return {
         "timeline": {"message_id": message_id, "from_date": period[0], "to_date": period[1]},
+        "message": {"message_id": message_id, "from_date": id_days[0], "to_date": id_days[1]},
         "recipient-first": {"address": recipients[0], "from_date": week[0], "to_date": week[1]},
         "recipient-third": {"address": recipients[2], "from_date": week[0], "to_date": week[1]},
         "bounces": {"recipient": domain, "from_date": bounce_day, "to_date": bounce_day},

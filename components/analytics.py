@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.partitioning import DEFAULT_LATE_DAYS, scheme_for
 from seslog.eventlog.prefixes import ATHENA_RESULTS_PREFIX
 from seslog.eventlog.queries import QUERIES
 
@@ -29,6 +29,9 @@ class InvestigationWorkgroupArgs(TypedDict):
     """Glue table of the events."""
     partitioning: str
     """Partitioning scheme of the table: the named queries filter on its partition columns."""
+    retention_days: NotRequired[int]
+    """Days objects are kept: the saved queries' descriptions say how late an event the
+    send-date scheme keeps with its message (default ``DEFAULT_LATE_DAYS``)."""
     tags: NotRequired[pulumi.Input[dict[str, str]]]
     """Tags for the workgroup."""
 
@@ -58,7 +61,7 @@ class InvestigationWorkgroup(pulumi.ComponentResource):
         )
         # One saved query per investigation (seslog/eventlog/queries/*.sql), rendered for the table's
         # partition columns; the workgroup's console lists them under "Saved queries".
-        scheme = SCHEMES[args["partitioning"]]
+        scheme = scheme_for(args["partitioning"], args.get("retention_days", DEFAULT_LATE_DAYS))
         table = pulumi.Output.from_input(args["table_name"])
         self._queries = [
             aws.athena.NamedQuery(

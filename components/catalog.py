@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from seslog.eventlog.formats import FORMATS
-from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.partitioning import scheme_for
 from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.eventlog.schema import glue_columns
 
@@ -37,7 +37,7 @@ class EventCatalog(pulumi.ComponentResource):
         super().__init__("ses-event-log:index:EventCatalog", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         fmt = FORMATS[args["format"]]
-        scheme = SCHEMES[args["partitioning"]]
+        scheme = scheme_for(args["partitioning"], args["retention_days"])
         self._database = aws.glue.CatalogDatabase(
             f"{name}-database",
             name=args["database_name"],

@@ -11,7 +11,7 @@ from components import iam
 from components.context import AwsContext
 from components.propagation import wait_for
 from seslog.eventlog.formats import FORMATS
-from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.partitioning import DEFAULT_LATE_DAYS, scheme_for
 from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
 
 LOG_STREAM_NAME = "DestinationDelivery"
@@ -28,6 +28,9 @@ class EventDeliveryArgs(TypedDict):
     """Compression of the stream (json) or the serializer (parquet, orc)."""
     partitioning: str
     """Partitioning scheme; dynamic schemes add a JQ metadata extraction."""
+    retention_days: NotRequired[int]
+    """Days objects are kept: how late an event the send-date scheme files under its send day
+    (default ``DEFAULT_LATE_DAYS``)."""
     buffer_size_mib: int
     """Firehose buffer size, MiB."""
     buffer_interval_seconds: int
@@ -55,7 +58,7 @@ class EventDelivery(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))
         fmt = FORMATS[args["format"]]
-        scheme = SCHEMES[args["partitioning"]]
+        scheme = scheme_for(args["partitioning"], args.get("retention_days", DEFAULT_LATE_DAYS))
         tags = args.get("tags")
 
         self._log_group = aws.cloudwatch.LogGroup(

@@ -29,7 +29,7 @@ class PipelineArgs(TypedDict):
     format: NotRequired[str]
     """Storage format of event objects: json (GZIP JSON lines), parquet or orc."""
     partitioning: NotRequired[str]
-    """Partitioning scheme: none, date, hour or event-type."""
+    """Partitioning scheme: none, date, hour, event-type or send-date (retentionDays at most 247 with send-date)."""
     event_types: NotRequired[list[str]]
     """SES event types to publish (SES v2 names); all ten by default."""
     retention_days: NotRequired[int]
@@ -41,9 +41,9 @@ class PipelineArgs(TypedDict):
     transition_storage_class: NotRequired[str]
     """Cheaper storage class Athena can still read: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR."""
     buffer_size_mib: NotRequired[int]
-    """Firehose buffer size in MiB (1-128; at least 64 with parquet, orc or event-type)."""
+    """Firehose buffer size in MiB (1-128; at least 64 with parquet, orc, event-type or send-date)."""
     buffer_interval_seconds: NotRequired[int]
-    """Firehose buffer interval in seconds (0-900; not 0 with event-type)."""
+    """Firehose buffer interval in seconds (0-900; not 0 with event-type or send-date)."""
     compression: NotRequired[str]
     """Compression; empty for the format's default (json: GZIP; parquet, orc: SNAPPY)."""
     error_log_retention_days: NotRequired[int]
@@ -176,6 +176,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "format": s.format.name,
                 "compression": s.compression,
                 "partitioning": s.scheme.name,
+                "retention_days": s.retention_days,
                 "buffer_size_mib": s.buffer_size_mib,
                 "buffer_interval_seconds": s.buffer_interval_seconds,
                 "log_group_name": log_group_name,
@@ -208,6 +209,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "database_name": catalog.database_name,
                 "table_name": catalog.table_name,
                 "partitioning": s.scheme.name,
+                "retention_days": s.retention_days,
                 "tags": tags,
             },
             opts=child,

@@ -17,7 +17,8 @@ from typing import Any
 from seslog.eventlog.addresses import EMAIL_ADDRESS
 from seslog.eventlog.events import API_NAMES
 from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS, Format
-from seslog.eventlog.partitioning import DEFAULT_SCHEME, SCHEMES, Scheme
+from seslog.eventlog.partitioning import ACTIVE_PARTITIONS_LIMIT, DEFAULT_SCHEME, SCHEMES, Scheme, max_late_days, scheme_for
+from seslog.eventlog.reputation import BOUNCE_REVIEW_RATE, COMPLAINT_REVIEW_RATE
 
 MIB = 1024 * 1024
 
@@ -65,14 +66,14 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("format", "string", DEFAULT_FORMAT, "Storage format of event objects: json (GZIP JSON lines), parquet or orc."),
-    Key("partitioning", "string", DEFAULT_SCHEME, "Partitioning scheme: none, date, hour or event-type."),
+    Key("partitioning", "string", DEFAULT_SCHEME, "Partitioning scheme: none, date, hour, event-type or send-date (retentionDays at most 247 with send-date)."),
     Key("eventTypes", "array", list(API_NAMES), "SES event types to publish (SES v2 names); all ten by default."),
     Key("retentionDays", "integer", 90, "Days an event object is kept before it expires."),
     Key("noncurrentRetentionDays", "integer", 7, "Days an overwritten or deleted object version is kept; at most retentionDays."),
     Key("transitionDays", "integer", 0, "Days after which objects move to transitionStorageClass; 0 keeps them in S3 Standard."),
     Key("transitionStorageClass", "string", "STANDARD_IA", "Cheaper storage class Athena can still read: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR."),
-    Key("bufferSizeMib", "integer", 64, "Firehose buffer size in MiB (1-128; at least 64 with parquet, orc or event-type)."),
-    Key("bufferIntervalSeconds", "integer", 300, "Firehose buffer interval in seconds (0-900; not 0 with event-type)."),
+    Key("bufferSizeMib", "integer", 64, "Firehose buffer size in MiB (1-128; at least 64 with parquet, orc, event-type or send-date)."),
+    Key("bufferIntervalSeconds", "integer", 300, "Firehose buffer interval in seconds (0-900; not 0 with event-type or send-date)."),
     Key("compression", "string", "", "Compression; empty for the format's default (json: GZIP; parquet, orc: SNAPPY)."),
     Key("errorLogRetentionDays", "integer", 30, "Retention of the Firehose error log group, in a value CloudWatch Logs accepts."),
     Key("configurationSetName", "string", "", "Name of the SES configuration set to create; empty for the pipeline's name (<project>-<stack>)."),
@@ -96,13 +97,13 @@ KEYS: tuple[Key, ...] = (
     Key(
         "bounceRateAlarmThreshold",
         "string",
-        "5%",
+        f"{BOUNCE_REVIEW_RATE:.0%}",
         "Account bounce rate (Reputation.BounceRate) at which the bounce alarm fires, as a percentage such as 5% (SES reviews accounts from 5%).",
     ),
     Key(
         "complaintRateAlarmThreshold",
         "string",
-        "0.1%",
+        f"{COMPLAINT_REVIEW_RATE:.1%}",
         "Account complaint rate (Reputation.ComplaintRate) at which the complaint alarm fires, as a percentage such as 0.1% (SES reviews accounts from 0.1%).",
     ),
     Key("notify", "boolean", False, "Publish notifyEventTypes to SNS as they happen, to notifyTopicArn or the alarm topic."),
@@ -276,6 +277,17 @@ def parse(
     retention = r.get("retentionDays")
     if retention < 1:
         r.problem("retentionDays", retention, "must be at least 1 day")
+    elif scheme and r.ok("retentionDays") and scheme_for(scheme.name, retention).max_active_partitions() > ACTIVE_PARTITIONS_LIMIT:
+        # The send key files an event under its send day while its mail is kept, so every day
+        # kept is a partition a late open can reopen: past the limit Firehose sends records to
+        # the error prefix, where no query reads them.
+        active = scheme_for(scheme.name, retention).max_active_partitions()
+        r.problem(
+            "retentionDays",
+            retention,
+            f"must be at most {max_late_days()} with partitioning {scheme.name}: late events of every day kept could open "
+            f"{active} partitions at once, above Firehose's {ACTIVE_PARTITIONS_LIMIT} active partitions per stream",
+        )
     noncurrent = r.get("noncurrentRetentionDays")
     if r.ok("noncurrentRetentionDays", "retentionDays"):
         if not 1 <= noncurrent <= retention:

@@ -47,6 +47,7 @@ from seslog.output import format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
+from seslog.window import message_range
 
 MESSAGE_SINCE = "30d"
 """How far back a message is looked for when no range is given."""
@@ -125,7 +126,9 @@ def _find(args: argparse.Namespace) -> int:
 
 
 def _message(args: argparse.Namespace) -> int:
-    return _answer(args, lambda engine, span: answers.message(engine, args.message_id, span))
+    target = query_target(args)
+    span = message_range(args, args.message_id, target, sys.stderr)
+    return _answer(args, lambda engine, _: answers.message(engine, args.message_id, span), target)
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -137,9 +140,10 @@ def _why(args: argparse.Namespace) -> int:
     if asked.message_id:
         args.default_since = MESSAGE_SINCE
     target = query_target(args)
+    chosen = message_range(args, asked.message_id, target, sys.stderr) if asked.message_id else None
     region = None if isinstance(target, LocalTarget) else target.region
     checks = None if isinstance(target, LocalTarget) or args.no_aws else lambda address: _ask_ses(address, region)
-    return _answer(args, lambda engine, span: answers.explain(engine, asked, span, why.now_utc(), region=region, ask_ses=checks), target)
+    return _answer(args, lambda engine, span: answers.explain(engine, asked, chosen or span, why.now_utc(), region=region, ask_ses=checks), target)
 
 
 def _ask_ses(address: str | None, region: str | None) -> list[ses.Finding]:
@@ -260,11 +264,12 @@ def build_parser() -> Parser:
         "message",
         "the timeline of one message: every event, with the SMTP response, bounce, delay, complaint, reject or rendering details",
         _message,
-        "The range holds the UTC day the message was sent (default the last 30 days; giving its day scans less). "
-        "Exit code 1 when it has no events.",
+        "The range holds the UTC day the message was sent. Without one, the day is read from the send time in the message ID "
+        "(its 5th to 16th hex characters; undocumented by AWS, so used only when the ID has that shape and the time is plausible, "
+        "else the last 30 days), and stderr says which days were read and why. Exit code 1 when it has no events.",
     )
     message.add_argument("message_id", type=message_id, metavar="MESSAGE_ID", help=MESSAGE_ID_HELP)
-    add_time_range_arguments(message, default_since=MESSAGE_SINCE)
+    add_time_range_arguments(message, default_since=MESSAGE_SINCE, described=f"its send day in the ID, else {MESSAGE_SINCE}")
 
     explain = add_query_parser(
         commands,
@@ -275,13 +280,14 @@ def build_parser() -> Parser:
         "from its events: delivered (and where to look), bounced and why, still being retried, reported as spam, "
         "rejected, not rendered, or no outcome yet; with no events at all, the checklist of why mail leaves no trace. "
         "On the stack (not --local) it also asks SES, read-only, whether the address is on the account's suppression list "
-        "and whether the account can send (sandbox, paused); --no-aws skips that. Exit code 1 when nothing is found.",
+        "and whether the account can send (sandbox, paused); --no-aws skips that. For a MESSAGE_ID without a range, the send day "
+        "is read from the ID as `seslog message` does, and stderr says which days were read and why. Exit code 1 when nothing is found.",
     )
     explain.add_argument(
         "target", type=address_or_message_id, metavar="ADDRESS|MESSAGE_ID", help=f"a recipient address, any case; or {MESSAGE_ID_HELP}"
     )
     explain.add_argument("--no-aws", action="store_true", help="do not ask SES about the address and the account")
-    add_time_range_arguments(explain, default_since="7d", described=f"7d for an address, {MESSAGE_SINCE} for a message")
+    add_time_range_arguments(explain, default_since="7d", described=f"7d for an address; for a message its send day in the ID, else {MESSAGE_SINCE}")
 
     stats = add_query_parser(
         commands,

@@ -105,6 +105,7 @@ def test_pruned_bytes_of_a_hand_made_date_layout(tmp_path):
     objects = [object_facts(key, days[day], READERS['json'](tmp_path / layout.name / key), needed) for day, key in keys.items()]
     values = {
         "timeline": {"message_id": "m1", "from_date": "2024-05-01", "to_date": "2024-05-01"},
+        "message": {"message_id": "m1", "from_date": "2024-05-03", "to_date": "2024-05-03"},
         "recipient-first": {"address": "a@example.jp", "from_date": "2024-05-05", "to_date": "2024-05-05"},
         "recipient-third": {"address": "a@example.jp", "from_date": "2024-05-05", "to_date": "2024-05-05"},
         "bounces": {"recipient": "example.jp", "from_date": "2024-05-03", "to_date": "2024-05-03"},
@@ -119,6 +120,7 @@ def test_pruned_bytes_of_a_hand_made_date_layout(tmp_path):
     assert measure.queries["bounces"].bytes == size("2024-05-02", "2024-05-03")
     assert measure.queries["daily-counts"].bytes == size("2024-05-01", "2024-05-02")
     assert measure.queries["timeline"].bytes == size("2024-05-01", "2024-05-02", "2024-05-03", "2024-05-05")
+    assert measure.queries["message"].bytes == size("2024-05-02", "2024-05-03", "2024-05-05")
     assert measure.queries["recipient-first"].bytes == size("2024-05-05")
     assert measure.queries["recipient-first"].objects == 1
     assert measure.stored_bytes == size(*days) and measure.events == sum(days.values())

@@ -15,13 +15,13 @@ ARRIVAL = datetime(2026, 11, 26, 7, 5, 9, tzinfo=UTC)
 
 @pytest.mark.parametrize("scheme", SCHEMES.values(), ids=list(SCHEMES))
 def test_location_template_yields_the_rendered_firehose_prefix(scheme):
-    values = {"event_type": "BOUNCE"}
+    values = {"event_type": "BOUNCE", "sent": "2026-11-20"}
     path = scheme.render_prefix(ARRIVAL, values)
     template = scheme.location_template("bucket")
     if template is None:
         assert path == "events/2026/11/26/07/"
         return
-    projected = {"dt": "2026-11-26", "hour": "07", "event_type": "BOUNCE"}
+    projected = {"dt": "2026-11-26", "hour": "07", "event_type": "BOUNCE", "sent": "2026-11-20"}
     filled = re.sub(r"\$\{(\w+)\}", lambda m: projected[m.group(1)], template)
     assert filled == f"s3://bucket/{path}"
     assert template.endswith("/")
@@ -34,7 +34,7 @@ def test_firehose_prefix_rules(scheme):
     assert "!{firehose:error-output-type}" not in prefix
     assert "!{timestamp:" in prefix  # otherwise Firehose appends its own yyyy/MM/dd/HH/
     assert ("!{partitionKeyFromQuery:" in prefix) == scheme.dynamic
-    assert len(scheme.render_prefix(ARRIVAL, {"event_type": "RENDERING_FAILURE"})) <= 512
+    assert len(scheme.render_prefix(ARRIVAL, {"event_type": "RENDERING_FAILURE", "sent": "2026-11-20"})) <= 512
 
 
 def test_error_prefix_rules():
@@ -43,8 +43,8 @@ def test_error_prefix_rules():
     assert "!{timestamp:" in ERROR_PREFIX
 
 
-def test_only_the_event_type_scheme_is_dynamic():
-    assert {name for name, s in SCHEMES.items() if s.dynamic} == {"event-type"}
+def test_only_the_event_type_and_send_date_schemes_are_dynamic():
+    assert {name for name, s in SCHEMES.items() if s.dynamic} == {"event-type", "send-date"}
     assert all(s.metadata_extraction_query() is None for s in SCHEMES.values() if not s.dynamic)
 
 

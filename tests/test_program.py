@@ -4,13 +4,14 @@ resource graph it registers."""
 import itertools
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from components.settings import SettingsError
 from offline.program import ACCOUNT_ID, Evaluation, evaluate
 from seslog.eventlog.formats import FORMATS
-from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.partitioning import SCHEMES, scheme_for
 from seslog.eventlog.prefixes import ERROR_PREFIX
 from seslog.eventlog.schema import glue_columns
 
@@ -21,6 +22,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
 COMBINATIONS = list(itertools.product(FORMATS, SCHEMES))
+DEV_RETENTION_DAYS = int(re.search(r"retentionDays: (\d+)", (Path(__file__).resolve().parents[1] / "Pulumi.dev.yaml").read_text())[1])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,10 @@ def test_dynamic_partitioning_only_for_dynamic_schemes(runs, fmt, scheme):
     (processor,) = config["processingConfiguration"]["processors"]
     params = {p["parameterName"]: p["parameterValue"] for p in processor["parameters"]}
     assert processor["type"] == "MetadataExtraction"
-    assert params == {"JsonParsingEngine": "JQ-1.6", "MetadataExtractionQuery": SCHEMES[scheme].metadata_extraction_query()}
+    # The send-date scheme files late events under their send day for as long as the stack keeps objects.
+    expected = scheme_for(scheme, DEV_RETENTION_DAYS).metadata_extraction_query()
+    assert params == {"JsonParsingEngine": "JQ-1.6", "MetadataExtractionQuery": expected}
+    assert (f"- {DEV_RETENTION_DAYS * 86400}]" in expected) == (scheme == "send-date")
     assert "extendedS3Configuration.dynamicPartitioningConfiguration" in ev.one(STREAM).replace_on_changes
 
 
@@ -111,6 +116,10 @@ def test_prefix_and_projection_template_agree(runs, fmt, scheme):
     from_athena = re.sub(r"(\w+)=\$\{(\w+)\}", r"\1=<\2>", template)
     assert from_athena == f"s3://{bucket}/{from_firehose}"
     assert table["parameters"]["projection.enabled"] == "true"
+    if scheme == "send-date":
+        # An object kept retentionDays holds events sent up to retentionDays before it arrived.
+        assert table["parameters"]["projection.sent.range"] == f"NOW-{2 * DEV_RETENTION_DAYS}DAYS,NOW"
+        assert table["parameters"]["projection.dt.range"] == f"NOW-{DEV_RETENTION_DAYS}DAYS,NOW"
 
 
 @pytest.mark.parametrize(("fmt", "scheme"), COMBINATIONS)

@@ -315,6 +315,9 @@ class LayoutWriter:
         self._received = 0
         self._folders: set[Path] = set()
         self.objects: list[WrittenObject] = []
+        self.busiest = 0
+        """The most buffers open at once: Firehose's active partitions (its limit is 500 by default)."""
+        self.busiest_at: datetime | None = None
 
     def put(self, incoming: Incoming) -> None:
         if self._last is not None and incoming.arrival < self._last:
@@ -335,6 +338,8 @@ class LayoutWriter:
             buffer = self._buffers[group] = _Buffer(prefix, incoming.arrival)
             deadline = incoming.arrival + timedelta(seconds=self.stream.buffer_interval_seconds)
             heapq.heappush(self._deadlines, (deadline, next(self._opened), group))
+            if len(self._buffers) > self.busiest:
+                self.busiest, self.busiest_at = len(self._buffers), incoming.arrival
         buffer.records.append(incoming)
         buffer.size += len(incoming.line)
         if buffer.size >= self.stream.buffer_size_mib * MIB:

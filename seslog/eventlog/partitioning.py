@@ -5,12 +5,18 @@ extraction when it is dynamic, its Glue partition column and its projection sett
 the Firehose prefix and Athena's ``storage.location.template`` are both derived from the
 same list and cannot disagree. Adding a key (a configuration set, a sender domain) is one
 entry here.
+
+Keys measure one of two clocks: the arrival at Firehose (``dt``, ``hour``: the oldest record
+of the object, UTC), or the send time every event of a message carries (``sent``: its
+``mail.timestamp``, extracted with JQ). A message's events arrive over days, so an arrival key
+spreads them over several partitions; the send key puts them all in one, the day a user's
+question names.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from seslog.eventlog.events import EVENT_TYPES
@@ -44,6 +50,10 @@ class PartitionKey:
     """JQ expression extracting the value from a record, for dynamic keys."""
     time_pattern: str | None = None
     """Java DateTimeFormatter pattern, for keys taken from the arrival time."""
+    clock: str | None = None
+    """What a date key's days are: ``ARRIVAL`` (Firehose's clock) or ``SENT`` (``mail.timestamp``)."""
+    late_days: int = 0
+    """For the send key: days after sending within which an event is filed under its send day."""
 
     @property
     def dynamic(self) -> bool:
@@ -53,13 +63,75 @@ class PartitionKey:
         return f"{self.column}={value}/"
 
 
+ARRIVAL, SENT = "arrival", "sent"
+_DAY_PROJECTION = {"type": "date", "format": "yyyy-MM-dd", "interval": "1", "interval.unit": "DAYS"}
+
+
 def _date_key() -> PartitionKey:
     return PartitionKey(
         column="dt",
         column_type="string",
         prefix_expression="!{timestamp:yyyy-MM-dd}",
         time_pattern="yyyy-MM-dd",
-        projection={"type": "date", "format": "yyyy-MM-dd", "interval": "1", "interval.unit": "DAYS"},
+        projection=dict(_DAY_PROJECTION),
+        clock=ARRIVAL,
+    )
+
+
+SENT_COLUMN = "sent"
+"""The partition column holding the UTC day a message was sent, in the send-date scheme."""
+
+DEFAULT_LATE_DAYS = 90
+"""The send key's ``late_days`` when no stack says otherwise (demo data, the benchmark): the
+default ``retentionDays``. A stack uses its own ``retentionDays`` (``scheme_for``)."""
+
+# The detail objects whose timestamp is the event's time (seslog/eventlog/queries/fragments/event_time.sql).
+_EVENT_TIMESTAMPS = ("delivery", "bounce", "complaint", "deliveryDelay", "open", "click", "subscription")
+
+
+def _sent_day_jq(late_days: int) -> str:
+    """JQ-1.6 (only ``fromdateiso8601``, ``strftime``, ``try``, ``error``, ``max``, ``//``) giving
+    the send day ``yyyy-MM-dd`` of a record, or failing, which sends the record to the error prefix.
+
+    - ``mail.timestamp`` must be an ISO 8601 time SES writes; a missing, non-string or impossible
+      one (``2024-02-30`` parses and normalises to March 1: the round trip catches it) fails, so
+      that no record reaches a partition Athena's projection does not list.
+    - An event more than ``late_days`` after its mail (by its detail's timestamp) is filed under
+      the day ``late_days`` before it happened instead: the send days a buffer interval can
+      see are then at most ``late_days + 2``, which bounds the active partitions
+      (``Scheme.max_active_partitions``) however late opens and clicks come.
+    """
+    parse = '(.[0:19] + "Z" | fromdateiso8601)'
+    sent = (
+        f'(.mail.timestamp | {parse} as $t'
+        f' | if ($t | strftime("%Y-%m-%dT%H:%M:%S")) == .[0:19] then $t else error("mail.timestamp is not a date") end)'
+    )
+    happened = "(" + " // ".join(f".{k}.timestamp" for k in _EVENT_TIMESTAMPS) + f" | try {parse} catch null)"
+    return f'({sent} as $sent | {happened} as $at | [$sent, ($at // $sent) - {late_days * 86400}] | max | strftime("%Y-%m-%d"))'
+
+
+def _sent_key(late_days: int) -> PartitionKey:
+    return PartitionKey(
+        column=SENT_COLUMN,
+        column_type="string",
+        prefix_expression=f"!{{partitionKeyFromQuery:{SENT_COLUMN}}}",
+        jq=_sent_day_jq(late_days),
+        projection=dict(_DAY_PROJECTION),
+        clock=SENT,
+        late_days=late_days,
+    )
+
+
+def send_date_scheme(late_days: int = DEFAULT_LATE_DAYS) -> Scheme:
+    """Per UTC day of sending (JQ on ``mail.timestamp``), then per UTC day of arrival: every event
+    of a message within ``late_days`` of its sending is in its send day's partitions, and the
+    event-day queries (bounces of a day, daily counts) still prune by arrival."""
+    if late_days < 1:
+        raise ValueError(f"late_days {late_days} must be at least 1")
+    return Scheme(
+        "send-date",
+        (_sent_key(late_days), _date_key()),
+        "per UTC day of sending (dynamic partitioning with JQ on mail.timestamp), then per UTC day of arrival",
     )
 
 
@@ -110,6 +182,27 @@ class Scheme:
     def columns(self) -> tuple[str, ...]:
         return tuple(k.column for k in self.keys)
 
+    def key(self, clock: str) -> PartitionKey | None:
+        """The date key on ``clock`` (``ARRIVAL`` or ``SENT``), if the scheme has one."""
+        return next((k for k in self.keys if k.clock == clock), None)
+
+    def max_active_partitions(self) -> int:
+        """The most partitions the stream can have buffers open for at once (Firehose counts
+        them against its active partitions limit), with the error prefix's. A buffer opened
+        before midnight is still open after it, so every arrival-day key doubles the count.
+        An enum key has its values; the send key the send days an interval's events can
+        have (``late_days`` before the day they happen, to the next day around midnight)."""
+        if not self.dynamic:
+            return 1
+        count = 1
+        for key in self.keys:
+            if key.clock == SENT:
+                count *= key.late_days + 2
+            elif key.projection.get("type") == "enum":
+                count *= len(key.projection["values"].split(","))
+        days = 2 if self.key(ARRIVAL) else 1
+        return count * days + days
+
     def firehose_prefix(self) -> str:
         prefix = DATA_PREFIX + "".join(k.path_segment(k.prefix_expression) for k in self.keys)
         if not self.has_time_key:
@@ -140,9 +233,12 @@ class Scheme:
         for key in self.keys:
             for name, value in key.projection.items():
                 params[f"projection.{key.column}.{name}"] = value
-            if key.projection.get("type") == "date":
+            if key.clock == ARRIVAL:
                 # Objects older than the retention are gone: no need to project them.
                 params[f"projection.{key.column}.range"] = f"NOW-{retention_days}DAYS,NOW"
+            elif key.clock == SENT:
+                # An object kept ``retention_days`` holds events sent up to ``late_days`` before it arrived.
+                params[f"projection.{key.column}.range"] = f"NOW-{retention_days + key.late_days}DAYS,NOW"
         return params
 
     def render_prefix(self, arrival: datetime, dynamic_values: dict[str, str] | None = None) -> str:
@@ -172,6 +268,7 @@ SCHEMES: dict[str, Scheme] = {
             (_event_type_key(), _date_key()),
             "per event type (dynamic partitioning with JQ), then per UTC day",
         ),
+        send_date_scheme(),
     )
 }
 
@@ -186,3 +283,27 @@ def scheme_of(partitioning: str | Scheme) -> Scheme:
     if partitioning not in SCHEMES:
         raise ValueError(f"partitioning {partitioning!r} is none of {', '.join(SCHEMES)}")
     return SCHEMES[partitioning]
+
+
+def scheme_for(partitioning: str, retention_days: int) -> Scheme:
+    """A stack's scheme: the send-date scheme files late events under their send day for as long
+    as the stack keeps objects (``retentionDays``); the other schemes do not depend on it."""
+    scheme = scheme_of(partitioning)
+    key = scheme.key(SENT)
+    if key is None:
+        return scheme
+    return replace(scheme, keys=tuple(_sent_key(retention_days) if k is key else k for k in scheme.keys))
+
+
+ACTIVE_PARTITIONS_LIMIT = 500
+"""Firehose's default active partitions per stream (raisable to 5,000 on request); records past
+it go to the error prefix."""
+
+
+def max_late_days() -> int:
+    """The longest ``late_days`` (so ``retentionDays``) with which the send-date scheme stays
+    within ``ACTIVE_PARTITIONS_LIMIT``."""
+    days = 1
+    while scheme_for("send-date", days + 1).max_active_partitions() <= ACTIVE_PARTITIONS_LIMIT:
+        days += 1
+    return days

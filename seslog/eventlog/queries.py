@@ -11,13 +11,17 @@ Athena's dialect (Trino) and hold, besides SQL:
 - ``{table}``, the Glue table;
 - ``{event_time}``, ``{event_recipients}``, ``{event_detail}``, ``{outcome_key}``: the SQL
   expressions in ``queries/fragments/``, and ``{event_columns}``, a select list there;
-- ``{sent_partitions}``, ``{event_partitions}``, ``{event_types(API_NAME, ...)}``: predicates on
-  the scheme's partition columns, so that every query prunes partitions. ``dt`` is the day the
+- ``{sent_partitions}`` (a message's events, by its send days), ``{send_event_partitions}`` (the
+  events at sending, by their days), ``{event_partitions}`` (events by the days they happened),
+  ``{event_types(API_NAME, ...)}``: predicates on the scheme's partition columns, so that every query prunes partitions. ``dt`` is the day the
   object's oldest record reached Firehose, which can be the day before an event (a buffer
   opened before midnight) or the day after (the event came just before midnight): event-day
   ranges widen by a day either way, and a message's events are looked for from the day
   before it was sent to ``LOOKAHEAD_DAYS`` after. Under the ``none`` scheme they are ``TRUE``:
-  there is nothing to prune.
+  there is nothing to prune. Under the send-date scheme a message's events are in its send
+  day's ``sent`` partitions, whenever they arrived (up to the scheme's ``late_days``): the
+  message ranges name those days alone, and no look-ahead is needed; event-day ranges still
+  prune on the arrival day ``dt``.
 
 For DuckDB the rendered SQL is transpiled with sqlglot.
 """
@@ -27,11 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from seslog.eventlog.events import BY_API_NAME
-from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, Scheme, strftime_pattern
+from seslog.eventlog.message_ids import ATHENA_SEND_TIME
+from seslog.eventlog.partitioning import ARRIVAL, EVENT_TYPE_COLUMN, SCHEMES, SENT, Scheme, strftime_pattern
 from seslog.eventlog.schema import RECORD
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -117,10 +122,7 @@ class NamedQuery:
 
     def render(self, scheme: Scheme | str, table: str, dialect: str = "athena") -> RenderedQuery:
         """The query for a table laid out in ``scheme``, in ``dialect`` (athena or duckdb)."""
-        if isinstance(scheme, str):
-            if scheme not in SCHEMES:
-                raise QueryError(f"partitioning {scheme!r} is none of {', '.join(SCHEMES)}")
-            scheme = SCHEMES[scheme]
+        scheme = _scheme(scheme)
         if dialect not in DIALECTS:
             raise QueryError(f"dialect {dialect!r} is none of {', '.join(DIALECTS)}")
         sql = _expand(self.template, scheme, table).strip()
@@ -137,7 +139,43 @@ class NamedQuery:
     def athena_description(self, scheme: Scheme | str, table: str) -> str:
         """The description saved with the named query: what it shows and what each ``?`` takes."""
         order = self.render(scheme, table).placeholders
-        return f"{self.description} Execution parameters, in order: {', '.join(order)} (quote each, e.g. '2024-05-01')."
+        text = f"{self.description} Execution parameters, in order: {', '.join(order)} (quote each, e.g. '2024-05-01')."
+        if "message_id" in order:
+            # The console has no seslog to decode the ID: tell its user how to find the day to give.
+            text += f" {ATHENA_SEND_TIME} From those days this table reads {message_reach(_scheme(scheme))}."
+        return text
+
+
+def _scheme(scheme: Scheme | str) -> Scheme:
+    if isinstance(scheme, Scheme):
+        return scheme
+    if scheme not in SCHEMES:
+        raise QueryError(f"partitioning {scheme!r} is none of {', '.join(SCHEMES)}")
+    return SCHEMES[scheme]
+
+
+def message_reach(scheme: Scheme | str, first: date | None = None, last: date | None = None, *, stack_retention: bool = False) -> str:
+    """What the message queries (``{sent_partitions}``) read for the messages sent from ``first``
+    to ``last``, in words: the partitions, and which of the messages' events they hold.
+    ``stack_retention``: the scheme's ``late_days`` is not known here (a client without the
+    stack's config), so the text names the config key that sets it."""
+    scheme = _scheme(scheme)
+    sent, arrival = scheme.key(SENT), scheme.key(ARRIVAL)
+
+    def days(start: date | None, end: date | None, column: str) -> str:
+        if start is None or end is None:
+            return ""
+        return f" {column}={start}" if start == end else f" {column}={start} to {end}"
+
+    if sent is not None:
+        late = "the stack's retentionDays" if stack_retention else f"{sent.late_days} days"
+        return (f"the send days' partitions{days(first, last, sent.column)}, which hold every event of a message "
+                f"up to {late} after sending, whenever it arrived")
+    if arrival is not None:
+        shown = days(first and first - timedelta(days=ARRIVAL_SLACK_DAYS), last and last + timedelta(days=LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS), arrival.column)
+        return (f"the arrival days{shown} from the day before sending to {LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS} days after, "
+                f"where a message's events arrive (opens and clicks later than that are not read)")
+    return f"every object: {scheme.name} partitioning has no partitions to narrow the read"
 
 
 def _is_day(value: str) -> bool:
@@ -173,9 +211,11 @@ def _expand(text: str, scheme: Scheme, table: str) -> str:
         if name == "table":
             return table
         if name == "sent_partitions":
-            return _day_range(scheme, ARRIVAL_SLACK_DAYS, LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS)
+            return _sent_range(scheme)
         if name == "event_partitions":
             return _day_range(scheme, ARRIVAL_SLACK_DAYS, ARRIVAL_SLACK_DAYS)
+        if name == "send_event_partitions":
+            return _send_event_range(scheme)
         if name == "event_types":
             return _event_types(scheme, [a.strip() for a in (arguments or "").split(",") if a.strip()])
         fragment = FRAGMENTS_DIR / f"{name}.sql"
@@ -191,16 +231,44 @@ def _expand(text: str, scheme: Scheme, table: str) -> str:
     return _MACRO.sub(macro, text)
 
 
+def _shifted(day: str, days: int, pattern: str) -> str:
+    # Trino's date_format takes MySQL specifiers, which for these fields are strftime's.
+    return f"date_format(date_add('day', {days}, date({day})), '{pattern}')"
+
+
 def _day_range(scheme: Scheme, before: int, after: int) -> str:
-    key = next((k for k in scheme.keys if k.projection.get("type") == "date"), None)
+    """The arrival days (``dt``) from ``before`` days before ``:from_date`` to ``after`` after ``:to_date``."""
+    key = scheme.key(ARRIVAL)
     if key is None:
         return "TRUE"
-    # Trino's date_format takes MySQL specifiers, which for these fields are strftime's.
     pattern = strftime_pattern(key.projection["format"])
-    return (
-        f"{key.column} BETWEEN date_format(date_add('day', -{before}, date(:from_date)), '{pattern}')"
-        f" AND date_format(date_add('day', {after}, date(:to_date)), '{pattern}')"
-    )
+    return f"{key.column} BETWEEN {_shifted(':from_date', -before, pattern)} AND {_shifted(':to_date', after, pattern)}"
+
+
+def _send_event_range(scheme: Scheme) -> str:
+    """The partitions of the events that happen when a message is sent (Send, Reject, Rendering
+    Failure) from ``:from_date`` to ``:to_date``: they arrive within the event days' slack, and
+    under the send key they are also in those send days."""
+    days = _day_range(scheme, ARRIVAL_SLACK_DAYS, ARRIVAL_SLACK_DAYS)
+    sent = scheme.key(SENT)
+    if sent is None:
+        return days
+    condition = f"{sent.column} BETWEEN :from_date AND :to_date"
+    return condition if days == "TRUE" else f"{condition} AND {days}"
+
+
+def _sent_range(scheme: Scheme) -> str:
+    """The partitions of the messages sent from ``:from_date`` to ``:to_date``: their send days
+    where the scheme has the send key (and arrival days from the day before the first, which
+    spares Athena's projection the days before), else their arrival days around them."""
+    sent = scheme.key(SENT)
+    if sent is None:
+        return _day_range(scheme, ARRIVAL_SLACK_DAYS, LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS)
+    condition = f"{sent.column} BETWEEN :from_date AND :to_date"
+    arrival = scheme.key(ARRIVAL)
+    if arrival is not None:
+        condition += f" AND {arrival.column} >= {_shifted(':from_date', -ARRIVAL_SLACK_DAYS, strftime_pattern(arrival.projection['format']))}"
+    return condition
 
 
 def _event_types(scheme: Scheme, api_names: list[str]) -> str:

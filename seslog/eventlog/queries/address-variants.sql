@@ -8,7 +8,7 @@ FROM (
   FROM {table}
   WHERE {event_types(SEND)}
     AND substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
-    AND {event_partitions}
+    AND {send_event_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.destination) AS u (recipient)
 WHERE regexp_replace(lower(u.recipient), '\+[^@]*@', '@') = regexp_replace(lower(:address), '\+[^@]*@', '@')
