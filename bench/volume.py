@@ -196,7 +196,8 @@ def figures(results: Results, volume: str, steady: bool) -> tuple[list[Figure], 
     return out, layouts
 
 
-def _label(scale: Scale) -> str:
+def label(scale: Scale) -> str:
+    """How a run is named in the tables: its mails a day."""
     return f"{scale.messages / scale.days:,.0f}/day"
 
 
@@ -228,7 +229,7 @@ def _layout_cells(r: LayoutFigure) -> list[str]:
 def markdown(runs: Sequence[tuple[Results, bool]], rows: Sequence[Figure], layouts: Sequence[LayoutFigure]) -> str:
     seconds = sum(r.write_seconds + r.measure_seconds for r, _ in runs)
     described = "\n".join(
-        f"- {_label(r.scale)}: {r.messages:,} messages to {r.scale.recipients:,} addresses over {r.scale.days} days from {r.scale.start} "
+        f"- {label(r.scale)}: {r.messages:,} messages to {r.scale.recipients:,} addresses over {r.scale.days} days from {r.scale.start} "
         f"(seed {r.scale.seed}), {r.layouts[BASELINE].events:,} events; written in {r.write_seconds:,.0f} s by {r.workers} processes, "
         f"measured in {r.measure_seconds:,.0f} s; " + ("figures scaled to 30 days kept from the measured days" if steady else "figures as measured")
         for r, steady in runs
@@ -246,7 +247,7 @@ def markdown(runs: Sequence[tuple[Results, bool]], rows: Sequence[Figure], layou
         f"default limit: {ACTIVE_PARTITIONS_LIMIT}), the monthly cost with 30 days kept and 100 investigations a month shared among "
         f"the queries above (prices as of {PRICES.as_of}), and the peak memory of the process that wrote it.\n\n"
         + markdown_table(_LAYOUT_HEADERS, [_layout_cells(r) for r in layouts]),
-        "Targets at a million mails a day:\n\n" + "\n".join(target_lines(rows, _label(next(r.scale for r, steady in runs if steady)))),
+        "Targets at a million mails a day:\n\n" + "\n".join(target_lines(rows, label(next(r.scale for r, steady in runs if steady)))),
     ]) + "\n"
 
 
@@ -268,7 +269,7 @@ def measure_volumes(scales: Sequence[tuple[Scale, bool]], work: Path, *, runs: i
                     progress: Callable[[str], None] = lambda m: None) -> list[tuple[Results, bool]]:
     done = []
     for index, (scale, steady) in enumerate(scales):
-        progress(f"run {index + 1} of {len(scales)}: {_label(scale)}, {scale.messages:,} messages over {scale.days} days")
+        progress(f"run {index + 1} of {len(scales)}: {label(scale)}, {scale.messages:,} messages over {scale.days} days")
         results = run(scale, work / f"run-{index}", names=LAYOUT_NAMES, runs=runs, workers=workers, timed_cases=TIMED, progress=progress)
         # Kept, so that the report can be written again (``--report``) without writing the layouts again.
         (work / f"run-{index}.pickle").write_bytes(pickle.dumps((results, steady)))
@@ -285,7 +286,7 @@ def write(done: Sequence[tuple[Results, bool]], out: Path) -> dict[str, Path]:
     rows: list[Figure] = []
     layouts: list[LayoutFigure] = []
     for results, steady in done:
-        some, per_layout = figures(results, _label(results.scale), steady)
+        some, per_layout = figures(results, label(results.scale), steady)
         rows += some
         layouts += per_layout
     out.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import random
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ import pytest
 from pyarrow import orc
 
 from bench import __main__ as cli
+from bench import volume
 from bench.accounting import Written, measure_layout, needed_columns, object_facts
 from bench.columns import ORC_HEAD, PARQUET_HEAD, READERS, bytes_read, orc_columns, parquet_columns
 from bench.layouts import (
@@ -38,7 +40,8 @@ from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.prefixes import DATA_PREFIX
 
 TINY = Scale(messages=300, days=2, recipients=300)
-TINY_LAYOUTS = ("json-none", "json-date", "json-event-type", "json-recipient", "parquet-none", "parquet-date", "orc-date")
+TINY_LAYOUTS = ("json-none", "json-date", "json-event-type", "json-recipient", "parquet-none", "parquet-date", "orc-date",
+                "json-send-date", "parquet-send-date")
 
 
 # --- byte accounting on hand-made files -------------------------------------------------------
@@ -287,11 +290,13 @@ def test_readers_cover_every_format():
 
 def test_readme_bench_tables_and_measurement_line_are_rows_of_the_committed_results():
     """The numbers in the README's "Choosing a format and partitioning" are copied from
-    bench/results/results.md; a rerun of the benchmark must be copied again."""
+    bench/results/results.md and volume.md; a rerun of the benchmark must be copied again."""
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Choosing a format and partitioning", 1)[1].split("\n## ", 1)[0]
-    results = set((root / "bench" / "results" / "results.md").read_text(encoding="utf-8").splitlines())
+    results = set()
+    for name in ("results.md", "volume.md"):
+        results |= set((root / "bench" / "results" / name).read_text(encoding="utf-8").splitlines())
     table_rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("|---")]
     assert len(table_rows) > 40
     assert [row for row in table_rows if row not in results] == []
@@ -310,3 +315,47 @@ def test_shares_hold_every_layout_once_with_the_one_it_links_from_and_balance_th
     assert abs(loads[0] - loads[1]) <= max(WRITE_SECONDS.values())
     # A layout usually linked from another is written when that one is not asked for.
     assert shares(["json-hour", "orc-hour"], 4) == [["orc-hour"], ["json-hour"]]
+
+
+# --- the lookups at two volumes (bench.volume) -------------------------------------------------
+
+def test_the_send_date_layout_reads_one_send_day_for_a_message_without_dates(results):
+    date_, send = results.layouts["json-date"].queries, results.layouts["json-send-date"].queries
+    # json-date reads the arrival days around the send day; json-send-date that day's partitions only.
+    assert send["message"].bytes < date_["message"].bytes
+    assert send["message"].rows == date_["message"].rows == results.layouts[BASELINE].queries["timeline"].rows
+    assert results.layouts["json-send-date"].active_partitions >= 2 > results.layouts["json-date"].active_partitions == 1
+
+
+def test_volume_figures_as_measured_and_scaled_to_30_days_kept(results):
+    measured, layouts = volume.figures(results, "tiny", steady=False)
+    by = {(f.layout, f.case): f for f in measured}
+    assert {f.vs_baseline for f in measured if f.layout == BASELINE} == {1.0}
+    assert by["json-send-date", "message"].vs_baseline < by["json-date", "message"].vs_baseline <= 1
+    steady, _ = volume.figures(results, volume.label(TINY), steady=True)
+    by = {(f.layout, f.case): f for f in steady}
+    # The same objects as the baseline, read 6 of 30 days (the day before sending to 4 after), 12 for a 7-day find.
+    assert by["json-date", "message"].vs_baseline == pytest.approx(6 / 30)
+    assert by["json-date", "recipient-third"].vs_baseline == pytest.approx(12 / 30)
+    assert by["json-date", "bounces"].vs_baseline == pytest.approx(3 / 30)
+    # One send day's partitions, whatever their arrival days; seven for the 7-day find.
+    send_bytes = results.layouts["json-send-date"].stored_bytes / results.layouts[BASELINE].stored_bytes
+    assert by["json-send-date", "message"].vs_baseline == pytest.approx(send_bytes / 30)
+    assert by["json-send-date", "recipient-third"].vs_baseline == pytest.approx(7 * send_bytes / 30)
+    assert by[BASELINE, "recipient-third"].lower_bound_mib == pytest.approx(
+        results.lower_bounds["recipient-third"].bytes * 7 / TINY.days / 1024**2)
+    assert {r.layout for r in layouts} == set(volume.REPORTED) and all(r.usd_per_month > 0 for r in layouts)
+    text = volume.markdown([(results, True)], steady, layouts)
+    assert f"| {volume.label(TINY)} | json-send-date | message |" in text and "Targets at a million mails a day" in text
+    # The send day's partitions are the least any layout here reads for a message without dates.
+    assert re.search(r"`message` \(seslog message ID without dates: the send days in the ID\): at most 3% of the baseline: "
+                     r"(not )?met; best `(json|parquet)-send-date`", text), text
+
+
+def test_volume_cli_refuses_a_used_work_directory_and_too_little_memory(tmp_path, capsys):
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(SystemExit):
+        volume.main(["--work", str(tmp_path)])
+    assert "is not empty" in capsys.readouterr().err
+    assert "needs about 12,000 MiB (2 writers x 6,000), 1,000 MiB are available" in volume.enough_memory(2, lambda: 1000.0)
+    assert volume.enough_memory(2, lambda: 20_000.0) is None

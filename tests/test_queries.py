@@ -19,7 +19,7 @@ from seslog.eventlog.events import BY_RECORD_NAME, EVENT_TYPES
 from seslog.eventlog.generator import Mix, all_samples, generate
 from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layout, write_layouts
 from seslog.eventlog.local import LocalEvents, detect
-from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES
+from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, SENT, SENT_COLUMN
 from seslog.eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
 from seslog.eventlog.schema import DETAILS
 from tests.investigation_model import Model, day, detail, event_time
@@ -42,6 +42,9 @@ LAYOUTS = [
     ("orc", "date", "NONE"),
     ("orc", "hour", "NONE"),
     ("orc", "event-type", "NONE"),
+    ("json", "send-date", "GZIP"),
+    ("parquet", "send-date", "SNAPPY"),
+    ("orc", "send-date", "NONE"),
 ]
 STREAM = StreamSettings(buffer_size_mib=64, buffer_interval_seconds=900)
 
@@ -280,14 +283,23 @@ def stray_records(samples) -> list[dict]:
     ]
 
 
+def _by_message(name: str) -> bool:
+    """Whether the query looks for messages' events by their send days (``{sent_partitions}``)."""
+    return "{sent_partitions}" in QUERIES[name].template
+
+
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
 def test_a_record_in_a_partition_outside_the_window_is_not_read(samples, tmp_path, scheme):
+    """Records of a message sent on the first day that reach Firehose weeks later: under the
+    arrival-day schemes they lie outside every window of that day; under send-date the message
+    queries find them in its send day's partition, and the event-day queries do not read them."""
     write_layout([(STRAY_ARRIVAL, r) for r in stray_records(samples)], tmp_path, format="json", partitioning=scheme)
     local = LocalEvents(tmp_path)
     read = {name: any("stray" in str(row) for row in local.run(name, STRAY_VALUES[name]).records()) for name in QUERIES if name != "daily-counts"}
     counts = {(r["day"], r["event_type"]): r["events"] for r in local.run("daily-counts", STRAY_VALUES["daily-counts"]).records()}
     read["daily-counts"] = ("2024-05-01", "Bounce") in counts
-    assert read == {name: scheme == "none" for name in QUERIES}
+    by_send_day = SCHEMES[scheme].key(SENT) is not None
+    assert read == {name: scheme == "none" or (by_send_day and _by_message(name)) for name in QUERIES}
 
 
 def decoy_folders(events: LocalEvents, name: str) -> list[str]:
@@ -295,12 +307,16 @@ def decoy_folders(events: LocalEvents, name: str) -> list[str]:
     some event types under the event-type scheme, the folders of the other types."""
     folders = []
     for key in events.scheme.keys:
-        values = {"dt": ["2099-01-01"], "hour": ["00"], EVENT_TYPE_COLUMN: ["SEND"]}[key.column]
+        values = {"dt": ["2099-01-01"], "hour": ["00"], EVENT_TYPE_COLUMN: ["SEND"], SENT_COLUMN: ["2099-01-01"]}[key.column]
         folders = [f"{f}{key.column}={v}/" for f in folders or [""] for v in values]
     wanted = re.search(r"\{event_types\(([^)]*)\)\}", QUERIES[name].template)
     if wanted and EVENT_TYPE_COLUMN in events.scheme.columns:
         others = sorted({e.api_name for e in EVENT_TYPES} - {t.strip() for t in wanted.group(1).split(",")})
         folders += [f"{EVENT_TYPE_COLUMN}={t}/dt={FIRST}/" for t in others]
+    by_send_day = "{sent_partitions}" in QUERIES[name].template or "{send_event_partitions}" in QUERIES[name].template
+    if by_send_day and SENT_COLUMN in events.scheme.columns:
+        # Arrived on the day asked for, another send day: only the send key keeps the query out.
+        folders.append(f"{SENT_COLUMN}=2099-12-31/dt={FIRST}/")
     return folders
 
 
@@ -338,7 +354,7 @@ def first_days(layouts, tmp_path_factory) -> dict[str, Path]:
     return {name: root / name for name in layouts if (root / name).is_dir()}
 
 
-@pytest.mark.parametrize("scheme", ["date", "hour", "event-type"])
+@pytest.mark.parametrize("scheme", ["date", "hour", "event-type", "send-date"])
 @pytest.mark.parametrize("format", sorted(DECOYS))
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_duckdb_prunes_the_partitions_a_query_does_not_name(first_days, model, tmp_path, format, scheme, name):

@@ -56,11 +56,13 @@ def decode(message_id: str, now: datetime) -> Decoded:
     shape = _SHAPE.fullmatch(message_id.strip().lower())
     if shape is None:
         return Decoded(None, "the ID is not 16 hex characters, a UUID and -000000, so it carries no send time seslog can read")
-    sent = _EPOCH + timedelta(milliseconds=int(shape["millis"], 16))
+    millis = int(shape["millis"], 16)
+    # Compared as milliseconds first: 12 hex digits reach past the last year datetime can hold.
+    if millis > (now + FUTURE_SLACK - _EPOCH) // timedelta(milliseconds=1):
+        return Decoded(None, f"the time its ID would carry ({millis:,} ms after 1970) is in the future")
+    sent = _EPOCH + timedelta(milliseconds=millis)
     if sent < EARLIEST:
         return Decoded(None, f"the time its ID would carry ({_iso(sent)}) is before SES existed")
-    if sent > now + FUTURE_SLACK:
-        return Decoded(None, f"the time its ID would carry ({_iso(sent)}) is in the future")
     return Decoded(sent, f"the send time in the message ID, {_iso(sent)}")
 
 
