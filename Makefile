@@ -8,11 +8,11 @@ STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
-# seslog is installed editable, with its `local` extra, so that `seslog` runs the checkout's code.
+# seslog is installed editable, with its extras, so that `seslog` runs the checkout's code.
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt -e '.[local]'
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt -e '.[local,web,mcp]'
 	touch $@
 
 # What `pulumi up` would create for STACK, evaluated offline, and the policy pack's verdict;

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 
 from seslog.errors import SeslogError
 from seslog.eventlog.addresses import EMAIL_ADDRESS
 from seslog.eventlog.costs import GB, KB, MB, TB
 
+T = TypeVar("T")
 MAX_DAYS = 3660
 """Ten years: far past any retention, and well inside what ``datetime`` can represent."""
 
@@ -106,6 +109,13 @@ def positive_int(value: str) -> int:
     return int(value)
 
 
+def port_number(value: str) -> int:
+    """A TCP port, or 0 for a free one."""
+    if not re.fullmatch(r"\d{1,5}", value.strip()) or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port: use 0 (a free one) to 65535")
+    return int(value)
+
+
 def size(value: str) -> float:
     """Bytes, optionally with a binary unit as AWS bills them: ``100MB`` is 100 * 2**20 bytes."""
     match = _SIZE.fullmatch(value.strip())
@@ -164,3 +174,22 @@ def time_range(args: argparse.Namespace, now: datetime | None = None) -> TimeRan
         start = datetime.combine(args.from_day, time(), UTC)
         return TimeRange(start, datetime.combine(last + timedelta(days=1), time(), UTC))
     return TimeRange(now - (args.since or since(args.default_since)), now)
+
+
+def parsed(flag: str, parse: Callable[[str], T], value: str) -> T:
+    """``value`` parsed as the command line parses ``flag``; a bad one is a usage error with the CLI's words."""
+    try:
+        return parse(value)
+    except argparse.ArgumentTypeError as error:
+        raise SeslogError(f"argument {flag}: {error}", exit_code=2) from None
+
+
+def span_of(since_text: str | None, from_text: str | None, until_text: str | None, default_since: str, now: datetime | None = None) -> TimeRange:
+    """The range ``--since``/``--from``/``--until`` given as text select (for the web page and the MCP tools)."""
+    chosen = argparse.Namespace(
+        since=parsed("--since", since, since_text) if since_text else None,
+        from_day=parsed("--from", day, from_text) if from_text else None,
+        until_day=parsed("--until", day, until_text) if until_text else None,
+        default_since=default_since,
+    )
+    return time_range(chosen, now)

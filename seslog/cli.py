@@ -28,6 +28,7 @@ from seslog.arguments import (
     day,
     email_address,
     message_id,
+    port_number,
     positive_int,
     positive_number,
     size,
@@ -43,6 +44,7 @@ from seslog.eventlog.costs import PRICES, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
+from seslog.extras import missing_extra
 from seslog.output import format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
@@ -81,18 +83,28 @@ def query_target(args: argparse.Namespace) -> StackTarget | LocalTarget:
     return select_target(args, QUERY_NEEDS)
 
 
-def athena(target: StackTarget, timeout: float) -> Athena:
+def athena(target: StackTarget, timeout: float, progress: Progress | None) -> Athena:
     assert target.workgroup and target.database
-    return Athena(client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=Progress(sys.stderr))
+    return Athena(client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=progress)
+
+
+def engine_for(target: StackTarget | LocalTarget, timeout: float, progress: Progress | None) -> Engine:
+    """Athena in the stack's workgroup, rendering for its table and partitioning; DuckDB for a local directory."""
+    if isinstance(target, LocalTarget):
+        return LocalEngine(target.directory, progress)
+    assert target.partitioning and target.table
+    return AthenaEngine(athena(target, timeout, progress), partitioning=target.partitioning, table=target.table)
 
 
 def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | None = None) -> Engine:
-    """Athena in the stack's workgroup, rendering for its table and partitioning; DuckDB for ``--local``."""
-    target = target or query_target(args)
+    """The engine the arguments select, showing its progress on stderr."""
+    return engine_for(target or query_target(args), args.timeout, Progress(sys.stderr))
+
+
+def describe_target(target: StackTarget | LocalTarget) -> str:
     if isinstance(target, LocalTarget):
-        return LocalEngine(target.directory, Progress(sys.stderr))
-    assert target.partitioning and target.table
-    return AthenaEngine(athena(target, args.timeout), partitioning=target.partitioning, table=target.table)
+        return f"the local copy in {target.directory}"
+    return f"Athena workgroup {target.workgroup}, table {target.database}.{target.table} ({target.region or 'the default region'})"
 
 
 def width(args: argparse.Namespace) -> int | None:
@@ -142,8 +154,46 @@ def _why(args: argparse.Namespace) -> int:
     target = query_target(args)
     chosen = message_range(args, asked.message_id, target, sys.stderr) if asked.message_id else None
     region = None if isinstance(target, LocalTarget) else target.region
-    checks = None if isinstance(target, LocalTarget) or args.no_aws else lambda address: _ask_ses(address, region)
+    checks = _ses_checks(target, args.no_aws)
     return _answer(args, lambda engine, span: answers.explain(engine, asked, chosen or span, why.now_utc(), region=region, ask_ses=checks), target)
+
+
+def _ses_checks(target: StackTarget | LocalTarget, no_aws: bool = False) -> answers.SesChecks | None:
+    if isinstance(target, LocalTarget) or no_aws:
+        return None
+    return lambda address: _ask_ses(address, target.region)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from seslog.web.app import Site
+        from seslog.web.server import LOOPBACK, serve
+    except ImportError as error:
+        raise missing_extra("serve", error, "web") from None
+    # The data source is checked before anything listens: a bad directory or stack fails here, in one line.
+    target = query_target(args)
+    engine_for(target, args.timeout, None)
+    site = Site(lambda progress: engine_for(target, args.timeout, progress), describe_target(target))
+    try:
+        serve(site, host=args.host or LOOPBACK, port=args.port, open_browser=args.open, out=sys.stdout, err=sys.stderr)
+    except OSError as error:
+        raise SeslogError(f"cannot listen on {args.host or LOOPBACK}:{args.port}: {error.strerror or error}") from None
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    try:
+        import mcp  # noqa: F401 - the SDK, which seslog.assistant imports where it builds the server
+
+        from seslog.assistant import build
+    except ImportError as error:
+        raise missing_extra("mcp", error, "mcp") from None
+    target = query_target(args)
+    engine_for(target, args.timeout, None)
+    region = None if isinstance(target, LocalTarget) else target.region
+    server = build(lambda: engine_for(target, args.timeout, None), describe_target(target), _ses_checks(target), region)
+    server.run("stdio")
+    return 0
 
 
 def _ask_ses(address: str | None, region: str | None) -> list[ses.Finding]:
@@ -300,6 +350,37 @@ def build_parser() -> Parser:
         "account's recent mail, not a fixed period, and its bounce rate counts only hard bounces to domains not verified in SES.",
     )
     add_time_range_arguments(stats, default_since="7d")
+
+    web = commands.add_parser(
+        "serve",
+        help="the same answers on a local web page: search, a message's story with its verdict, the overview",
+        description="Serve read-only pages on this machine: search by address or message ID, a message's timeline with the "
+        "verdict and next step of `why`, and the daily counts and rates as charts; every page has a stable URL and a JSON "
+        "twin (?format=json, what --json prints). It listens on 127.0.0.1 only, unless --host says otherwise, and answers "
+        "only requests addressed to it (the Host header).",
+    )
+    add_local_argument(web)
+    add_stack_arguments(web, [*QUERY_NEEDS, "region"])
+    web.add_argument("--port", type=port_number, default=0, help="port to listen on (default: a free one, printed on start)")
+    web.add_argument(
+        "--host",
+        help="address to listen on instead of 127.0.0.1; any other exposes the pages, and through them the mail log "
+        "with your AWS credentials, to whoever can reach this machine",
+    )
+    web.add_argument("--open", action="store_true", help="open the search page in the browser")
+    web.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
+    web.set_defaults(run=_serve)
+
+    assistant = commands.add_parser(
+        "mcp",
+        help="the investigation as tools for AI assistants (a Model Context Protocol server on stdio)",
+        description="Run an MCP server on stdin/stdout whose tools are find_messages, message_timeline, why and daily_stats: "
+        "the same checks and the same JSON documents as --json, read-only.",
+    )
+    add_local_argument(assistant)
+    add_stack_arguments(assistant, [*QUERY_NEEDS, "region"])
+    assistant.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
+    assistant.set_defaults(run=_mcp)
 
     demo = commands.add_parser(
         "demo-data",

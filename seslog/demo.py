@@ -22,7 +22,7 @@ from typing import Any
 
 from seslog.errors import SeslogError
 from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
-from seslog.extras import missing_local_extra
+from seslog.extras import missing_extra
 from seslog.progress import Progress
 
 MAX_MESSAGES = 1_000_000
@@ -93,7 +93,7 @@ def write_demo_data(
         from seslog.eventlog.generator import generate, load_samples
         from seslog.eventlog.layout import write_layout
     except ImportError as error:
-        raise missing_local_extra("demo-data", error) from None
+        raise missing_extra("demo-data", error) from None
     events = generate(
         load_samples(), seed=seed, start=datetime.combine(start, time(), UTC), days=days, messages=messages, recipients=recipients
     )

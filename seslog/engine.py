@@ -18,7 +18,7 @@ from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
 from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.eventlog.queries import QUERIES, QueryError
-from seslog.extras import missing_local_extra
+from seslog.extras import missing_extra
 from seslog.progress import Progress
 from seslog.records import UnreadableObject, decode, object_format
 
@@ -76,7 +76,7 @@ class LocalEngine:
 
             from seslog.eventlog.local import LayoutError, LocalEvents, MalformedRecord
         except ImportError as error:
-            raise missing_local_extra("--local", error) from None
+            raise missing_extra("--local", error) from None
         self._duckdb = duckdb
         # What reading a damaged object raises: gzip (OSError, EOFError), Snappy framing
         # (struct.error), pyarrow (ArrowException, a ValueError or OSError for some), JSON (ValueError).

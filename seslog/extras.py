@@ -1,12 +1,17 @@
-"""The optional part of seslog: what the `local` extra brings, and the one line that says how to get it."""
+"""The optional parts of seslog (the `local`, `web` and `mcp` extras), and the one line that says how to get each."""
 
 from __future__ import annotations
 
 from seslog.errors import SeslogError
 
-INSTALL_LOCAL = "pip install '.[local]' in a clone of the repository (with pipx: pipx install --force '.[local]')"
+INSTALL = {
+    "local": "pip install '.[local]' in a clone of the repository (with pipx: pipx install --force '.[local]')",
+    "web": "pip install '.[web]' in a clone of the repository (with pipx: pipx install --force '.[local,web]')",
+    "mcp": "pip install '.[mcp]' in a clone of the repository (with pipx: pipx install --force '.[local,mcp]')",
+}
+"""What to run for each extra, as the error says it."""
 
 
-def missing_local_extra(feature: str, error: ImportError) -> SeslogError:
-    """The error for ``feature`` (``--local``, ``demo-data`` ...) run without DuckDB or pyarrow installed."""
-    return SeslogError(f"{feature} needs seslog's local extra ({error.name or error} is not installed): {INSTALL_LOCAL}")
+def missing_extra(feature: str, error: ImportError, extra: str = "local") -> SeslogError:
+    """The error for ``feature`` (``--local``, ``serve`` ...) run without the packages of its ``extra``."""
+    return SeslogError(f"{feature} needs seslog's {extra} extra ({error.name or error} is not installed): {INSTALL[extra]}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from seslog.eventlog.compression import decompress_json
 from seslog.eventlog.formats import FORMATS, Format
-from seslog.extras import missing_local_extra
+from seslog.extras import missing_extra
 
 
 class UnreadableObject(ValueError):
@@ -47,7 +47,7 @@ def decode(key: str, body: bytes) -> bytes | Any:
         import pyarrow.parquet as pq
         from pyarrow import orc
     except ImportError as error:
-        raise missing_local_extra(f"reading {fmt.name} ({compression}) objects", error) from None
+        raise missing_extra(f"reading {fmt.name} ({compression}) objects", error) from None
     try:
         if not fmt.converts:
             return decompress_json(body, compression)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from seslog import __version__
-from seslog.extras import INSTALL_LOCAL
+from seslog.extras import INSTALL
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -37,7 +37,7 @@ def test_each_requirements_file_is_its_dependency_group_line_for_line(group):
 
 def test_make_installs_the_files_and_seslog_with_its_extra():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "-r requirements.txt -r requirements-dev.txt -e '.[local]'" in makefile
+    assert "-r requirements.txt -r requirements-dev.txt -e '.[local,web,mcp]'" in makefile
     assert re.search(r"^\$\(VENV\)/\.installed: pyproject\.toml requirements\.txt requirements-dev\.txt policies/requirements\.txt$", makefile, re.MULTILINE)
 
 
@@ -79,7 +79,7 @@ def pip(bin_dir: Path, *arguments: str) -> None:
 def seslog(bin_dir: Path, cwd: Path, *arguments: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SESLOG_", "AWS_", "PYTEST_"))}
     environ.update(PATH=f"{bin_dir}:/usr/bin:/bin", AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    return subprocess.run([str(bin_dir / "seslog"), *arguments], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(bin_dir / "seslog"), *arguments], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_the_base_install_is_seslog_alone_and_answers_outside_the_repository(installed):
@@ -101,12 +101,18 @@ def test_the_base_install_is_seslog_alone_and_answers_outside_the_repository(ins
     assert asked.returncode == 1 and asked.stdout == ""
     assert asked.stderr.startswith("seslog: pulumi CLI not found, so the stack's Athena workgroup, Glue database, Glue table and partitioning scheme are unknown")
 
-    for arguments, feature in ((["why", "taro@example.jp", "--local", str(outside)], "--local"), (["demo-data", str(outside / "demo")], "demo-data")):
+    for arguments, feature, extra in (
+        (["why", "taro@example.jp", "--local", str(outside)], "--local", "local"),
+        (["demo-data", str(outside / "demo")], "demo-data", "local"),
+        (["serve", "--local", str(outside)], "serve", "web"),
+        (["mcp", "--local", str(outside)], "mcp", "mcp"),
+    ):
         (outside / "events").mkdir(exist_ok=True)
         (outside / "events" / "object.json.gz").write_bytes(b"")
         done = seslog(bin_dir, outside, *arguments)
         assert (done.returncode, done.stdout) == (1, "")
-        assert re.fullmatch(rf"seslog: {feature} needs seslog's local extra \((duckdb|pyarrow|jq) is not installed\): {re.escape(INSTALL_LOCAL)}\n", done.stderr), done.stderr
+        hint = INSTALL[extra]
+        assert re.fullmatch(rf"seslog: {feature} needs seslog's {extra} extra \(\w+ is not installed\): {re.escape(hint)}\n", done.stderr), done.stderr
 
 
 def test_with_the_local_extra_demo_data_and_why_run_offline(installed):

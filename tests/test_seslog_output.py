@@ -86,7 +86,7 @@ def test_every_command_fits_the_terminal(monkeypatch, data, columns):
 
 def test_piped_output_and_wide_are_never_cut(monkeypatch, data):
     monkeypatch.setenv("COLUMNS", "80")
-    root, address, message = data
+    root, address, _ = data
     whole = json.loads(run(monkeypatch, io.StringIO(), ["find", "--to", address, *RANGE, "--local", str(root), "--json"]))["messages"]
     longest = max((m["subject"] for m in whole), key=display_width)
     assert display_width(longest) > 10

@@ -45,11 +45,11 @@ def test_the_readme_shows_what_seslog_prints(tmp_path, monkeypatch, capsys):
         assert captured.out + captured.err == shown, arguments
 
 
-@pytest.mark.parametrize("name", ["why", "find", "message", "stats", "download", "smoke-test", "demo-data"])
+@pytest.mark.parametrize("name", ["why", "find", "message", "stats", "serve", "mcp", "download", "smoke-test", "demo-data"])
 def test_the_section_covers_every_investigation_command(name):
     assert f"seslog {name}" in section()
 
 
 def test_the_section_starts_from_the_installed_command():
     text = section()
-    assert text.index("pip install '.[local]'") < text.index("$ seslog ") and "python -m seslog" not in README.read_text(encoding="utf-8")
+    assert text.index("pip install '.[local,web,mcp]'") < text.index("$ seslog ") and "python -m seslog" not in README.read_text(encoding="utf-8")

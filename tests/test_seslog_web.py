@@ -1,0 +1,210 @@
+"""`seslog serve`: every page in-process through Starlette's test client (answers equal to the command line's
+--json, escaping of what came out of an email, the Host check, the running page), and once as a real server
+in a subprocess on a free port."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from seslog.cli import main
+from seslog.engine import LocalEngine
+from seslog.eventlog.generator import generate, load_samples
+from seslog.eventlog.layout import write_layout
+from seslog.web.app import CSP, Site, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+RANGE = {"from": "2024-05-01", "until": "2024-05-02"}
+HOSTILE_SUBJECT = '<script>alert("subject")</script> & "quotes"'
+HOSTILE_DIAGNOSTIC = "smtp; 550 <img src=x onerror=alert(1)>"
+HOSTILE_TO = "<b>bold</b>@example.net"
+
+
+def hostile(records: list) -> list:
+    """The generated records with markup where an email puts attacker-chosen text: subject, a recipient, a diagnostic code."""
+    changed = []
+    for arrival, record in records:
+        record = json.loads(json.dumps(record))
+        if record["mail"].get("commonHeaders"):
+            record["mail"]["commonHeaders"]["subject"] = HOSTILE_SUBJECT
+        for bounced in record.get("bounce", {}).get("bouncedRecipients", []):
+            bounced["diagnosticCode"] = HOSTILE_DIAGNOSTIC
+        changed.append((arrival, record))
+    return changed
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> tuple[Path, str, str]:
+    root = tmp_path_factory.mktemp("web")
+    records = hostile(list(generate(load_samples(), seed=3, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=80, recipients=6)))
+    write_layout(records, root, format="json", partitioning="date")
+    sends = [r for _, r in records if r["eventType"] == "Send"]
+    bounced = next(r["mail"]["messageId"] for _, r in records if r["eventType"] == "Bounce")
+    return root, sends[0]["mail"]["destination"][0], bounced
+
+
+@pytest.fixture(scope="module")
+def client(data) -> TestClient:
+    root, _, _ = data
+    site = Site(lambda progress: LocalEngine(root, progress), f"the local copy in {root}", wait_seconds=60)
+    return TestClient(create_app(site, {"testserver"}))
+
+
+def cli_json(capsys, *arguments: str) -> dict:
+    main([*arguments, "--json"])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_search_page_lists_the_messages_find_lists_each_linked_to_its_page(client, data, capsys):
+    root, address, _ = data
+    page = client.get("/", params={"q": address.upper(), **RANGE})
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    expected = cli_json(capsys, "find", "--to", address.upper(), "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root))
+    links = re.findall(r'href="/message/([^"?]+)\?from=(\d{4}-\d\d-\d\d)&amp;until=\d{4}-\d\d-\d\d"', page.text)
+    assert [m for m, _ in links] == [m["message_id"] for m in expected["messages"]] and links
+    assert client.get("/", params={"q": address.upper(), **RANGE, "format": "json"}).json() == expected
+    assert client.get("/").status_code == 200 and 'name="q"' in client.get("/").text
+
+
+def test_a_message_id_in_the_search_box_goes_to_its_page_in_either_form(client, data):
+    _, _, message = data
+    for form in (message, f"<{message}@email.amazonses.com>"):
+        answer = client.get("/", params={"q": form, **RANGE}, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == f"/message/{message}?from=2024-05-01&until=2024-05-02"
+
+
+def test_the_message_page_tells_the_story_and_its_json_is_what_the_cli_prints(client, data, capsys):
+    root, _, message = data
+    page = client.get(f"/message/{message}", params=RANGE)
+    assert page.status_code == 200
+    local = ["--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root)]
+    timeline, verdicts = cli_json(capsys, "message", message, *local), cli_json(capsys, "why", message, *local)
+    for verdict in verdicts["verdicts"]:
+        assert f'<span class="status">{verdict["status"]}</span>' in page.text
+    assert page.text.count("<time datetime=") >= len(timeline["events"])
+    both = client.get(f"/message/{message}", params={**RANGE, "format": "json"}).json()
+    assert both["timeline"] == timeline
+    assert [(v["recipient"], v["verdict"], v["why"]) for v in both["why"]["verdicts"]] == [
+        (v["recipient"], v["verdict"], v["why"]) for v in verdicts["verdicts"]
+    ]
+
+
+def test_text_from_an_email_is_escaped_everywhere(client, data):
+    _, address, message = data
+    pages = [client.get("/", params={"q": address, **RANGE}).text, client.get(f"/message/{message}", params=RANGE).text]
+    for html in pages:
+        assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;subject&#34;)&lt;/script&gt; &amp; &#34;quotes&#34;" in pages[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages[1]
+    assert client.get("/", params={"q": HOSTILE_TO, **RANGE}).text.count("<b>bold</b>") == 0
+
+
+def test_the_overview_draws_inline_svg_from_the_stats_document(client, data, capsys):
+    root, _, _ = data
+    page = client.get("/overview", params=RANGE)
+    assert page.status_code == 200 and page.text.count("<svg viewBox") == 2 and "<rect" in page.text and "<polyline" in page.text
+    assert "SES reviews at 5.0%" in page.text and "SES reviews at 0.1%" in page.text
+    assert not re.search(r'(src|href)="(https?:)?//', page.text)  # nothing from elsewhere
+    stats = cli_json(capsys, "stats", "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root))
+    assert client.get("/overview", params={**RANGE, "format": "json"}).json() == stats
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/", {"q": "taro@example.jp", "from": "2024-13-01"}, "argument --from: '2024-13-01' is not a date: month must be in 1..12"),
+        ("/overview", {"since": "7 days"}, "argument --since: '7 days' is not a span: use a whole number of days or hours, e.g. 7d or 12h"),
+        ("/", {"q": "not an address"}, "argument ADDRESS|MESSAGE_ID: 'not an address' is not an SES message ID"),
+        ("/message/taro@example.jp", {}, "'taro@example.jp' is an address, not a message ID: search for it instead"),
+        ("/overview", {"from": "2024-05-02", "until": "2024-05-01"}, "--from 2024-05-02 is after --until 2024-05-01"),
+    ],
+)
+def test_bad_parameters_get_a_400_page_with_the_cli_s_words(client, path, params, message):
+    page = client.get(path, params=params)
+    assert page.status_code == 400 and "Traceback" not in page.text
+    assert f"seslog: {message}" in page.text.replace("&#39;", "'")
+    assert client.get(path, params={**params, "format": "json"}).json()["error"].startswith(message)
+
+
+def test_a_foreign_host_header_and_writes_are_refused(client):
+    assert client.get("/", headers={"Host": "attacker.example"}).status_code == 421
+    assert client.post("/").status_code == 405
+    assert client.head("/overview", params=RANGE).status_code == 200
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+
+
+class SlowEngine:
+    """Answers find only once released, counting the queries it was asked."""
+
+    def __init__(self, release: threading.Event, asked: list):
+        self.release, self.asked = release, asked
+
+    def run(self, query: str, values: dict) -> list:
+        self.asked.append(query)
+        self.release.wait(10)
+        return []
+
+    def report(self, err) -> None:
+        err.write("1 row; Athena scanned 12.0 MiB in 3.1 s\n")
+
+
+def test_a_running_query_shows_a_page_and_is_not_started_twice():
+    release, asked = threading.Event(), []
+    site = Site(lambda progress: SlowEngine(release, asked), "a slow engine", wait_seconds=0.05)
+    slow = TestClient(create_app(site, {"testserver"}))
+    first = slow.get("/overview", params=RANGE)
+    second = slow.get("/overview", params=RANGE)
+    assert first.status_code == second.status_code == 202
+    assert 'http-equiv="refresh"' in first.text and "does not start the query again" in first.text
+    assert slow.get("/overview", params={**RANGE, "format": "json"}).json()["running"] is True
+    release.set()
+    for _ in range(100):
+        done = slow.get("/overview", params=RANGE)
+        if done.status_code != 202:
+            break
+        release.wait(0.05)
+    assert done.status_code == 200 and "Athena scanned 12.0 MiB" in done.text
+    assert asked == ["daily-counts"]
+
+
+def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
+    root, address, message = data
+    server = subprocess.Popen([sys.executable, "-m", "seslog", "serve", "--local", str(root)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        started = server.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+/) ", started).group(1)
+
+        def get(path: str, host: str | None = None) -> tuple[int, str]:
+            request = urllib.request.Request(url.rstrip("/") + path, headers={"Host": host} if host else {})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        assert get(f"/?q={address}&from=2024-05-01&until=2024-05-02")[0] == 200
+        status, html = get(f"/message/{message}?from=2024-05-01&until=2024-05-02")
+        assert status == 200 and '<span class="status">' in html and "&lt;script&gt;" in html and "<script>alert" not in html
+        status, text = get(f"/message/{message}?from=2024-05-01&until=2024-05-02&format=json")
+        assert status == 200 and json.loads(text)["timeline"]["message_id"] == message
+        assert get("/overview?from=2024-05-01&until=2024-05-02")[0] == 200
+        assert get("/overview?from=2024-02-30")[0] == 400
+        assert get("/", host="rebound.example")[0] == 421
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        assert server.wait(10) == 130 and server.stderr.read() == "seslog: interrupted\n"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
