@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from seslog.errors import SeslogError, error_code
-from seslog.eventlog.partitioning import DEFAULT_TIME_PATH, Scheme, strftime_pattern
+from seslog.eventlog.partitioning import DEFAULT_TIME_PATH, SENT, PartitionKey, Scheme, max_late_days, strftime_pattern
 from seslog.eventlog.prefixes import DATA_PREFIX
 from seslog.output import format_bytes
 from seslog.progress import Progress
@@ -38,17 +38,24 @@ def _day_part(pattern: str) -> str:
     return "/".join(kept)
 
 
-def partition_prefixes(scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX) -> list[str]:
+def partition_prefixes(scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX, sent_since: date | None = None) -> list[str]:
     """Prefixes under which every object that arrived on ``days`` lies, and as little else as the layout allows.
 
     Keys are expanded in the scheme's order: a day key once per day, an enum key (event type)
-    once per value; the first key finer than a day (hour) or without a known set of values
-    ends the prefix, as everything under it is wanted.
+    once per value, the send day once per day from ``sent_since`` (default: as far back as a
+    late event can be filed, ``max_late_days()`` before the first day) to the last; the first
+    key finer than a day (hour) or without a known set of values ends the prefix, as
+    everything under it is wanted.
     """
-    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [
-        (key.path_segment, key.time_pattern, key.projection["values"].split(",") if key.projection.get("type") == "enum" else [])
-        for key in scheme.keys
-    ]
+    first = sent_since or min(days) - timedelta(days=max_late_days())
+    sent_days = [first + timedelta(days=n) for n in range((max(days) - first).days + 1)]
+
+    def values(key: PartitionKey) -> list[str]:
+        if key.clock == SENT:
+            return [d.isoformat() for d in sent_days]
+        return key.projection["values"].split(",") if key.projection.get("type") == "enum" else []
+
+    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [(key.path_segment, key.time_pattern, values(key)) for key in scheme.keys]
     if not scheme.has_time_key:
         levels.append((lambda value: value + "/", DEFAULT_TIME_PATH, []))
     prefixes = [data_prefix]

@@ -199,7 +199,8 @@ def run_smoke_test(
     def prefixes() -> list[str]:
         first = (started - MAX_BUFFER_INTERVAL - CLOCK_SKEW).date()
         days = [first + timedelta(days=n) for n in range((utcnow().date() - first).days + 1)]
-        return partition_prefixes(scheme, days, target.data_prefix)
+        # The test's messages are sent now: under send-date, only these days' send partitions.
+        return partition_prefixes(scheme, days, target.data_prefix, sent_since=first)
 
     watcher = Watcher(s3, target.bucket, prefixes, started - CLOCK_SKEW, {m.message_id: m for m in messages}, lambda w: err.write(f"seslog: {w}\n"))
     begun = clock()

@@ -112,7 +112,10 @@ def test_every_object_lies_where_the_projection_finds_it_and_reads_back(fmt, sam
     assert {o.key.split("/")[1] for o in objects} == {"sent=2024-05-01", "sent=2024-05-16"}
     local = LocalEvents(tmp_path)
     assert local.sql("SELECT count(*) FROM events").rows == [(6,)]
-    assert local.sql("SELECT count(*) FROM events WHERE sent = '2024-05-01'").rows == [(5,)]
+    # The timeline of its send day holds the events of the 30 days kept, the open 45 days later not.
+    message = events[0][1]["mail"]["messageId"]
+    rows = local.run("message-timeline", {"message_id": message, "from_date": "2024-05-01", "to_date": "2024-05-01"}).records()
+    assert [r["event_type"] for r in rows] == ["Send", "Delivery", "Open", "Open", "Click"]
 
 
 def test_late_events_never_open_more_partitions_than_the_bound(samples, tmp_path):

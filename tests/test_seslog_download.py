@@ -14,7 +14,7 @@ from seslog import cli
 from seslog.cli import main
 from seslog.download import partition_prefixes
 from seslog.eventlog.events import EVENT_TYPES
-from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.partitioning import SCHEMES, max_late_days
 
 BUCKET = "ses-event-log-dev-123"
 DAYS = [date(2026, 11, 24), date(2026, 11, 25)]
@@ -44,13 +44,14 @@ def test_prefixes_match_what_firehose_writes(scheme):
     """Objects the stream writes on a day in range fall under a listed prefix; others do not."""
     prefixes = partition_prefixes(SCHEMES[scheme], DAYS)
     for event_type in EVENT_TYPES:
-        values = {"event_type": event_type.api_name}
         for arrival, wanted in [
             (datetime(2026, 11, 24, 0, 0, 1, tzinfo=UTC), True),
             (datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC), True),
             (datetime(2026, 11, 23, 23, 59, 59, tzinfo=UTC), False),
             (datetime(2026, 11, 26, 0, 0, 0, tzinfo=UTC), False),
         ]:
+            # Under send-date, an open of a mail sent weeks before the day it arrived.
+            values = {"event_type": event_type.api_name, "sent": (arrival - timedelta(days=40)).date().isoformat()}
             key = SCHEMES[scheme].render_prefix(arrival, values) + "stream-1-2026-11-24-00-00-01-uuid.json.gz"
             assert any(key.startswith(p) for p in prefixes) == wanted, (scheme, key)
 
@@ -202,3 +203,14 @@ def test_listing_follows_continuation_tokens():
         stubber.add_response("list_objects_v2", {"Contents": [{"Key": prefix + "b.json.gz", "Size": 2}], "IsTruncated": False},
                              {"Bucket": BUCKET, "Prefix": prefix, "ContinuationToken": "next"})
         assert [o["Key"] for o in list_objects(s3, BUCKET, [prefix])] == [prefix + "a.json.gz", prefix + "b.json.gz"]
+
+
+def test_send_date_prefixes_reach_back_as_far_as_a_late_event_can_be_filed():
+    scheme = SCHEMES["send-date"]
+    prefixes = partition_prefixes(scheme, DAYS)
+    first_sent = min(DAYS) - timedelta(days=max_late_days())
+    assert len(prefixes) == ((max(DAYS) - first_sent).days + 1) * len(DAYS)
+    assert f"events/sent={first_sent}/dt={min(DAYS)}/" in prefixes
+    assert f"events/sent={first_sent - timedelta(days=1)}/dt={min(DAYS)}/" not in prefixes
+    # The smoke test's messages are sent within its days: their send days alone.
+    assert partition_prefixes(scheme, DAYS, sent_since=min(DAYS)) == [f"events/sent={s}/dt={d}/" for s in DAYS for d in DAYS]

@@ -129,10 +129,10 @@ def test_a_stack_without_outputs_is_probably_not_deployed(fake_pulumi):
 
 
 def test_an_unknown_partitioning_is_a_usage_error_naming_where_it_came_from():
-    with pytest.raises(SeslogError, match="^SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type$") as raised:
+    with pytest.raises(SeslogError, match="^SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type, send-date$") as raised:
         stack_target(parse(), ["partitioning"], {"SESLOG_PARTITIONING": "daily"})
     assert raised.value.exit_code == 2
-    with pytest.raises(SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type$") as raised:
+    with pytest.raises(SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type, send-date$") as raised:
         stack_target(parse("--partitioning", "daily"), ["partitioning"], {"SESLOG_PARTITIONING": "date"})
     assert raised.value.exit_code == 2
 
