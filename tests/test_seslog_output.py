@@ -22,6 +22,7 @@ import pytest
 from seslog.cli import main
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from seslog.eventlog.partitioning import SCHEMES
 from seslog.output import display_width, print_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,7 @@ def test_a_bad_environment_value_is_a_usage_error_naming_the_variable(capsys, mo
     for name in ("WORKGROUP", "DATABASE", "TABLE"):
         monkeypatch.setenv(f"SESLOG_{name}", "x")
     assert main(["stats"]) == 2
-    assert capsys.readouterr().err == "seslog: SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type\n"
+    assert capsys.readouterr().err == f"seslog: SESLOG_PARTITIONING=daily is not one of {', '.join(SCHEMES)}\n"
 
 
 # Ctrl-C, as a terminal sends it: SIGINT to the process.
