@@ -101,7 +101,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             return JSONResponse({"error": str(error)}, status_code=400 if error.exit_code == 2 else 502, headers=SECURITY_HEADERS)
         return page(request, "error.html", 400 if error.exit_code == 2 else 502, message=str(error))
 
-    def run(request: Request, key: tuple, work: Callable[[Engine], Any]) -> Job:
+    def run(key: tuple, work: Callable[[Engine], Any]) -> Job:
         def answer(job: Job) -> Any:
             engine = site.engines(job)
             try:
@@ -144,7 +144,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             span = span_of(query.get("since"), query.get("from"), query.get("until"), SEARCH_SINCE)
         except SeslogError as error:
             return failed(request, error)
-        job = run(request, ("find", target.address, span), lambda engine: answers.find(engine, target.address, span))
+        job = run(("find", target.address, span), lambda engine: answers.find(engine, target.address, span))
         return respond(request, job, lambda answer: answer.document,
                        lambda answer: ("search.html", {"asked": asked, "span": span, "answer": answer, "document": answer.document}))
 
@@ -162,7 +162,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             explained = answers.explain(engine, target, span, why.now_utc(), region=None, ask_ses=None)
             return answers.message(engine, target.message_id, span), explained
 
-        job = run(request, ("message", target.message_id, span), work)
+        job = run(("message", target.message_id, span), work)
         return respond(
             request,
             job,
@@ -176,7 +176,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             span = span_of(query.get("since"), query.get("from"), query.get("until"), OVERVIEW_SINCE)
         except SeslogError as error:
             return failed(request, error)
-        job = run(request, ("stats", span), lambda engine: answers.stats(engine, span))
+        job = run(("stats", span), lambda engine: answers.stats(engine, span))
         return respond(
             request,
             job,
