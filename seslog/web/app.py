@@ -82,6 +82,11 @@ class HostCheck:
         await self.app(scope, receive, send)
 
 
+def _range_params(request: Request) -> tuple[str | None, ...]:
+    """A page's range as asked, not as computed: a default range ends at "now", which a reload must not change."""
+    return tuple(request.query_params.get(name) for name in ("since", "from", "until"))
+
+
 def _templates() -> Environment:
     environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     environment.filters["quote"] = lambda value: quote(str(value), safe="")
@@ -144,7 +149,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             span = span_of(query.get("since"), query.get("from"), query.get("until"), SEARCH_SINCE)
         except SeslogError as error:
             return failed(request, error)
-        job = run(("find", target.address, span), lambda engine: answers.find(engine, target.address, span))
+        job = run(("find", target.address, *_range_params(request)), lambda engine: answers.find(engine, target.address, span))
         return respond(request, job, lambda answer: answer.document,
                        lambda answer: ("search.html", {"asked": asked, "span": span, "answer": answer, "document": answer.document}))
 
@@ -162,7 +167,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             explained = answers.explain(engine, target, span, why.now_utc(), region=None, ask_ses=None)
             return answers.message(engine, target.message_id, span), explained
 
-        job = run(("message", target.message_id, span), work)
+        job = run(("message", target.message_id, *_range_params(request)), work)
         return respond(
             request,
             job,
@@ -176,7 +181,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             span = span_of(query.get("since"), query.get("from"), query.get("until"), OVERVIEW_SINCE)
         except SeslogError as error:
             return failed(request, error)
-        job = run(("stats", span), lambda engine: answers.stats(engine, span))
+        job = run(("stats", *_range_params(request)), lambda engine: answers.stats(engine, span))
         return respond(
             request,
             job,
