@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
-.PHONY: install plan plan-all test lint bench
+.PHONY: install plan plan-all test lint bench bench-volume
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
@@ -34,3 +34,10 @@ lint: install
 # measures the bytes each investigation reads and times it; results in bench/results/.
 bench: install
 	$(BIN)/python -m bench
+
+# The message lookups at make bench's volume and at a million mails a day (bench/volume.py):
+# about 35 minutes on 2 cores, 2 writing processes of up to about 3 GB each; progress on stderr;
+# results in bench/results/volume.md. WORK holds the layouts (about 3 GB) and the kept runs.
+WORK ?= /tmp/ses-event-log-bench-volume
+bench-volume: install
+	$(BIN)/python -m bench.volume --work $(WORK)
