@@ -73,7 +73,13 @@ def _counted(events: Iterable[tuple[datetime, dict[str, Any]]], names: Sequence[
 
 
 def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory. Linux's ``VmHWM`` starts afresh in a spawned process,
+    where ``ru_maxrss`` keeps the peak of the parent it was forked from."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
 def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]:

@@ -357,5 +357,5 @@ def test_volume_cli_refuses_a_used_work_directory_and_too_little_memory(tmp_path
     with pytest.raises(SystemExit):
         volume.main(["--work", str(tmp_path)])
     assert "is not empty" in capsys.readouterr().err
-    assert "needs about 6,000 MiB (2 writers x 3,000), 1,000 MiB are available" in volume.enough_memory(2, lambda: 1000.0)
+    assert "needs about 7,000 MiB (2 writers x 3,500), 1,000 MiB are available" in volume.enough_memory(2, lambda: 1000.0)
     assert volume.enough_memory(2, lambda: 20_000.0) is None
