@@ -1,4 +1,4 @@
-"""The README's picture of a message page: `seslog serve` on the README's demo data, photographed by
+"""The picture of a message page in docs/investigating.md: `seslog serve` on the demo data, photographed by
 headless Chromium (Debian's chromium and chromium-driver) through Selenium.
 
     venv/bin/python -m scripts.screenshot      # writes docs/images/message-page.png
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PICTURE = ROOT / "docs" / "images" / "message-page.png"
 MESSAGE = "0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000"
-"""The README's example: the message whose soft bounce its walk through follows."""
+"""The guide's example: the message whose soft bounce its walk through follows."""
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen, str]:

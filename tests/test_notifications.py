@@ -70,7 +70,7 @@ def test_events_go_to_the_team_topic_when_named():
     assert destination["snsDestination"] == {"topicArn": TEAM_TOPIC}
     assert destination["matchingEventTypes"] == ["BOUNCE", "COMPLAINT"]
     assert ev.of_type("aws:sns/topic:Topic") == [] and ev.of_type(TOPIC_POLICY) == []
-    # Not our topic, not our key's business: its owner grants SES (see README).
+    # Not our topic, not our key's business: its owner grants SES (see docs/operations.md).
     assert "SesPublishesEventsToTheAlarmTopic" not in statements(ev.one(KEY).inputs["policy"])
     assert ev.exports["notificationTopicArn"] == TEAM_TOPIC and "alarmTopicArn" not in ev.exports
 

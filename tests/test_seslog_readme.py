@@ -1,5 +1,5 @@
-"""The README's "Investigating with seslog" shows real output: every `$ seslog ...` in its console
-blocks is run again, in order, in an empty directory, and must print exactly what the README shows."""
+"""The documentation shows real output: every `$ seslog ...` in the console blocks of the README and of
+docs/investigating.md is run again, in order, in an empty directory, and must print exactly what they show."""
 
 from __future__ import annotations
 
@@ -11,21 +11,15 @@ import pytest
 
 from seslog.cli import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README, GUIDE = ROOT / "README.md", ROOT / "docs" / "investigating.md"
 PROMPT = "$ seslog "
 
 
-def section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Investigating with seslog\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
-
-
-def transcript() -> list[tuple[str, str]]:
-    """(arguments, what the README shows them print) for every command of the section's console blocks."""
+def transcript(page: Path) -> list[tuple[str, str]]:
+    """(arguments, what the page shows them print) for every command of its console blocks."""
     runs: list[tuple[str, list[str]]] = []
-    for block in re.findall(r"```console\n(.*?)```", section(), re.DOTALL):
+    for block in re.findall(r"```console\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL):
         for line in block.splitlines():
             if line.startswith(PROMPT):
                 runs.append((line.removeprefix(PROMPT), []))
@@ -34,9 +28,14 @@ def transcript() -> list[tuple[str, str]]:
     return [(arguments, "".join(line + "\n" for line in shown)) for arguments, shown in runs]
 
 
-def test_the_readme_shows_what_seslog_prints(tmp_path, monkeypatch, capsys):
-    runs = transcript()
-    assert [a.split()[0] for a, _ in runs[:2]] == ["--help", "demo-data"] and {"why", "find", "message", "stats"} <= {a.split()[0] for a, _ in runs}
+@pytest.mark.parametrize("page", [README, GUIDE], ids=["README", "investigating"])
+def test_the_documentation_shows_what_seslog_prints(page, tmp_path, monkeypatch, capsys):
+    runs = transcript(page)
+    commands = [a.split()[0] for a, _ in runs]
+    if page == GUIDE:
+        assert commands[:2] == ["--help", "demo-data"] and {"why", "find", "message", "stats"} <= set(commands)
+    else:
+        assert commands == ["demo-data", "why"]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps --help to the terminal's width
     for arguments, shown in runs:
@@ -46,10 +45,11 @@ def test_the_readme_shows_what_seslog_prints(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("name", ["why", "find", "message", "stats", "serve", "mcp", "download", "smoke-test", "demo-data"])
-def test_the_section_covers_every_investigation_command(name):
-    assert f"seslog {name}" in section()
+def test_the_guide_covers_every_investigation_command(name):
+    assert f"seslog {name}" in GUIDE.read_text(encoding="utf-8")
 
 
-def test_the_section_starts_from_the_installed_command():
-    text = section()
-    assert text.index("pip install '.[local,web,mcp]'") < text.index("$ seslog ") and "python -m seslog" not in README.read_text(encoding="utf-8")
+def test_the_readme_starts_the_investigation_from_the_installed_command():
+    text = README.read_text(encoding="utf-8")
+    assert text.index("pip install '.[local,web,mcp]'") < text.index("$ seslog ")
+    assert not any("python -m seslog" in p.read_text(encoding="utf-8") for p in (README, GUIDE))
