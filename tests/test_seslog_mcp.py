@@ -58,8 +58,13 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
         ("find_messages", {"address": "not an address", **RANGE}),
         ("daily_stats", {"from_date": "2024-05-32"}),
     ]
-    with open(os.devnull, "w") as quiet:  # the server's stderr: what each query cost
-        tools, results = asyncio.run(session_calls(root, calls, quiet))
+    # A loop of its own, left unset: asyncio.run would unset the thread's loop, which later tests expect to find.
+    loop = asyncio.new_event_loop()
+    try:
+        with open(os.devnull, "w") as quiet:  # the server's stderr: what each query cost
+            tools, results = loop.run_until_complete(session_calls(root, calls, quiet))
+    finally:
+        loop.close()
 
     assert {t.name for t in tools} == {"find_messages", "message_timeline", "why", "daily_stats"}
     for tool in tools:
