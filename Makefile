@@ -24,11 +24,13 @@ plan: install
 plan-all: install
 	@status=0; for stack in $(STACKS); do $(BIN)/python -m offline.plan $$stack || status=1; done; exit $$status
 
+# Each test file on one of the machine's cores (-n auto), so that a file's data sets are written once.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Which format and partitioning to choose: writes every layout of about 880,000 generated events,
 # measures the bytes each investigation reads and times it; results in bench/results/.
