@@ -46,17 +46,36 @@ def parser() -> argparse.ArgumentParser:
         description="Which format and partitioning to choose: write a generated SES event stream in every layout, measure the bytes "
         "each investigation reads and time it with DuckDB; print one table and write it as Markdown and CSV.",
     )
-    p.add_argument("--scale", type=_positive, default=defaults.messages, metavar="MESSAGES", help="messages sent (default %(default)s, about 4.4 events each)")
+    p.add_argument(
+        "--scale",
+        type=_positive,
+        default=defaults.messages,
+        metavar="MESSAGES",
+        help="messages sent (default %(default)s, about 4.4 events each)",
+    )
     p.add_argument("--days", type=_positive, default=defaults.days, help="days they are sent over (default %(default)s)")
     p.add_argument("--recipients", type=_positive, default=None, help="addresses they go to (default a quarter of --scale)")
     p.add_argument("--seed", type=int, default=defaults.seed, help="generator seed (default %(default)s)")
-    p.add_argument("--runs", type=_positive, default=3, help="timed runs of each query; the median is reported (default %(default)s)")
-    p.add_argument("--layouts", type=_layouts, default=DEFAULT_LAYOUTS, metavar="NAMES",
-                   help=f"layouts to write, comma-separated, or all (default all but {', '.join(EXTRA_LAYOUTS)}); "
-                   f"they must include {BASELINE} and {REFERENCE}")
-    p.add_argument("--no-timing", dest="timing", action="store_false", help="measure bytes only; do not time the queries with DuckDB")
-    p.add_argument("--out", type=Path, default=RESULTS, help="where results.md, results.csv and costs.csv go (default bench/results)")
-    p.add_argument("--work", type=Path, default=None, help="directory for the layouts, kept afterwards (default a temporary one, removed)")
+    p.add_argument(
+        "--runs", type=_positive, default=3, help="timed runs of each query; the median is reported (default %(default)s)"
+    )
+    p.add_argument(
+        "--layouts",
+        type=_layouts,
+        default=DEFAULT_LAYOUTS,
+        metavar="NAMES",
+        help=f"layouts to write, comma-separated, or all (default all but {', '.join(EXTRA_LAYOUTS)}); "
+        f"they must include {BASELINE} and {REFERENCE}",
+    )
+    p.add_argument(
+        "--no-timing", dest="timing", action="store_false", help="measure bytes only; do not time the queries with DuckDB"
+    )
+    p.add_argument(
+        "--out", type=Path, default=RESULTS, help="where results.md, results.csv and costs.csv go (default bench/results)"
+    )
+    p.add_argument(
+        "--work", type=Path, default=None, help="directory for the layouts, kept afterwards (default a temporary one, removed)"
+    )
     return p
 
 
@@ -69,8 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     try:
-        results = run(scale, work, names=args.layouts, timing=args.timing, runs=args.runs,
-                      progress=lambda message: sys.stderr.write(f"bench: {message}\n"))
+        results = run(
+            scale,
+            work,
+            names=args.layouts,
+            timing=args.timing,
+            runs=args.runs,
+            progress=lambda message: sys.stderr.write(f"bench: {message}\n"),
+        )
         paths = write(results, args.out)
     finally:
         if args.work is None:

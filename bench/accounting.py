@@ -120,7 +120,12 @@ def read_objects(layout: Layout, objects: list[ObjectFacts], case: Case, values:
     connection.register("objects", _objects_table(layout, objects))
     where = " AND ".join(f"({c})" for c in conditions)
     used = set().union(*(parameters(c) for c in conditions))
-    kept = {row[0] for row in connection.execute(f"SELECT idx FROM objects WHERE {where}", {k: v for k, v in values.items() if k in used}).fetchall()}
+    kept = {
+        row[0]
+        for row in connection.execute(
+            f"SELECT idx FROM objects WHERE {where}", {k: v for k, v in values.items() if k in used}
+        ).fetchall()
+    }
     return [i for i in data if i in kept]
 
 
@@ -169,9 +174,15 @@ def lower_bound(events: LocalEvents, case: Case, values: dict[str, str], scratch
     needed = sorted(touched_columns(case.sql(scheme), set(TABLE_COLUMNS)))
     matching = case.matching_query().render(scheme, TABLE, dialect="duckdb")
     select = ", ".join(".".join(f'"{part}"' for part in ["m", *path.split(".")]) + f' AS "{path}"' for path in needed)
-    table = events.connection.sql(f"SELECT {select} FROM ({matching.sql}) AS m", params=matching.named_parameters(values)).to_arrow_table()
+    table = events.connection.sql(
+        f"SELECT {select} FROM ({matching.sql}) AS m", params=matching.named_parameters(values)
+    ).to_arrow_table()
     path = scratch / f"lower-bound-{case.name}.parquet"
     pq.write_table(table, path, compression="snappy")
     metadata = pq.ParquetFile(path).metadata
-    size = sum(metadata.row_group(g).column(c).total_compressed_size for g in range(metadata.num_row_groups) for c in range(metadata.num_columns))
+    size = sum(
+        metadata.row_group(g).column(c).total_compressed_size
+        for g in range(metadata.num_row_groups)
+        for c in range(metadata.num_columns)
+    )
     return LowerBound(table.num_rows, size)

@@ -26,7 +26,9 @@ RECORDS = (30, 300, 3_000, 50_000)
 _WHOLE = StreamSettings(buffer_size_mib=1 << 20, buffer_interval_seconds=10**8)
 
 
-def sample(events: Iterable[tuple[datetime, dict[str, Any]]], total: int, size: int = max(RECORDS)) -> list[tuple[datetime, dict[str, Any]]]:
+def sample(
+    events: Iterable[tuple[datetime, dict[str, Any]]], total: int, size: int = max(RECORDS)
+) -> list[tuple[datetime, dict[str, Any]]]:
     """Every n-th of ``total`` events, ``size`` of them at most, in arrival order."""
     step = max(1, total // size)
     return list(itertools.islice(itertools.islice(events, 0, None, step), size))
@@ -39,7 +41,9 @@ def probe(sampled: Sequence[tuple[datetime, dict[str, Any]]], root: Path) -> dic
     for records in RECORDS:
         step = max(1, len(sampled) // records)
         chosen = list(sampled[::step][:records])
-        writers = {fmt: LayoutWriter(root / f"{fmt}-{records}", format=fmt, partitioning="none", stream=_WHOLE) for fmt in FORMATS}
+        writers = {
+            fmt: LayoutWriter(root / f"{fmt}-{records}", format=fmt, partitioning="none", stream=_WHOLE) for fmt in FORMATS
+        }
         write_layouts(chosen, list(writers.values()))
         for fmt, writer in writers.items():
             (written,) = writer.objects

@@ -119,12 +119,18 @@ def derived_key(key: str, layout: Layout) -> str:
     layout: the scheme's prefix at the arrival time in the object's name (Firehose names it
     ``<stream>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid>``, the time of its oldest record)."""
     name = key.rsplit("/", 1)[-1]
-    stamp = name[len(f"{layout.stream.stream_name}-{layout.stream.version}-"):][:19]
+    stamp = name[len(f"{layout.stream.stream_name}-{layout.stream.version}-") :][:19]
     arrival = datetime.strptime(stamp, "%Y-%m-%d-%H-%M-%S").replace(tzinfo=UTC)
     return layout.partitioning.render_prefix(arrival) + name
 
 
 def writer(layout: Layout, root: Path, seed: int) -> LayoutWriter:
     """A writer for ``layout`` under ``root / layout.name``."""
-    return LayoutWriter(root / layout.name, format=layout.format, partitioning=layout.partitioning,
-                        compression=layout.compression, stream=layout.stream, seed=seed)
+    return LayoutWriter(
+        root / layout.name,
+        format=layout.format,
+        partitioning=layout.partitioning,
+        compression=layout.compression,
+        stream=layout.stream,
+        seed=seed,
+    )

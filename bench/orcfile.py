@@ -26,8 +26,12 @@ _INDEX_STREAMS = {6, 7, 8}  # ROW_INDEX, BLOOM_FILTER, BLOOM_FILTER_UTF8
 # The fields read here, with their numbers in orc_proto.proto (enums read as their varints).
 _MESSAGES = {
     "PostScript": [("footerLength", 1, "uint64"), ("compression", 2, "uint64"), ("metadataLength", 5, "uint64")],
-    "StripeInformation": [("offset", 1, "uint64"), ("indexLength", 2, "uint64"), ("dataLength", 3, "uint64"),
-                          ("footerLength", 4, "uint64")],
+    "StripeInformation": [
+        ("offset", 1, "uint64"),
+        ("indexLength", 2, "uint64"),
+        ("dataLength", 3, "uint64"),
+        ("footerLength", 4, "uint64"),
+    ],
     "Type": [("kind", 1, "uint64"), ("subtypes", 2, "repeated uint32"), ("fieldNames", 3, "repeated string")],
     "Footer": [("stripes", 3, "repeated StripeInformation"), ("types", 4, "repeated Type"), ("numberOfRows", 6, "uint64")],
     "Stream": [("kind", 1, "uint64"), ("column", 2, "uint32"), ("length", 3, "uint64")],

@@ -30,7 +30,10 @@ RETENTION_DAYS = 90
 
 def machine() -> dict[str, str]:
     """What the numbers were measured on."""
-    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")), platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")), "")
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -73,32 +76,55 @@ def rows(results: Results) -> list[Row]:
     for name, measure in results.layouts.items():
         for case in CASES:
             query = measure.queries[case.name]
-            out.append(Row(
-                layout=name,
-                objects=measure.objects,
-                stored_mib=measure.stored_bytes / MB,
-                bytes_per_event=measure.stored_bytes / measure.events,
-                case=case.name,
-                objects_read=query.objects,
-                mib_read=query.bytes / MB,
-                vs_baseline=query.bytes / baseline.queries[case.name].bytes,
-                vs_lower_bound=query.bytes / results.lower_bounds[case.name].bytes,
-                usd_per_1000_queries=athena_billed_bytes(query.bytes) / TB * PRICES.athena_per_tb * 1000,
-                duckdb_seconds=query.seconds,
-                rows=query.rows,
-            ))
+            out.append(
+                Row(
+                    layout=name,
+                    objects=measure.objects,
+                    stored_mib=measure.stored_bytes / MB,
+                    bytes_per_event=measure.stored_bytes / measure.events,
+                    case=case.name,
+                    objects_read=query.objects,
+                    mib_read=query.bytes / MB,
+                    vs_baseline=query.bytes / baseline.queries[case.name].bytes,
+                    vs_lower_bound=query.bytes / results.lower_bounds[case.name].bytes,
+                    usd_per_1000_queries=athena_billed_bytes(query.bytes) / TB * PRICES.athena_per_tb * 1000,
+                    duckdb_seconds=query.seconds,
+                    rows=query.rows,
+                )
+            )
     return out
 
 
-_HEADERS = ("layout", "objects", "stored MiB", "bytes/event", "query", "objects read", "MiB read", "x baseline", "x lower bound",
-            "USD/1000 queries", "DuckDB s", "rows")
+_HEADERS = (
+    "layout",
+    "objects",
+    "stored MiB",
+    "bytes/event",
+    "query",
+    "objects read",
+    "MiB read",
+    "x baseline",
+    "x lower bound",
+    "USD/1000 queries",
+    "DuckDB s",
+    "rows",
+)
 
 
 def _cells(row: Row) -> list[str]:
     return [
-        row.layout, f"{row.objects:,}", f"{row.stored_mib:,.1f}", f"{row.bytes_per_event:,.0f}", row.case, f"{row.objects_read:,}",
-        f"{row.mib_read:,.2f}", f"{row.vs_baseline:.3f}", f"{row.vs_lower_bound:,.1f}", f"{row.usd_per_1000_queries:.3f}",
-        "" if row.duckdb_seconds is None else f"{row.duckdb_seconds:.3f}", "" if row.rows is None else str(row.rows),
+        row.layout,
+        f"{row.objects:,}",
+        f"{row.stored_mib:,.1f}",
+        f"{row.bytes_per_event:,.0f}",
+        row.case,
+        f"{row.objects_read:,}",
+        f"{row.mib_read:,.2f}",
+        f"{row.vs_baseline:.3f}",
+        f"{row.vs_lower_bound:,.1f}",
+        f"{row.usd_per_1000_queries:.3f}",
+        "" if row.duckdb_seconds is None else f"{row.duckdb_seconds:.3f}",
+        "" if row.rows is None else str(row.rows),
     ]
 
 
@@ -120,9 +146,22 @@ def csv_text(results: Results) -> str:
     writer = csv.writer(out)
     writer.writerow([f.replace(" ", "_").replace("/", "_per_") for f in _HEADERS])
     for row in rows(results):
-        writer.writerow([row.layout, row.objects, round(row.stored_mib, 3), round(row.bytes_per_event, 1), row.case, row.objects_read,
-                         round(row.mib_read, 4), round(row.vs_baseline, 4), round(row.vs_lower_bound, 2), round(row.usd_per_1000_queries, 5),
-                         "" if row.duckdb_seconds is None else round(row.duckdb_seconds, 4), "" if row.rows is None else row.rows])
+        writer.writerow(
+            [
+                row.layout,
+                row.objects,
+                round(row.stored_mib, 3),
+                round(row.bytes_per_event, 1),
+                row.case,
+                row.objects_read,
+                round(row.mib_read, 4),
+                round(row.vs_baseline, 4),
+                round(row.vs_lower_bound, 2),
+                round(row.usd_per_1000_queries, 5),
+                "" if row.duckdb_seconds is None else round(row.duckdb_seconds, 4),
+                "" if row.rows is None else row.rows,
+            ]
+        )
     return out.getvalue()
 
 
@@ -147,8 +186,19 @@ def measurement(results: Results, measure: LayoutMeasure) -> Measurement:
     )
 
 
-_COST_HEADERS = ("emails/day", "layout", "GB stored", "objects/month", "Firehose", "conversion", "dynamic partitioning", "S3 storage",
-                 "S3 PUT", "Athena", "total USD/month")
+_COST_HEADERS = (
+    "emails/day",
+    "layout",
+    "GB stored",
+    "objects/month",
+    "Firehose",
+    "conversion",
+    "dynamic partitioning",
+    "S3 storage",
+    "S3 PUT",
+    "Athena",
+    "total USD/month",
+)
 
 
 def cost_rows(results: Results, names: list[str] | None = None) -> list[list[str]]:
@@ -156,11 +206,31 @@ def cost_rows(results: Results, names: list[str] | None = None) -> list[list[str
     out = []
     for volume in COST_VOLUMES:
         for name in names or list(results.layouts):
-            usage = measurement(results, results.layouts[name]).usage_at(volume, queries_per_month=QUERIES_PER_MONTH, retention_days=RETENTION_DAYS)
+            usage = measurement(results, results.layouts[name]).usage_at(
+                volume, queries_per_month=QUERIES_PER_MONTH, retention_days=RETENTION_DAYS
+            )
             cost = monthly_cost(usage)
             stored = usage.emails_per_day * usage.events_per_email * usage.retention_days * usage.stored_bytes_per_event / 1024**3
-            out.append([f"{volume:,}", name, f"{stored:,.2f}", f"{usage.objects_per_month:,.0f}",
-                        *(f"{v:,.2f}" for v in (cost.ingestion, cost.conversion, cost.dynamic_partitioning, cost.storage, cost.requests, cost.athena, cost.total))])
+            out.append(
+                [
+                    f"{volume:,}",
+                    name,
+                    f"{stored:,.2f}",
+                    f"{usage.objects_per_month:,.0f}",
+                    *(
+                        f"{v:,.2f}"
+                        for v in (
+                            cost.ingestion,
+                            cost.conversion,
+                            cost.dynamic_partitioning,
+                            cost.storage,
+                            cost.requests,
+                            cost.athena,
+                            cost.total,
+                        )
+                    ),
+                ]
+            )
     return out
 
 
@@ -170,8 +240,15 @@ _SUMMARY_HEADERS = ("layout", "objects", "KiB/object", "bytes/event", *(f"MiB re
 def summary_rows(results: Results) -> list[list[str]]:
     out = []
     for name, m in results.layouts.items():
-        out.append([name, f"{m.objects:,}", f"{m.stored_bytes / m.objects / 1024:,.1f}", f"{m.stored_bytes / m.events:,.0f}",
-                    *(f"{m.queries[c.name].bytes / MB:,.2f}" for c in CASES)])
+        out.append(
+            [
+                name,
+                f"{m.objects:,}",
+                f"{m.stored_bytes / m.objects / 1024:,.1f}",
+                f"{m.stored_bytes / m.events:,.0f}",
+                *(f"{m.queries[c.name].bytes / MB:,.2f}" for c in CASES),
+            ]
+        )
     out.append(["lower bound", "", "", "", *(f"{results.lower_bounds[c.name].bytes / MB:,.2f}" for c in CASES)])
     return out
 
@@ -196,36 +273,62 @@ def header_lines(results: Results, host: dict[str, str]) -> list[str]:
     scale = results.scale
     events = results.layouts[BASELINE].events
     return [
-        (f"Measured {host['date']} on {host['cpus']} CPUs ({host['cpu']}), {host['ram']} RAM, {host['os']}; "
-         f"Python {host['python']}, DuckDB {host['duckdb']}, pyarrow {host['pyarrow']}."),
-        (f"Stream: {results.messages:,} messages to {scale.recipients:,} addresses over {scale.days} days from {scale.start} "
-         f"(seed {scale.seed}): {events:,} events, {results.record_bytes:,.0f} bytes per record as SES sends it."),
+        (
+            f"Measured {host['date']} on {host['cpus']} CPUs ({host['cpu']}), {host['ram']} RAM, {host['os']}; "
+            f"Python {host['python']}, DuckDB {host['duckdb']}, pyarrow {host['pyarrow']}."
+        ),
+        (
+            f"Stream: {results.messages:,} messages to {scale.recipients:,} addresses over {scale.days} days from {scale.start} "
+            f"(seed {scale.seed}): {events:,} events, {results.record_bytes:,.0f} bytes per record as SES sends it."
+        ),
         f"Written in {results.write_seconds:,.0f} s ({results.workers} processes), measured and timed in {results.measure_seconds:,.0f} s.",
     ]
 
 
 def markdown(results: Results, host: dict[str, str]) -> str:
-    values = "\n".join(f"- `{name}` ({BY_NAME[name].title}): {BY_NAME[name].query} with "
-                       + ", ".join(f"{k}={v}" for k, v in picked.items()) for name, picked in results.picked.items())
+    values = "\n".join(
+        f"- `{name}` ({BY_NAME[name].title}): {BY_NAME[name].query} with " + ", ".join(f"{k}={v}" for k, v in picked.items())
+        for name, picked in results.picked.items()
+    )
     layouts = "\n".join(f"- `{name}`: {LAYOUTS[name].description}" for name in results.layouts)
-    return "\n\n".join([
-        "# Benchmark: layouts, bytes read and cost",
-        "\n".join(header_lines(results, host)),
-        "## Layouts\n\n" + layouts + f"\n\nThe recipient layout's key is a bucket (0-{RECIPIENT_BUCKETS - 1}) of the message's first recipient, "
-        "so `recipient-first` names the bucket; no other query can.",
-        "## Queries\n\n" + values,
-        "## Summary\n\nMiB each query reads (the figure Athena bills, before its 10 MB minimum).\n\n" + markdown_table(_SUMMARY_HEADERS, summary_rows(results)),
-        *([f"DuckDB's median seconds (of {results.runs} runs) through `seslog.eventlog.local`, on this machine:\n\n"
-           + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results))] if results.timed else []),
-        "## All measurements\n\n" + METHOD.format(runs=results.runs) + "\n\n" + markdown_table(_HEADERS, [_cells(r) for r in rows(results)]),
-        "## Bytes per event by records per object\n\nOne object of each format holding that many records, sampled evenly from "
-        "the stream (footer included). Ten times the volume through the same buffer interval puts ten times the records in an "
-        "object; the monthly cost below scales the data bytes of each layout by these figures.\n\n"
-        + markdown_table(("records in the object", *sorted({fmt for fmt, _ in results.probed}, key=list(FORMATS).index)), density_rows(results)),
-        f"## Monthly cost\n\n{QUERIES_PER_MONTH} investigations a month shared equally among the {len(CASES)} queries, {RETENTION_DAYS} days kept, "
-        f"prices as of {PRICES.as_of} ({PRICES.source}). Bytes stored and read are scaled from the measurement: footers with the objects, "
-        "the rest with the events and the records per object.\n\n" + markdown_table(_COST_HEADERS, cost_rows(results)),
-    ]) + "\n"
+    return (
+        "\n\n".join(
+            [
+                "# Benchmark: layouts, bytes read and cost",
+                "\n".join(header_lines(results, host)),
+                "## Layouts\n\n"
+                + layouts
+                + f"\n\nThe recipient layout's key is a bucket (0-{RECIPIENT_BUCKETS - 1}) of the message's first recipient, "
+                "so `recipient-first` names the bucket; no other query can.",
+                "## Queries\n\n" + values,
+                "## Summary\n\nMiB each query reads (the figure Athena bills, before its 10 MB minimum).\n\n"
+                + markdown_table(_SUMMARY_HEADERS, summary_rows(results)),
+                *(
+                    [
+                        f"DuckDB's median seconds (of {results.runs} runs) through `seslog.eventlog.local`, on this machine:\n\n"
+                        + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results))
+                    ]
+                    if results.timed
+                    else []
+                ),
+                "## All measurements\n\n"
+                + METHOD.format(runs=results.runs)
+                + "\n\n"
+                + markdown_table(_HEADERS, [_cells(r) for r in rows(results)]),
+                "## Bytes per event by records per object\n\nOne object of each format holding that many records, sampled evenly from "
+                "the stream (footer included). Ten times the volume through the same buffer interval puts ten times the records in an "
+                "object; the monthly cost below scales the data bytes of each layout by these figures.\n\n"
+                + markdown_table(
+                    ("records in the object", *sorted({fmt for fmt, _ in results.probed}, key=list(FORMATS).index)),
+                    density_rows(results),
+                ),
+                f"## Monthly cost\n\n{QUERIES_PER_MONTH} investigations a month shared equally among the {len(CASES)} queries, {RETENTION_DAYS} days kept, "
+                f"prices as of {PRICES.as_of} ({PRICES.source}). Bytes stored and read are scaled from the measurement: footers with the objects, "
+                "the rest with the events and the records per object.\n\n" + markdown_table(_COST_HEADERS, cost_rows(results)),
+            ]
+        )
+        + "\n"
+    )
 
 
 METHOD = (
@@ -250,5 +353,7 @@ def write(results: Results, out: Path) -> dict[str, Path]:
         writer = csv.writer(f)
         writer.writerow(_COST_HEADERS)
         writer.writerows([[c.replace(",", "") for c in row] for row in cost_rows(results)])
-    sys.stdout.write("\n".join(header_lines(results, host)) + "\n\n" + text_table(_HEADERS, [_cells(r) for r in rows(results)]) + "\n")
+    sys.stdout.write(
+        "\n".join(header_lines(results, host)) + "\n\n" + text_table(_HEADERS, [_cells(r) for r in rows(results)]) + "\n"
+    )
     return paths

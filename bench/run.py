@@ -54,21 +54,27 @@ class Scale:
 
     def events(self) -> Iterator[tuple[datetime, dict[str, Any]]]:
         start = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
-        return generate(load_samples(), seed=self.seed, start=start, days=self.days, messages=self.messages, recipients=self.recipients)
+        return generate(
+            load_samples(), seed=self.seed, start=start, days=self.days, messages=self.messages, recipients=self.recipients
+        )
 
 
 PROGRESS_EVERY = 1_000_000
 """Events between two progress lines of a writing process."""
 
 
-def _counted(events: Iterable[tuple[datetime, dict[str, Any]]], names: Sequence[str]) -> Iterator[tuple[datetime, dict[str, Any]]]:
+def _counted(
+    events: Iterable[tuple[datetime, dict[str, Any]]], names: Sequence[str]
+) -> Iterator[tuple[datetime, dict[str, Any]]]:
     """``events``, with a line on stderr every ``PROGRESS_EVERY`` of them: a run at a million
     mails a day writes for many minutes in processes of its own."""
     started = time.perf_counter()
     for count, (arrival, record) in enumerate(events, 1):
         if count % PROGRESS_EVERY == 0:
-            sys.stderr.write(f"bench: {'+'.join(names)}: {count:,} events written, arrivals up to {arrival:%Y-%m-%d %H:%M}, "
-                             f"{time.perf_counter() - started:,.0f} s, {_peak_rss_mib():,.0f} MiB\n")
+            sys.stderr.write(
+                f"bench: {'+'.join(names)}: {count:,} events written, arrivals up to {arrival:%Y-%m-%d %H:%M}, "
+                f"{time.perf_counter() - started:,.0f} s, {_peak_rss_mib():,.0f} MiB\n"
+            )
         yield arrival, record
 
 
@@ -107,7 +113,10 @@ def write_share(names: Sequence[str], root: Path, scale: Scale) -> list[Written]
                 facts[d.name].append(object_facts(_link(root, d, o.key), o.records, columns, derived_needed[d.name]))
     seconds = time.perf_counter() - started
     # A linked layout's stream keeps one buffer as its source's does (no dynamic keys).
-    return [Written(name, facts[name], seconds, busiest.get(name) or busiest[LAYOUTS[name].derived_from], _peak_rss_mib()) for name in names]
+    return [
+        Written(name, facts[name], seconds, busiest.get(name) or busiest[LAYOUTS[name].derived_from], _peak_rss_mib())
+        for name in names
+    ]
 
 
 def _link(root: Path, layout: Layout, key: str) -> str:
@@ -120,10 +129,18 @@ def _link(root: Path, layout: Layout, key: str) -> str:
 
 
 WRITE_SECONDS = {
-    "json-date": 4.2, "json-event-type": 10.1, "json-recipient": 15.6,
-    "parquet-date": 8.4, "parquet-event-type": 18.8, "parquet-recipient": 29.1, "parquet-date-300s": 11.4,
-    "orc-date": 11.9, "orc-event-type": 29.0,
-    "json-send-date": 9.0, "parquet-send-date": 15.0, "orc-send-date": 22.0,
+    "json-date": 4.2,
+    "json-event-type": 10.1,
+    "json-recipient": 15.6,
+    "parquet-date": 8.4,
+    "parquet-event-type": 18.8,
+    "parquet-recipient": 29.1,
+    "parquet-date-300s": 11.4,
+    "orc-date": 11.9,
+    "orc-event-type": 29.0,
+    "json-send-date": 9.0,
+    "parquet-send-date": 15.0,
+    "orc-send-date": 22.0,
 }
 """Seconds each written layout took alone, at 20,000 messages over 3 days on two cores (the
 layouts linked from another cost next to nothing): the weights that balance the shares. The
@@ -152,7 +169,11 @@ def _write_seconds(name: str) -> float:
     return WRITE_SECONDS.get(name) or WRITE_SECONDS[LAYOUTS[name].derived_from]
 
 
-MALLOC_SETTINGS = {"MALLOC_TRIM_THRESHOLD_": str(4 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TOP_PAD_": str(256 << 20)}
+MALLOC_SETTINGS = {
+    "MALLOC_TRIM_THRESHOLD_": str(4 << 30),
+    "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    "MALLOC_TOP_PAD_": str(256 << 20),
+}
 """glibc malloc settings for the writing processes: keep freed memory instead of handing it
 back to the system. pyarrow's ORC writer allocates and frees a 64 KiB buffer per stream (some
 hundreds per object) through malloc; with glibc's defaults every object faults those pages in
@@ -180,7 +201,9 @@ SINGLE_RUN_SECONDS = 2.0
 """A query whose first run takes longer runs once: its time varies far less than that."""
 
 
-def time_layout(measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int, cases: Sequence[str] | None = None) -> None:
+def time_layout(
+    measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int, cases: Sequence[str] | None = None
+) -> None:
     """DuckDB's median wall time and row count for each case (or those named), through ``seslog.eventlog.local``."""
     layout = measure.layout
     events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
@@ -267,5 +290,19 @@ def run(
     for name in timed:
         progress(f"timing {name}")
         time_layout(layouts[name], work, picked, runs, timed_cases)
-    return Results(scale, work, layouts, picked, lower, record_bytes(work), messages, write_seconds, len(groups), time.perf_counter() - started,
-                   timed, runs, probed, density)
+    return Results(
+        scale,
+        work,
+        layouts,
+        picked,
+        lower,
+        record_bytes(work),
+        messages,
+        write_seconds,
+        len(groups),
+        time.perf_counter() - started,
+        timed,
+        runs,
+        probed,
+        density,
+    )

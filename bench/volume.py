@@ -133,7 +133,9 @@ def partition_days(measure: LayoutMeasure, sql: str, values: dict[str, str], las
     if sent is not None and arrival is not None:
         lags = _lags(measure)
         rows = [(s.isoformat(), d.isoformat(), w) for d in days for lag, w in lags.items() for s in [d - timedelta(days=lag)]]
-        table = pa.table({sent.column: [r[0] for r in rows], arrival.column: [r[1] for r in rows], "weight": [r[2] for r in rows]})
+        table = pa.table(
+            {sent.column: [r[0] for r in rows], arrival.column: [r[1] for r in rows], "weight": [r[2] for r in rows]}
+        )
     elif arrival is not None:
         table = pa.table({arrival.column: [d.isoformat() for d in days], "weight": [1.0] * len(days)})
     else:
@@ -143,7 +145,9 @@ def partition_days(measure: LayoutMeasure, sql: str, values: dict[str, str], las
     used = set().union(set(), *(parameters(c) for c in conditions))
     connection = duckdb.connect()
     connection.register("parts", table)
-    return connection.execute(f"SELECT coalesce(sum(weight), 0) FROM parts WHERE {where}", {k: v for k, v in values.items() if k in used}).fetchall()[0][0]
+    return connection.execute(
+        f"SELECT coalesce(sum(weight), 0) FROM parts WHERE {where}", {k: v for k, v in values.items() if k in used}
+    ).fetchall()[0][0]
 
 
 _OBJECT_TIME = re.compile(r"-(\d{4}-\d{2}-\d{2})-\d{2}-\d{2}-\d{2}-[0-9a-f-]+\.[a-z.]+$")
@@ -173,7 +177,12 @@ def steady_read(results: Results, name: str, case: str) -> tuple[float, float]:
     per_day_bytes = sum(o.footer + o.reads[index] for o in data) / results.scale.days
     per_day_objects = objects_per_day(results, measure)
     values, last_kept = steady_values(results, case)
-    days = partition_days(measure, BY_NAME[case].sql(measure.layout.partitioning), BY_NAME[case].values(values, measure.layout.partitioning), last_kept)
+    days = partition_days(
+        measure,
+        BY_NAME[case].sql(measure.layout.partitioning),
+        BY_NAME[case].values(values, measure.layout.partitioning),
+        last_kept,
+    )
     return per_day_bytes * days, per_day_objects * days
 
 
@@ -202,18 +211,42 @@ def figures(results: Results, volume: str, steady: bool) -> tuple[list[Figure], 
     for name in REPORTED:
         for case in CASES:
             mib, objects = read[name, case][0] / MB, read[name, case][1]
-            out.append(Figure(volume, name, case, mib, objects, read[name, case][0] / read[BASELINE, case][0],
-                              _lower_bound(results, case, steady) / MB, results.layouts[name].queries[case].seconds))
+            out.append(
+                Figure(
+                    volume,
+                    name,
+                    case,
+                    mib,
+                    objects,
+                    read[name, case][0] / read[BASELINE, case][0],
+                    _lower_bound(results, case, steady) / MB,
+                    results.layouts[name].queries[case].seconds,
+                )
+            )
     layouts = []
     for name in REPORTED:
         measure = results.layouts[name]
         queries = tuple(MeasuredQuery(c, 0.0, read[name, c][0]) for c in CASES)
-        objects = objects_per_day(results, measure) * DAYS_PER_MONTH if steady else measure.objects * DAYS_PER_MONTH / results.scale.days
+        objects = (
+            objects_per_day(results, measure) * DAYS_PER_MONTH
+            if steady
+            else measure.objects * DAYS_PER_MONTH / results.scale.days
+        )
         usage = dataclasses.replace(measurement(results, measure), queries=queries, objects_per_month=objects).usage_at(
-            results.messages / results.scale.days, queries_per_month=100, retention_days=KEPT_DAYS)
+            results.messages / results.scale.days, queries_per_month=100, retention_days=KEPT_DAYS
+        )
         stored_per_month = measure.stored_bytes * DAYS_PER_MONTH / results.scale.days
-        layouts.append(LayoutFigure(volume, name, objects, stored_per_month / objects / 1024,
-                                    measure.active_partitions, monthly_cost(usage).total, measure.peak_rss_mib))
+        layouts.append(
+            LayoutFigure(
+                volume,
+                name,
+                objects,
+                stored_per_month / objects / 1024,
+                measure.active_partitions,
+                monthly_cost(usage).total,
+                measure.peak_rss_mib,
+            )
+        )
     return out, layouts
 
 
@@ -228,23 +261,48 @@ def target_lines(rows: Sequence[Figure], volume: str) -> list[str]:
     for case, share in TARGETS.items():
         best = min((r for r in rows if r.volume == volume and r.case == case), key=lambda r: r.vs_baseline)
         verdict = "met" if best.vs_baseline <= share else "not met"
-        lines.append(f"- `{case}` ({BY_NAME[case].title}): at most {share:.0%} of the baseline: {verdict}; best `{best.layout}`, "
-                     f"{best.vs_baseline:.2%} ({best.mib_read:,.1f} MiB against a lower bound of {best.lower_bound_mib:,.2f} MiB).")
+        lines.append(
+            f"- `{case}` ({BY_NAME[case].title}): at most {share:.0%} of the baseline: {verdict}; best `{best.layout}`, "
+            f"{best.vs_baseline:.2%} ({best.mib_read:,.1f} MiB against a lower bound of {best.lower_bound_mib:,.2f} MiB)."
+        )
     return lines
 
 
 _HEADERS = ("volume", "layout", "query", "MiB read", "objects read", "x baseline", "lower bound MiB", "DuckDB s")
-_LAYOUT_HEADERS = ("volume", "layout", "objects/month", "KiB/object", "active partitions (busiest)", "USD/month", "peak MiB (writer)")
+_LAYOUT_HEADERS = (
+    "volume",
+    "layout",
+    "objects/month",
+    "KiB/object",
+    "active partitions (busiest)",
+    "USD/month",
+    "peak MiB (writer)",
+)
 
 
 def _cells(r: Figure) -> list[str]:
-    return [r.volume, r.layout, r.case, f"{r.mib_read:,.2f}", f"{r.objects_read:,.0f}", f"{r.vs_baseline:.4f}", f"{r.lower_bound_mib:,.3f}",
-            "" if r.duckdb_seconds is None else f"{r.duckdb_seconds:.2f}"]
+    return [
+        r.volume,
+        r.layout,
+        r.case,
+        f"{r.mib_read:,.2f}",
+        f"{r.objects_read:,.0f}",
+        f"{r.vs_baseline:.4f}",
+        f"{r.lower_bound_mib:,.3f}",
+        "" if r.duckdb_seconds is None else f"{r.duckdb_seconds:.2f}",
+    ]
 
 
 def _layout_cells(r: LayoutFigure) -> list[str]:
-    return [r.volume, r.layout, f"{r.objects_per_month:,.0f}", f"{r.kib_per_object:,.1f}", f"{r.active_partitions:,}", f"{r.usd_per_month:,.2f}",
-            f"{r.peak_rss_mib:,.0f}"]
+    return [
+        r.volume,
+        r.layout,
+        f"{r.objects_per_month:,.0f}",
+        f"{r.kib_per_object:,.1f}",
+        f"{r.active_partitions:,}",
+        f"{r.usd_per_month:,.2f}",
+        f"{r.peak_rss_mib:,.0f}",
+    ]
 
 
 def markdown(runs: Sequence[tuple[Results, bool]], rows: Sequence[Figure], layouts: Sequence[LayoutFigure]) -> str:
@@ -252,31 +310,43 @@ def markdown(runs: Sequence[tuple[Results, bool]], rows: Sequence[Figure], layou
     described = "\n".join(
         f"- {label(r.scale)}: {r.messages:,} messages to {r.scale.recipients:,} addresses over {r.scale.days} days from {r.scale.start} "
         f"(seed {r.scale.seed}), {r.layouts[BASELINE].events:,} events; written in {r.write_seconds:,.0f} s by {r.workers} processes, "
-        f"measured in {r.measure_seconds:,.0f} s; " + ("figures scaled to 30 days kept from the measured days" if steady else "figures as measured")
+        f"measured in {r.measure_seconds:,.0f} s; "
+        + ("figures scaled to 30 days kept from the measured days" if steady else "figures as measured")
         for r, steady in runs
     )
-    return "\n\n".join([
-        "# Benchmark: the message lookups at two volumes",
-        f"Written and measured in {seconds:,.0f} s on 2 cores. Layouts written with the stream settings of `make bench` (128 MiB / 900 s).\n\n" + described,
-        "Bytes each investigation reads with 30 days kept (`x baseline`: over `json-none`'s). At a million mails a day the run "
-        "holds one day of sending: a query's bytes are the measured bytes per day (footers and the query's columns) times the days its "
-        "partition conditions keep among 30 days of partitions, a send day's bytes spread over arrival days as measured; "
-        "DuckDB's seconds are over the run's own days, as written. The lower bound is the needed columns of the answer's records "
-        "alone (for the 7-day and 30-day answers, the run's days scaled to the range).\n\n"
-        + markdown_table(_HEADERS, [_cells(r) for r in rows]),
-        "Per layout: objects a month, their mean size, the most partitions the stream had buffers open for at once (Firehose's "
-        f"default limit: {ACTIVE_PARTITIONS_LIMIT}), the monthly cost with 30 days kept and 100 investigations a month shared among "
-        f"the queries above (prices as of {PRICES.as_of}), and the peak memory of the process that wrote it.\n\n"
-        + markdown_table(_LAYOUT_HEADERS, [_layout_cells(r) for r in layouts]),
-        "Targets at a million mails a day:\n\n" + "\n".join(target_lines(rows, label(next(r.scale for r, steady in runs if steady)))),
-    ]) + "\n"
+    return (
+        "\n\n".join(
+            [
+                "# Benchmark: the message lookups at two volumes",
+                f"Written and measured in {seconds:,.0f} s on 2 cores. Layouts written with the stream settings of `make bench` (128 MiB / 900 s).\n\n"
+                + described,
+                "Bytes each investigation reads with 30 days kept (`x baseline`: over `json-none`'s). At a million mails a day the run "
+                "holds one day of sending: a query's bytes are the measured bytes per day (footers and the query's columns) times the days its "
+                "partition conditions keep among 30 days of partitions, a send day's bytes spread over arrival days as measured; "
+                "DuckDB's seconds are over the run's own days, as written. The lower bound is the needed columns of the answer's records "
+                "alone (for the 7-day and 30-day answers, the run's days scaled to the range).\n\n"
+                + markdown_table(_HEADERS, [_cells(r) for r in rows]),
+                "Per layout: objects a month, their mean size, the most partitions the stream had buffers open for at once (Firehose's "
+                f"default limit: {ACTIVE_PARTITIONS_LIMIT}), the monthly cost with 30 days kept and 100 investigations a month shared among "
+                f"the queries above (prices as of {PRICES.as_of}), and the peak memory of the process that wrote it.\n\n"
+                + markdown_table(_LAYOUT_HEADERS, [_layout_cells(r) for r in layouts]),
+                "Targets at a million mails a day:\n\n"
+                + "\n".join(target_lines(rows, label(next(r.scale for r, steady in runs if steady)))),
+            ]
+        )
+        + "\n"
+    )
 
 
 def enough_memory(workers: int, available: Callable[[], float]) -> str | None:
     """Why the large run cannot start, if the machine has not ``MIB_PER_PROCESS`` per writer."""
     have = available()
     need = workers * MIB_PER_PROCESS
-    return None if have >= need else f"the large run needs about {need:,} MiB ({workers} writers x {MIB_PER_PROCESS:,}), {have:,.0f} MiB are available"
+    return (
+        None
+        if have >= need
+        else f"the large run needs about {need:,} MiB ({workers} writers x {MIB_PER_PROCESS:,}), {have:,.0f} MiB are available"
+    )
 
 
 def available_mib() -> float:
@@ -286,12 +356,20 @@ def available_mib() -> float:
     return float("inf")
 
 
-def measure_volumes(scales: Sequence[tuple[Scale, bool]], work: Path, *, runs: int = 1, workers: int = 2,
-                    progress: Callable[[str], None] = lambda m: None) -> list[tuple[Results, bool]]:
+def measure_volumes(
+    scales: Sequence[tuple[Scale, bool]],
+    work: Path,
+    *,
+    runs: int = 1,
+    workers: int = 2,
+    progress: Callable[[str], None] = lambda m: None,
+) -> list[tuple[Results, bool]]:
     done = []
     for index, (scale, steady) in enumerate(scales):
         progress(f"run {index + 1} of {len(scales)}: {label(scale)}, {scale.messages:,} messages over {scale.days} days")
-        results = run(scale, work / f"run-{index}", names=LAYOUT_NAMES, runs=runs, workers=workers, timed_cases=TIMED, progress=progress)
+        results = run(
+            scale, work / f"run-{index}", names=LAYOUT_NAMES, runs=runs, workers=workers, timed_cases=TIMED, progress=progress
+        )
         # Kept, so that the report can be written again (``--report``) without writing the layouts again.
         (work / f"run-{index}.pickle").write_bytes(pickle.dumps((results, steady)))
         done.append((results, steady))
@@ -317,7 +395,12 @@ def write(done: Sequence[tuple[Results, bool]], out: Path) -> dict[str, Path]:
         writer = csv.writer(f)
         writer.writerow([h.replace(" ", "_") for h in _HEADERS])
         writer.writerows([[c.replace(",", "") for c in _cells(r)] for r in rows])
-    sys.stdout.write(text_table(_HEADERS, [_cells(r) for r in rows]) + "\n\n" + text_table(_LAYOUT_HEADERS, [_layout_cells(r) for r in layouts]) + "\n")
+    sys.stdout.write(
+        text_table(_HEADERS, [_cells(r) for r in rows])
+        + "\n\n"
+        + text_table(_LAYOUT_HEADERS, [_layout_cells(r) for r in layouts])
+        + "\n"
+    )
     return paths
 
 
@@ -338,11 +421,28 @@ def main(argv: list[str] | None = None) -> int:
         "objects, active partitions, DuckDB time, monthly cost; writes bench/results/volume.md and volume.csv. "
         f"About 35 minutes on 2 cores (the large run 27); at most about {MIB_PER_PROCESS:,} MiB per writing process, 2 of them.",
     )
-    p.add_argument("--small", type=_scale, default=SMALL, metavar="MESSAGES,DAYS", help="the small run, reported as measured (default 200000,30)")
-    p.add_argument("--large", type=_scale, default=LARGE, metavar="MESSAGES,DAYS", help="the large run, scaled to 30 days kept (default 1000000,1)")
+    p.add_argument(
+        "--small",
+        type=_scale,
+        default=SMALL,
+        metavar="MESSAGES,DAYS",
+        help="the small run, reported as measured (default 200000,30)",
+    )
+    p.add_argument(
+        "--large",
+        type=_scale,
+        default=LARGE,
+        metavar="MESSAGES,DAYS",
+        help="the large run, scaled to 30 days kept (default 1000000,1)",
+    )
     p.add_argument("--workers", type=int, default=2, help="writing processes (default %(default)s)")
     p.add_argument("--out", type=Path, default=RESULTS, help="where volume.md and volume.csv go (default bench/results)")
-    p.add_argument("--work", type=Path, required=True, help="an empty directory for the layouts (the large run needs about 3 GiB a day of sending)")
+    p.add_argument(
+        "--work",
+        type=Path,
+        required=True,
+        help="an empty directory for the layouts (the large run needs about 3 GiB a day of sending)",
+    )
     p.add_argument("--report", action="store_true", help="write the report again from the runs kept in --work, without running")
     args = p.parse_args(argv)
     if args.report:
@@ -354,12 +454,18 @@ def main(argv: list[str] | None = None) -> int:
         p.error(problem)
     started = time.perf_counter()
     # The large run first: it is the one the targets are measured on.
-    done = measure_volumes([(args.large, True), (args.small, False)], args.work, workers=args.workers,
-                           progress=lambda message: sys.stderr.write(f"bench: {message}\n"))
+    done = measure_volumes(
+        [(args.large, True), (args.small, False)],
+        args.work,
+        workers=args.workers,
+        progress=lambda message: sys.stderr.write(f"bench: {message}\n"),
+    )
     paths = write(done, args.out)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    sys.stderr.write(f"bench: wrote {', '.join(map(str, paths.values()))} in {time.perf_counter() - started:,.0f} s; "
-                     f"peak memory of a writing process {peak:,.0f} MiB\n")
+    sys.stderr.write(
+        f"bench: wrote {', '.join(map(str, paths.values()))} in {time.perf_counter() - started:,.0f} s; "
+        f"peak memory of a writing process {peak:,.0f} MiB\n"
+    )
     return 0
 
 

@@ -59,21 +59,45 @@ def _rendered(case: Case, scheme: str) -> str:
     return sql
 
 
-_IN_SENT_RANGE = "substr(mail.\"timestamp\", 1, 10) BETWEEN :from_date AND :to_date"
+_IN_SENT_RANGE = 'substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date'
 _TO_ADDRESS = "contains(transform({event_recipients}, r -> lower(r)), lower(:address))"
 
 CASES = (
-    Case("timeline", "timeline of one message, 30 days", "message-timeline", f"mail.messageid = :message_id AND {_IN_SENT_RANGE}"),
-    Case("message", "seslog message ID without dates: the send days in the ID", "message-timeline",
-         f"mail.messageid = :message_id AND {_IN_SENT_RANGE}"),
-    Case("recipient-first", "one recipient, 7 days: the first recipient", "recipient-messages",
-         f"{_IN_SENT_RANGE} AND {_TO_ADDRESS}", bucket_parameter="address"),
-    Case("recipient-third", "one recipient, 7 days: the third recipient of a message", "recipient-messages",
-         f"{_IN_SENT_RANGE} AND {_TO_ADDRESS}"),
-    Case("bounces", "bounces and complaints of one domain, 1 day", "bounces-complaints",
-         "{event_types(BOUNCE, COMPLAINT)} AND substr({event_time}, 1, 10) BETWEEN :from_date AND :to_date"
-         " AND cardinality(filter({event_recipients}, r -> lower(:recipient) IN (lower(r), split_part(lower(r), '@', 2)))) > 0"),
-    Case("daily-counts", "events per day and type, 30 days", "daily-counts", "substr({event_time}, 1, 10) BETWEEN :from_date AND :to_date"),
+    Case(
+        "timeline", "timeline of one message, 30 days", "message-timeline", f"mail.messageid = :message_id AND {_IN_SENT_RANGE}"
+    ),
+    Case(
+        "message",
+        "seslog message ID without dates: the send days in the ID",
+        "message-timeline",
+        f"mail.messageid = :message_id AND {_IN_SENT_RANGE}",
+    ),
+    Case(
+        "recipient-first",
+        "one recipient, 7 days: the first recipient",
+        "recipient-messages",
+        f"{_IN_SENT_RANGE} AND {_TO_ADDRESS}",
+        bucket_parameter="address",
+    ),
+    Case(
+        "recipient-third",
+        "one recipient, 7 days: the third recipient of a message",
+        "recipient-messages",
+        f"{_IN_SENT_RANGE} AND {_TO_ADDRESS}",
+    ),
+    Case(
+        "bounces",
+        "bounces and complaints of one domain, 1 day",
+        "bounces-complaints",
+        "{event_types(BOUNCE, COMPLAINT)} AND substr({event_time}, 1, 10) BETWEEN :from_date AND :to_date"
+        " AND cardinality(filter({event_recipients}, r -> lower(:recipient) IN (lower(r), split_part(lower(r), '@', 2)))) > 0",
+    ),
+    Case(
+        "daily-counts",
+        "events per day and type, 30 days",
+        "daily-counts",
+        "substr({event_time}, 1, 10) BETWEEN :from_date AND :to_date",
+    ),
 )
 BY_NAME = {case.name: case for case in CASES}
 

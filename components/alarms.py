@@ -196,7 +196,9 @@ class PipelineAlarms(pulumi.ComponentResource):
 
     def _create_topic(self, name: str, args: PipelineAlarmsArgs, tags: pulumi.Input[dict[str, str]] | None) -> pulumi.Output[str]:
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))
-        topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=args["kms_key_arn"], tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        topic = aws.sns.Topic(
+            f"{name}-topic", kms_master_key_id=args["kms_key_arn"], tags=tags, opts=pulumi.ResourceOptions(parent=self)
+        )
         statements = [
             iam.statement(
                 ["sns:Publish"],
@@ -216,7 +218,9 @@ class PipelineAlarms(pulumi.ComponentResource):
                     sid="SesEventsOfThisConfigurationSet",
                 )
             )
-        policy = aws.sns.TopicPolicy(f"{name}-topic-policy", arn=topic.arn, policy=iam.document(*statements), opts=pulumi.ResourceOptions(parent=self))
+        policy = aws.sns.TopicPolicy(
+            f"{name}-topic-policy", arn=topic.arn, policy=iam.document(*statements), opts=pulumi.ResourceOptions(parent=self)
+        )
         # Alarms and SES deliver nothing until the policy lets them: hand the ARN out after it, and
         # after the policy (and the key policy of the topic's key, written before the topic) had
         # time to take effect. SES publishes a test message to the topic when an SNS event

@@ -72,6 +72,4 @@ class EventCatalog(pulumi.ComponentResource):
         self.database_name = self._database.name
         self.table_name = self._table.name
         self.table_arn = self._table.arn
-        self.register_outputs(
-            {"database_name": self.database_name, "table_name": self.table_name, "table_arn": self.table_arn}
-        )
+        self.register_outputs({"database_name": self.database_name, "table_name": self.table_name, "table_arn": self.table_arn})

@@ -75,7 +75,9 @@ def set_default(client: Any, identity: str, configuration_set_name: str | None) 
     """Make a configuration set the identity's default; None removes the default (SES guide,
     "Edit an identity to use a default configuration set": omit the name to remove it)."""
     if configuration_set_name:
-        client.put_email_identity_configuration_set_attributes(EmailIdentity=identity, ConfigurationSetName=configuration_set_name)
+        client.put_email_identity_configuration_set_attributes(
+            EmailIdentity=identity, ConfigurationSetName=configuration_set_name
+        )
     else:
         client.put_email_identity_configuration_set_attributes(EmailIdentity=identity)
 

@@ -69,9 +69,7 @@ class EventPublishing(pulumi.ComponentResource):
         self._role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=self._role.name,
-            policy=iam.document(
-                iam.statement(["firehose:PutRecordBatch"], [args["delivery_stream_arn"]], sid="PublishEvents")
-            ),
+            policy=iam.document(iam.statement(["firehose:PutRecordBatch"], [args["delivery_stream_arn"]], sid="PublishEvents")),
             opts=child,
         )
         # SES checks that it can assume the role and write to the stream when the destination is

@@ -66,24 +66,59 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("format", "string", DEFAULT_FORMAT, "Storage format of event objects: json (GZIP JSON lines), parquet or orc."),
-    Key("partitioning", "string", DEFAULT_SCHEME, "Partitioning scheme: none, date, hour, event-type or send-date (retentionDays at most 247 with send-date)."),
+    Key(
+        "partitioning",
+        "string",
+        DEFAULT_SCHEME,
+        "Partitioning scheme: none, date, hour, event-type or send-date (retentionDays at most 247 with send-date).",
+    ),
     Key("eventTypes", "array", list(API_NAMES), "SES event types to publish (SES v2 names); all ten by default."),
     Key("retentionDays", "integer", 90, "Days an event object is kept before it expires."),
     Key("noncurrentRetentionDays", "integer", 7, "Days an overwritten or deleted object version is kept; at most retentionDays."),
     Key("transitionDays", "integer", 0, "Days after which objects move to transitionStorageClass; 0 keeps them in S3 Standard."),
-    Key("transitionStorageClass", "string", "STANDARD_IA", "Cheaper storage class Athena can still read: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR."),
-    Key("bufferSizeMib", "integer", 64, "Firehose buffer size in MiB (1-128; at least 64 with parquet, orc, event-type or send-date)."),
-    Key("bufferIntervalSeconds", "integer", 300, "Firehose buffer interval in seconds (0-900; not 0 with event-type or send-date)."),
+    Key(
+        "transitionStorageClass",
+        "string",
+        "STANDARD_IA",
+        "Cheaper storage class Athena can still read: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR.",
+    ),
+    Key(
+        "bufferSizeMib",
+        "integer",
+        64,
+        "Firehose buffer size in MiB (1-128; at least 64 with parquet, orc, event-type or send-date).",
+    ),
+    Key(
+        "bufferIntervalSeconds",
+        "integer",
+        300,
+        "Firehose buffer interval in seconds (0-900; not 0 with event-type or send-date).",
+    ),
     Key("compression", "string", "", "Compression; empty for the format's default (json: GZIP; parquet, orc: SNAPPY)."),
     Key("errorLogRetentionDays", "integer", 30, "Retention of the Firehose error log group, in a value CloudWatch Logs accepts."),
-    Key("configurationSetName", "string", "", "Name of the SES configuration set to create; empty for the pipeline's name (<project>-<stack>)."),
-    Key("existingConfigurationSetName", "string", "", "Name of an existing configuration set to add the event destination to, instead of creating one."),
+    Key(
+        "configurationSetName",
+        "string",
+        "",
+        "Name of the SES configuration set to create; empty for the pipeline's name (<project>-<stack>).",
+    ),
+    Key(
+        "existingConfigurationSetName",
+        "string",
+        "",
+        "Name of an existing configuration set to add the event destination to, instead of creating one.",
+    ),
     Key("requireTls", "boolean", True, "Make the created configuration set deliver only over TLS (tlsPolicy REQUIRE)."),
     Key("kmsKeyArn", "string", "", "ARN of an existing customer-managed KMS key; empty to create one with rotation."),
     Key("kmsDeletionWindowDays", "integer", 30, "Waiting period (7-30 days) before a deleted pipeline key is destroyed."),
     Key("protectData", "boolean", True, "Protect the bucket and key from deletion (protect and retainOnDelete)."),
     Key("forceDestroy", "boolean", False, "Let `pulumi destroy` delete a non-empty bucket; only when protectData is false."),
-    Key("athenaBytesScannedCutoffMib", "integer", 10240, "Athena workgroup: a query that would scan more than this many MiB is cancelled (at least 10)."),
+    Key(
+        "athenaBytesScannedCutoffMib",
+        "integer",
+        10240,
+        "Athena workgroup: a query that would scan more than this many MiB is cancelled (at least 10).",
+    ),
     Key("athenaResultsRetentionDays", "integer", 7, "Days Athena query results are kept."),
     Key("tags", "array", [], "Tags for every resource, as Key=Value strings."),
     Key(
@@ -92,8 +127,18 @@ KEYS: tuple[Key, ...] = (
         [],
         "Existing verified SES identities (domains or email addresses) whose default configuration set becomes this one, so mail sent without naming it is logged too.",
     ),
-    Key("alarmEmail", "string", "", "Email address subscribed to the alarm topic; setting it or alarmTopicArn turns the alarms on."),
-    Key("alarmTopicArn", "string", "", "ARN of an existing SNS topic for the alarms instead of a created one; setting it or alarmEmail turns the alarms on."),
+    Key(
+        "alarmEmail",
+        "string",
+        "",
+        "Email address subscribed to the alarm topic; setting it or alarmTopicArn turns the alarms on.",
+    ),
+    Key(
+        "alarmTopicArn",
+        "string",
+        "",
+        "ARN of an existing SNS topic for the alarms instead of a created one; setting it or alarmEmail turns the alarms on.",
+    ),
     Key(
         "bounceRateAlarmThreshold",
         "string",
@@ -204,7 +249,9 @@ class _Reader:
         try:
             return _coerce(key.type, value)
         except ValueError:
-            allowed = {"integer": "an integer", "array": "an array", "boolean": "a boolean: true or false"}.get(key.type, "a string")
+            allowed = {"integer": "an integer", "array": "an array", "boolean": "a boolean: true or false"}.get(
+                key.type, "a string"
+            )
             self.problem(name, value, f"must be {allowed}")
             return key.default
 
@@ -277,7 +324,9 @@ def parse(
     retention = r.get("retentionDays")
     if retention < 1:
         r.problem("retentionDays", retention, "must be at least 1 day")
-    elif scheme and r.ok("retentionDays") and scheme_for(scheme.name, retention).max_active_partitions() > ACTIVE_PARTITIONS_LIMIT:
+    elif (
+        scheme and r.ok("retentionDays") and scheme_for(scheme.name, retention).max_active_partitions() > ACTIVE_PARTITIONS_LIMIT
+    ):
         # The send key files an event under its send day while its mail is kept, so every day
         # kept is a partition a late open can reopen: past the limit Firehose sends records to
         # the error prefix, where no query reads them.
@@ -298,7 +347,11 @@ def parse(
     transition_days = r.get("transitionDays")
     storage_class = r.get("transitionStorageClass")
     if storage_class not in TRANSITION_MIN_DAYS:
-        r.problem("transitionStorageClass", storage_class, _one_of(TRANSITION_MIN_DAYS) + " (Athena cannot read GLACIER or DEEP_ARCHIVE)")
+        r.problem(
+            "transitionStorageClass",
+            storage_class,
+            _one_of(TRANSITION_MIN_DAYS) + " (Athena cannot read GLACIER or DEEP_ARCHIVE)",
+        )
     elif transition_days and r.ok("retentionDays"):
         low = max(TRANSITION_MIN_DAYS[storage_class], 1)
         if not low <= transition_days < retention:
@@ -317,11 +370,15 @@ def parse(
     elif fmt and fmt.converts and size < 64:
         r.problem("bufferSizeMib", size, f"must be at least 64 MiB with format {fmt.name} (Firehose record format conversion)")
     elif scheme and scheme.dynamic and size < 64:
-        r.problem("bufferSizeMib", size, f"must be at least 64 MiB with partitioning {scheme.name} (Firehose dynamic partitioning)")
+        r.problem(
+            "bufferSizeMib", size, f"must be at least 64 MiB with partitioning {scheme.name} (Firehose dynamic partitioning)"
+        )
     if not 0 <= interval <= 900:
         r.problem("bufferIntervalSeconds", interval, "must be 0-900 seconds (Firehose)")
     elif scheme and scheme.dynamic and interval == 0:
-        r.problem("bufferIntervalSeconds", interval, f"must be above 0 with partitioning {scheme.name} (Firehose dynamic partitioning)")
+        r.problem(
+            "bufferIntervalSeconds", interval, f"must be above 0 with partitioning {scheme.name} (Firehose dynamic partitioning)"
+        )
 
     compression = r.get("compression") or (fmt.default_compression if fmt else "")
     if fmt and compression not in fmt.compressions:
@@ -334,7 +391,11 @@ def parse(
     own_name = r.get("configurationSetName")
     existing_name = r.get("existingConfigurationSetName")
     if own_name and existing_name:
-        r.problem("existingConfigurationSetName", existing_name, "set either configurationSetName or existingConfigurationSetName, not both")
+        r.problem(
+            "existingConfigurationSetName",
+            existing_name,
+            "set either configurationSetName or existingConfigurationSetName, not both",
+        )
     name_key = "existingConfigurationSetName" if existing_name else "configurationSetName"
     config_set_name = existing_name or own_name or default_configuration_set_name
     if not CONFIGURATION_SET_NAME.fullmatch(config_set_name):
@@ -379,7 +440,9 @@ def parse(
     if notify_topic_arn and not SNS_TOPIC_ARN.fullmatch(notify_topic_arn):
         r.problem("notifyTopicArn", notify_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
     if notify and not (notify_topic_arn or alarm_email or alarm_topic_arn):
-        r.problem("notify", notify, "has no topic to publish to: set notifyTopicArn, or alarmEmail or alarmTopicArn for the alarm topic")
+        r.problem(
+            "notify", notify, "has no topic to publish to: set notifyTopicArn, or alarmEmail or alarmTopicArn for the alarm topic"
+        )
     if notify_topic_arn and not notify and r.ok("notify"):
         r.problem("notifyTopicArn", notify_topic_arn, "is set but notify is false: set notify to true to publish to it")
 
@@ -437,7 +500,11 @@ def _check_key_region(r: _Reader, kms_key_arn: str, region: str | None) -> None:
             "S3, Firehose and CloudWatch Logs need a key in their own region",
         )
     elif key_partition != _partition_of(region):
-        r.problem("kmsKeyArn", kms_key_arn, f"is in partition {key_partition}, but aws:region {region} is in partition {_partition_of(region)}")
+        r.problem(
+            "kmsKeyArn",
+            kms_key_arn,
+            f"is in partition {key_partition}, but aws:region {region} is in partition {_partition_of(region)}",
+        )
 
 
 def _parse_identities(r: _Reader, raw: Any) -> tuple[str, ...]:
@@ -532,7 +599,9 @@ def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str
         "buffer_interval_seconds": s.buffer_interval_seconds,
         "compression": s.compression,
         "error_log_retention_days": s.error_log_retention_days,
-        ("existing_configuration_set_name" if s.existing_configuration_set else "configuration_set_name"): s.configuration_set_name,
+        (
+            "existing_configuration_set_name" if s.existing_configuration_set else "configuration_set_name"
+        ): s.configuration_set_name,
         "require_tls": s.require_tls,
         "kms_key_arn": s.kms_key_arn or "",
         "kms_deletion_window_days": s.kms_deletion_window_days,

@@ -116,9 +116,20 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def call(self, args: mocks.MockCallArgs) -> dict:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                "userId": "AIDAOFFLINE",
+                "id": ACCOUNT_ID,
+            }
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": self.region, "name": self.region, "id": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com", "description": self.region}
+            return {
+                "region": self.region,
+                "name": self.region,
+                "id": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "description": self.region,
+            }
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
         raise NotImplementedError(f"no offline answer for {args.token}")

@@ -28,8 +28,14 @@ def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
     """`seslog serve --local directory` on a free port, and the address it printed. It runs beside the
     directory, so that the page names it as a person would type it."""
     environ = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "seslog", "serve", "--local", directory.name], cwd=directory.parent, env=environ,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "seslog", "serve", "--local", directory.name],
+        cwd=directory.parent,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started = server.stdout.readline()
     found = re.search(r"on (http://127\.0\.0\.1:\d+/) ", started)
     if not found:
@@ -45,9 +51,19 @@ def browser(profile: Path, width: int = 1100, height: int = 900):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-                 f"--window-size={width},{height}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -55,8 +71,12 @@ def browser(profile: Path, width: int = 1100, height: int = 900):
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "demo"
-        subprocess.run([sys.executable, "-m", "seslog", "demo-data", "--start", "2024-05-01", str(data)], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "seslog", "demo-data", "--start", "2024-05-01", str(data)],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         server, url = start_server(data)
         try:
             driver = browser(Path(scratch) / "profile", height=1250)

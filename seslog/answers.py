@@ -55,14 +55,19 @@ def message(engine: Engine, message_id: str, span: TimeRange) -> Answer:
         f"no events for message {message_id} sent between {span.first_day} and {span.last_day} (UTC); "
         "check the ID (mail.messageId) or give the days it was sent with --from/--until"
     )
-    return Answer(document, bool(rows), lambda out, width: investigate.print_timeline(rows, out, width), None if rows else nothing)
+    return Answer(
+        document, bool(rows), lambda out, width: investigate.print_timeline(rows, out, width), None if rows else nothing
+    )
 
 
 def stats(engine: Engine, span: TimeRange) -> Answer:
     found = investigate.daily_stats(engine, span)
     document = investigate.stats_document(found)
     return Answer(
-        document, not found.empty, lambda out, width: investigate.print_stats(found, out, width), f"no events happened {span.describe()}"
+        document,
+        not found.empty,
+        lambda out, width: investigate.print_stats(found, out, width),
+        f"no events happened {span.describe()}",
     )
 
 
@@ -70,7 +75,9 @@ SesChecks = Callable[[str | None], Sequence[Finding]]
 """Asks SES about an address (or only the account, given None)."""
 
 
-def explain(engine: Engine, asked: WhyTarget, span: TimeRange, now: datetime, *, region: str | None, ask_ses: SesChecks | None) -> Answer:
+def explain(
+    engine: Engine, asked: WhyTarget, span: TimeRange, now: datetime, *, region: str | None, ask_ses: SesChecks | None
+) -> Answer:
     """`why`: the verdicts for an address or a message; with ``ask_ses``, what SES itself says."""
     hint = None
     if asked.address:
@@ -86,7 +93,9 @@ def explain(engine: Engine, asked: WhyTarget, span: TimeRange, now: datetime, *,
         "verdicts": [v.document() for v in verdicts],
     }
     if not verdicts:
-        document["none"] = why.no_trace(subject if asked.address else f"message {subject}", span, wider=f"seslog why {subject} --since 90d")
+        document["none"] = why.no_trace(
+            subject if asked.address else f"message {subject}", span, wider=f"seslog why {subject} --since 90d"
+        )
         document["hint"] = hint
     document["ses"] = [f.document() for f in findings]
 
@@ -95,10 +104,18 @@ def explain(engine: Engine, asked: WhyTarget, span: TimeRange, now: datetime, *,
         if verdicts:
             first = verdicts[0]
             count = f"{len(verdicts)} message{'s' if len(verdicts) != 1 else ''} sent {span.describe()}, newest first"
-            head = [("", f"{asked.address}: {count}")] if asked.address else [
-                ("", f"message {asked.message_id}"),
-                ("  ", f"sent {first.sent_at}: {first.subject or '(no subject)'}" + (f"  (from {first.sender})" if first.sender else "")),
-            ]
+            head = (
+                [("", f"{asked.address}: {count}")]
+                if asked.address
+                else [
+                    ("", f"message {asked.message_id}"),
+                    (
+                        "  ",
+                        f"sent {first.sent_at}: {first.subject or '(no subject)'}"
+                        + (f"  (from {first.sender})" if first.sender else ""),
+                    ),
+                ]
+            )
             out.writelines(line + "\n" for indent, text in head for line in wrap(text, lines, indent=indent))
             out.write("\n")
             why.print_verdicts(verdicts, out, width, by_recipient=not asked.address)

@@ -184,7 +184,9 @@ def parsed(flag: str, parse: Callable[[str], T], value: str) -> T:
         raise SeslogError(f"argument {flag}: {error}", exit_code=2) from None
 
 
-def span_of(since_text: str | None, from_text: str | None, until_text: str | None, default_since: str, now: datetime | None = None) -> TimeRange:
+def span_of(
+    since_text: str | None, from_text: str | None, until_text: str | None, default_since: str, now: datetime | None = None
+) -> TimeRange:
     """The range ``--since``/``--from``/``--until`` given as text select (for the web page and the MCP tools)."""
     chosen = argparse.Namespace(
         since=parsed("--since", since, since_text) if since_text else None,

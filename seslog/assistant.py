@@ -34,8 +34,13 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
     server = MCPServer("seslog", instructions=f"{INSTRUCTIONS} This server reads {target}.")
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
-    def answer(question: Callable[[Engine, TimeRange], answers.Answer], since: str | None, from_date: str | None, until_date: str | None,
-               default_since: str) -> dict[str, Any]:
+    def answer(
+        question: Callable[[Engine, TimeRange], answers.Answer],
+        since: str | None,
+        from_date: str | None,
+        until_date: str | None,
+        default_since: str,
+    ) -> dict[str, Any]:
         try:
             span = span_of(since, from_date, until_date, default_since)
             engine = engines()
@@ -49,7 +54,9 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
             raise ToolError(f"seslog: {error}") from None
 
     @server.tool(annotations=read_only)
-    def find_messages(address: str, since: str | None = None, from_date: str | None = None, until_date: str | None = None) -> dict[str, Any]:
+    def find_messages(
+        address: str, since: str | None = None, from_date: str | None = None, until_date: str | None = None
+    ) -> dict[str, Any]:
         """Every message sent to a recipient address (any case) in a range of UTC sending days, newest first, each
         with how far it got for that address (status and detail) and its opens and clicks. Default range: the last 7 days.
         When nothing matches, 'messages' is empty and 'hint' may name the same mailbox under another plus-label."""
@@ -57,8 +64,9 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
         return answer(lambda engine, span: answers.find(engine, checked, span), since, from_date, until_date, "7d")
 
     @server.tool(annotations=read_only)
-    def message_timeline(message_id: str, since: str | None = None, from_date: str | None = None,
-                         until_date: str | None = None) -> dict[str, Any]:
+    def message_timeline(
+        message_id: str, since: str | None = None, from_date: str | None = None, until_date: str | None = None
+    ) -> dict[str, Any]:
         """Every event of one message in time order (Send, Delivery with the SMTP response, Bounce with type and
         diagnostic code, DeliveryDelay, Complaint, Reject, Rendering Failure, Open, Click), for a message ID as SendEmail
         returns it or as headers carry it (<ID@email.amazonses.com>). The range holds the day it was sent (default 30 days)."""
@@ -66,8 +74,9 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
         return answer(lambda engine, span: answers.message(engine, checked, span), since, from_date, until_date, "30d")
 
     @server.tool(annotations=read_only)
-    def why(address_or_message_id: str, since: str | None = None, from_date: str | None = None,
-                          until_date: str | None = None) -> dict[str, Any]:
+    def why(
+        address_or_message_id: str, since: str | None = None, from_date: str | None = None, until_date: str | None = None
+    ) -> dict[str, Any]:
         """The verdict, in plain words, and the next step: for each message sent to an address (newest first) or for
         each recipient of one message ID. With no events at all, 'none' holds the checklist of why mail leaves no trace.
         On a deployed stack it also reports, read-only, whether the address is on the account's suppression list and
@@ -75,7 +84,10 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
         asked: WhyTarget = _checked(lambda: parsed("ADDRESS|MESSAGE_ID", arguments.address_or_message_id, address_or_message_id))
         return answer(
             lambda engine, span: answers.explain(engine, asked, span, now_utc(), region=region, ask_ses=ask_ses),
-            since, from_date, until_date, "7d" if asked.address else "30d",
+            since,
+            from_date,
+            until_date,
+            "7d" if asked.address else "30d",
         )
 
     @server.tool(annotations=read_only)

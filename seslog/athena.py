@@ -117,7 +117,9 @@ class Athena:
         status = execution["Status"]
         state = status["State"]
         if state != "SUCCEEDED":
-            reason = one_line(status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason given")
+            reason = one_line(
+                status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason given"
+            )
             if state == "FAILED":
                 raise SeslogError(f"Athena query {query_id} failed: {reason}{self._not_found_hint(reason)}")
             raise SeslogError(f"Athena query {query_id} was cancelled: {reason}")
@@ -144,7 +146,11 @@ class Athena:
             return self._client.start_query_execution(**request)["QueryExecutionId"]
         except ClientError as error:
             message = error_message(error)
-            if error_code(error) == "InvalidRequestException" and "workgroup" in message.lower() and "not found" in message.lower():
+            if (
+                error_code(error) == "InvalidRequestException"
+                and "workgroup" in message.lower()
+                and "not found" in message.lower()
+            ):
                 raise SeslogError(
                     f"Athena workgroup {self.workgroup!r} not found ({message}); check --workgroup or SESLOG_WORKGROUP, "
                     "the region, and that the stack is deployed (stack output athenaWorkgroup)"

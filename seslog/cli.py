@@ -67,14 +67,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def add_query_parser(commands: argparse._SubParsersAction, name: str, help: str, run: Command, description: str = "") -> argparse.ArgumentParser:
+def add_query_parser(
+    commands: argparse._SubParsersAction, name: str, help: str, run: Command, description: str = ""
+) -> argparse.ArgumentParser:
     """A command that runs named queries on the stack's Athena or, with ``--local DIR``, on a local directory."""
     parser = commands.add_parser(name, help=help, description=f"{help}. {description}".strip())
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of columns")
-    parser.add_argument("--wide", action="store_true", help="on a terminal, print long columns whole instead of cutting them to its width")
+    parser.add_argument(
+        "--wide", action="store_true", help="on a terminal, print long columns whole instead of cutting them to its width"
+    )
     add_local_argument(parser)
     add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
-    parser.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
+    parser.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds to wait for Athena (default %(default)g)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -85,7 +94,9 @@ def query_target(args: argparse.Namespace) -> StackTarget | LocalTarget:
 
 def athena(target: StackTarget, timeout: float, progress: Progress | None) -> Athena:
     assert target.workgroup and target.database
-    return Athena(client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=progress)
+    return Athena(
+        client("athena", target.region), workgroup=target.workgroup, database=target.database, timeout=timeout, progress=progress
+    )
 
 
 def engine_for(target: StackTarget | LocalTarget, timeout: float, progress: Progress | None) -> Engine:
@@ -104,7 +115,9 @@ def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | N
 def describe_target(target: StackTarget | LocalTarget) -> str:
     if isinstance(target, LocalTarget):
         return f"the local copy in {target.directory}"
-    return f"Athena workgroup {target.workgroup}, table {target.database}.{target.table} ({target.region or 'the default region'})"
+    return (
+        f"Athena workgroup {target.workgroup}, table {target.database}.{target.table} ({target.region or 'the default region'})"
+    )
 
 
 def width(args: argparse.Namespace) -> int | None:
@@ -112,7 +125,11 @@ def width(args: argparse.Namespace) -> int | None:
     return None if getattr(args, "wide", False) else terminal_width(sys.stdout)
 
 
-def _answer(args: argparse.Namespace, question: Callable[[Engine, TimeRange], answers.Answer], target: StackTarget | LocalTarget | None = None) -> int:
+def _answer(
+    args: argparse.Namespace,
+    question: Callable[[Engine, TimeRange], answers.Answer],
+    target: StackTarget | LocalTarget | None = None,
+) -> int:
     """Ask ``question`` for the range the arguments select, on the target they select, and print the answer:
     the document with ``--json``, else for a person. What answering cost goes to stderr, answered or not;
     nothing found is exit code 1, with the (empty) document still on stdout for ``--json``."""
@@ -155,7 +172,11 @@ def _why(args: argparse.Namespace) -> int:
     chosen = message_range(args, asked.message_id, target, sys.stderr) if asked.message_id else None
     region = None if isinstance(target, LocalTarget) else target.region
     checks = _ses_checks(target, args.no_aws)
-    return _answer(args, lambda engine, span: answers.explain(engine, asked, chosen or span, why.now_utc(), region=region, ask_ses=checks), target)
+    return _answer(
+        args,
+        lambda engine, span: answers.explain(engine, asked, chosen or span, why.now_utc(), region=region, ask_ses=checks),
+        target,
+    )
 
 
 def _ses_checks(target: StackTarget | LocalTarget, no_aws: bool = False) -> answers.SesChecks | None:
@@ -232,7 +253,9 @@ def _download(args: argparse.Namespace) -> int:
     for key in report.refused:
         sys.stderr.write(f"seslog: refused {key!r}: it would be written outside {directory}\n")
     if report.downloaded + report.present == 0:
-        print(f"no objects arrived {span.describe()} under s3://{target.bucket}/{target.data_prefix} ({target.partitioning} partitioning)")
+        print(
+            f"no objects arrived {span.describe()} under s3://{target.bucket}/{target.data_prefix} ({target.partitioning} partitioning)"
+        )
     else:
         print(report.summary(target.bucket, directory))
     return 0
@@ -241,7 +264,9 @@ def _download(args: argparse.Namespace) -> int:
 def _smoke_test(args: argparse.Namespace) -> int:
     sender = args.sender or os.environ.get("SESLOG_SENDER")
     if not sender:
-        raise SeslogError("smoke-test needs a verified SES sender identity: pass --from ADDRESS or set SESLOG_SENDER", exit_code=2)
+        raise SeslogError(
+            "smoke-test needs a verified SES sender identity: pass --from ADDRESS or set SESLOG_SENDER", exit_code=2
+        )
     try:
         sender = email_address(sender)
     except argparse.ArgumentTypeError as error:
@@ -334,10 +359,15 @@ def build_parser() -> Parser:
         "is read from the ID as `seslog message` does, and stderr says which days were read and why. Exit code 1 when nothing is found.",
     )
     explain.add_argument(
-        "target", type=address_or_message_id, metavar="ADDRESS|MESSAGE_ID", help=f"a recipient address, any case; or {MESSAGE_ID_HELP}"
+        "target",
+        type=address_or_message_id,
+        metavar="ADDRESS|MESSAGE_ID",
+        help=f"a recipient address, any case; or {MESSAGE_ID_HELP}",
     )
     explain.add_argument("--no-aws", action="store_true", help="do not ask SES about the address and the account")
-    add_time_range_arguments(explain, default_since="7d", described=f"7d for an address; for a message its send day in the ID, else {MESSAGE_SINCE}")
+    add_time_range_arguments(
+        explain, default_since="7d", described=f"7d for an address; for a message its send day in the ID, else {MESSAGE_SINCE}"
+    )
 
     stats = add_query_parser(
         commands,
@@ -368,7 +398,12 @@ def build_parser() -> Parser:
         "with your AWS credentials, to whoever can reach this machine",
     )
     web.add_argument("--open", action="store_true", help="open the search page in the browser")
-    web.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
+    web.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds to wait for Athena (default %(default)g)",
+    )
     web.set_defaults(run=_serve)
 
     assistant = commands.add_parser(
@@ -379,7 +414,12 @@ def build_parser() -> Parser:
     )
     add_local_argument(assistant)
     add_stack_arguments(assistant, [*QUERY_NEEDS, "region"])
-    assistant.add_argument("--timeout", type=positive_number, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for Athena (default %(default)g)")
+    assistant.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds to wait for Athena (default %(default)g)",
+    )
     assistant.set_defaults(run=_mcp)
 
     demo = commands.add_parser(
@@ -416,7 +456,9 @@ def build_parser() -> Parser:
         "wait until the expected events are in the bucket, and print a pass/fail table (exit code 0 when all pass).",
     )
     smoke.add_argument("--from", dest="sender", metavar="ADDRESS", help="verified SES sender identity (env SESLOG_SENDER)")
-    smoke.add_argument("--timeout", type=positive_number, default=600.0, help="seconds to wait for the events (default %(default)g)")
+    smoke.add_argument(
+        "--timeout", type=positive_number, default=600.0, help="seconds to wait for the events (default %(default)g)"
+    )
     add_stack_arguments(smoke, ["bucket", "data_prefix", "configuration_set", "partitioning", "region"])
     smoke.set_defaults(run=_smoke_test)
 
@@ -426,11 +468,15 @@ def build_parser() -> Parser:
         description="Estimate the monthly cost of Firehose, S3 and Athena for a sending volume, from the dated price table.",
     )
     cost.add_argument("--emails-per-day", type=positive_number, required=True, metavar="N")
-    cost.add_argument("--events-per-email", type=positive_number, metavar="K", help=f"default {_USAGE_DEFAULTS['events_per_email']:g}")
+    cost.add_argument(
+        "--events-per-email", type=positive_number, metavar="K", help=f"default {_USAGE_DEFAULTS['events_per_email']:g}"
+    )
     cost.add_argument("--format", choices=tuple(FORMATS), help=f"default {_USAGE_DEFAULTS['format']}")
     cost.add_argument("--partitioning", choices=tuple(SCHEMES), help=f"default {_USAGE_DEFAULTS['partitioning']}")
     cost.add_argument("--retention-days", type=positive_int, metavar="D", help=f"default {_USAGE_DEFAULTS['retention_days']}")
-    cost.add_argument("--queries-per-month", type=positive_number, metavar="Q", help=f"default {_USAGE_DEFAULTS['queries_per_month']:g}")
+    cost.add_argument(
+        "--queries-per-month", type=positive_number, metavar="Q", help=f"default {_USAGE_DEFAULTS['queries_per_month']:g}"
+    )
     cost.add_argument(
         "--bytes-per-query",
         type=size,
@@ -465,5 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if os.environ.get("PYTEST_CURRENT_TEST"):
             raise  # under the tests a bug must show its traceback
-        sys.stderr.write(f"seslog: unexpected error, a bug in seslog: {type(error).__name__}: {one_line(str(error))} (please report it with the command that caused it)\n")
+        sys.stderr.write(
+            f"seslog: unexpected error, a bug in seslog: {type(error).__name__}: {one_line(str(error))} (please report it with the command that caused it)\n"
+        )
         return 1

@@ -56,12 +56,18 @@ class DemoData:
 
 def check_size(*, messages: int, recipients: int, days: int) -> None:
     """Refuse, in one line each, the values the generator cannot use (usage errors, exit code 2)."""
-    for flag, value, most in (("--messages", messages, MAX_MESSAGES), ("--recipients", recipients, MAX_RECIPIENTS), ("--days", days, MAX_DAYS)):
+    for flag, value, most in (
+        ("--messages", messages, MAX_MESSAGES),
+        ("--recipients", recipients, MAX_RECIPIENTS),
+        ("--days", days, MAX_DAYS),
+    ):
         if value > most:
             raise SeslogError(f"{flag} {value:,} is more than demo-data writes (at most {most:,})", exit_code=2)
 
 
-def _counted(events: Iterable[tuple[datetime, dict[str, Any]]], messages: int, progress: Progress | None) -> Iterator[tuple[datetime, dict[str, Any]]]:
+def _counted(
+    events: Iterable[tuple[datetime, dict[str, Any]]], messages: int, progress: Progress | None
+) -> Iterator[tuple[datetime, dict[str, Any]]]:
     sent = 0
     for arrival, record in events:
         if record["eventType"] == "Send":

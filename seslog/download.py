@@ -38,7 +38,9 @@ def _day_part(pattern: str) -> str:
     return "/".join(kept)
 
 
-def partition_prefixes(scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX, sent_since: date | None = None) -> list[str]:
+def partition_prefixes(
+    scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX, sent_since: date | None = None
+) -> list[str]:
     """Prefixes under which every object that arrived on ``days`` lies, and as little else as the layout allows.
 
     Keys are expanded in the scheme's order: a day key once per day, an enum key (event type)
@@ -55,7 +57,9 @@ def partition_prefixes(scheme: Scheme, days: Sequence[date], data_prefix: str = 
             return [d.isoformat() for d in sent_days]
         return key.projection["values"].split(",") if key.projection.get("type") == "enum" else []
 
-    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [(key.path_segment, key.time_pattern, values(key)) for key in scheme.keys]
+    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [
+        (key.path_segment, key.time_pattern, values(key)) for key in scheme.keys
+    ]
     if not scheme.has_time_key:
         levels.append((lambda value: value + "/", DEFAULT_TIME_PATH, []))
     prefixes = [data_prefix]

@@ -85,7 +85,9 @@ class LocalEngine:
         try:
             self.events = LocalEvents(self.directory)
         except LayoutError as error:
-            raise SeslogError(f"--local {self.directory}: {error} (DIR is laid out as the bucket, as `seslog download` writes it)") from None
+            raise SeslogError(
+                f"--local {self.directory}: {error} (DIR is laid out as the bucket, as `seslog download` writes it)"
+            ) from None
         except MalformedRecord as error:
             raise SeslogError(f"--local {self.directory}: {error}") from None
         except self._read_errors as error:

@@ -99,7 +99,13 @@ def print_stats(stats: Stats, out: TextIO, width: int | None = None) -> None:
     rates = []
     for label, event_type in (("bounce rate", BOUNCE), ("complaint rate", COMPLAINT)):
         rate = stats.rate(event_type)
-        rates.append({"rate": label, "value": "n/a" if rate is None else f"{rate:.2%}", "of": f"{stats.total(event_type):,} {event_type} / {sends:,} {SEND} events"})
+        rates.append(
+            {
+                "rate": label,
+                "value": "n/a" if rate is None else f"{rate:.2%}",
+                "of": f"{stats.total(event_type):,} {event_type} / {sends:,} {SEND} events",
+            }
+        )
     out.write("\n")
     print_table(["rate", "value", "of"], rates, out, right=["value"], width=width, shrink=["of"])
     note = RATES_NOTE.format(range=stats.span.describe())

@@ -116,7 +116,9 @@ def _print_records(header: Sequence[str], cells: Sequence[Sequence[str]], out: T
     for number, row in enumerate(cells):
         if number:
             out.write("\n")
-        out.writelines(f"{name.ljust(label)}  {cut(text, max(width - label - 2, 1))}".rstrip() + "\n" for name, text in zip(header, row))
+        out.writelines(
+            f"{name.ljust(label)}  {cut(text, max(width - label - 2, 1))}".rstrip() + "\n" for name, text in zip(header, row)
+        )
 
 
 def format_bytes(size: float) -> str:

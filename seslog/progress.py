@@ -34,7 +34,15 @@ class Progress:
         from rich.progress import Progress as Live
 
         console = Console(file=self._stream, highlight=False)
-        self._live = Live(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console, transient=True)
+        self._live = Live(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self._live.start()
         self._task = self._live.add_task("", total=None)
 

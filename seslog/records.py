@@ -24,7 +24,9 @@ class UnreadableObject(ValueError):
 
 def object_format(key: str) -> tuple[Format, str]:
     """The format and compression an object was written with, from its extension (the longest that matches)."""
-    candidates = [(len(f.file_extension(c)), f, c) for f in FORMATS.values() for c in f.compressions if key.endswith(f.file_extension(c))]
+    candidates = [
+        (len(f.file_extension(c)), f, c) for f in FORMATS.values() for c in f.compressions if key.endswith(f.file_extension(c))
+    ]
     if not candidates:
         extensions = sorted({f.file_extension(c) for f in FORMATS.values() for c in f.compressions})
         raise UnreadableObject(f"{key}: not an event object (extension none of {', '.join(extensions)})")

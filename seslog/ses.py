@@ -60,7 +60,13 @@ def suppression(sesv2: Any, address: str, region: str | None) -> Finding:
         check,
         f"{address} IS on the account's suppression list since {since_text} (reason {reason}{cause}): SES sends it nothing. "
         f"Once the recipient confirms the address works, remove it: {command}",
-        {"suppressed": True, "reason": reason, "since": since_text, "message_id": attributes.get("MessageId"), "remove_with": command},
+        {
+            "suppressed": True,
+            "reason": reason,
+            "since": since_text,
+            "message_id": attributes.get("MessageId"),
+            "remove_with": command,
+        },
     )
 
 
@@ -83,11 +89,22 @@ def account(sesv2: Any, region: str | None) -> Finding:
             "any other without publishing an event; request production access in the SES console"
         )
     if sending is False:
-        problems.append(f"sending is paused for the account{where} (enforcement status {enforcement}): every SendEmail call fails")
+        problems.append(
+            f"sending is paused for the account{where} (enforcement status {enforcement}): every SendEmail call fails"
+        )
     listed = ", ".join(reasons) if reasons else "nothing"
-    text = "; ".join(problems) if problems else f"the account{where} is out of the sandbox and sending is enabled (enforcement status {enforcement})"
+    text = (
+        "; ".join(problems)
+        if problems
+        else f"the account{where} is out of the sandbox and sending is enabled (enforcement status {enforcement})"
+    )
     return Finding(
         check,
         f"{text}; its suppression list collects {listed}",
-        {"production_access": production, "sending_enabled": sending, "enforcement_status": enforcement, "suppressed_reasons": reasons},
+        {
+            "production_access": production,
+            "sending_enabled": sending,
+            "enforcement_status": enforcement,
+            "suppressed_reasons": reasons,
+        },
     )

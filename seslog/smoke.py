@@ -117,7 +117,11 @@ def send_messages(ses: Any, sender: str, configuration_set: str, run_id: str) ->
                 Content={
                     "Simple": {
                         "Subject": {"Data": f"seslog smoke test {run_id}: {scenario.mailbox}"},
-                        "Body": {"Text": {"Data": f"Sent by `seslog smoke-test` to check that SES events reach the event log ({run_id})."}},
+                        "Body": {
+                            "Text": {
+                                "Data": f"Sent by `seslog smoke-test` to check that SES events reach the event log ({run_id})."
+                            }
+                        },
                     }
                 },
                 ConfigurationSetName=configuration_set,
@@ -126,7 +130,9 @@ def send_messages(ses: Any, sender: str, configuration_set: str, run_id: str) ->
         except ClientError as error:
             code, message = error_code(error), error_message(error)
             if code == "MessageRejected":
-                raise SeslogError(f"SES rejected the message from {sender}: {message} (the sender must be a verified identity in this region)") from None
+                raise SeslogError(
+                    f"SES rejected the message from {sender}: {message} (the sender must be a verified identity in this region)"
+                ) from None
             if code == "NotFoundException":
                 raise SeslogError(
                     f"SES: {message} (configuration set {configuration_set!r}: check --configuration-set or "
@@ -194,7 +200,9 @@ def run_smoke_test(
     run_id = uuid.uuid4().hex[:12]
     started = utcnow()
     messages = send_messages(ses, sender, target.configuration_set, run_id)
-    out.write(f"sent {len(messages)} messages from {sender} through configuration set {target.configuration_set} (run {run_id})\n")
+    out.write(
+        f"sent {len(messages)} messages from {sender} through configuration set {target.configuration_set} (run {run_id})\n"
+    )
 
     def prefixes() -> list[str]:
         first = (started - MAX_BUFFER_INTERVAL - CLOCK_SKEW).date()
@@ -202,7 +210,14 @@ def run_smoke_test(
         # The test's messages are sent now: under send-date, only these days' send partitions.
         return partition_prefixes(scheme, days, target.data_prefix, sent_since=first)
 
-    watcher = Watcher(s3, target.bucket, prefixes, started - CLOCK_SKEW, {m.message_id: m for m in messages}, lambda w: err.write(f"seslog: {w}\n"))
+    watcher = Watcher(
+        s3,
+        target.bucket,
+        prefixes,
+        started - CLOCK_SKEW,
+        {m.message_id: m for m in messages},
+        lambda w: err.write(f"seslog: {w}\n"),
+    )
     begun = clock()
     while True:
         watcher.poll()
@@ -219,7 +234,13 @@ def run_smoke_test(
     print_table(
         ["address", "message_id", "expected", "seen", "result"],
         [
-            {"address": m.scenario.address, "message_id": m.message_id, "expected": m.scenario.describe(), "seen": m.seen(), "result": "PASS" if m.passed else "FAIL"}
+            {
+                "address": m.scenario.address,
+                "message_id": m.message_id,
+                "expected": m.scenario.describe(),
+                "seen": m.seen(),
+                "result": "PASS" if m.passed else "FAIL",
+            }
             for m in messages
         ],
         out,

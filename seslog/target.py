@@ -58,8 +58,21 @@ SOURCES: dict[str, Source] = {
         Source("table", "--table", "SESLOG_TABLE", "Glue table", output="glueTable"),
         Source("bucket", "--bucket", "SESLOG_BUCKET", "event log bucket", output="bucketName"),
         Source("data_prefix", "--data-prefix", "SESLOG_DATA_PREFIX", "prefix of the event objects", output="dataPrefix"),
-        Source("configuration_set", "--configuration-set", "SESLOG_CONFIGURATION_SET", "SES configuration set", output="configurationSetName"),
-        Source("partitioning", "--partitioning", "SESLOG_PARTITIONING", "partitioning scheme", config=f"{PROJECT}:partitioning", choices=tuple(SCHEMES)),
+        Source(
+            "configuration_set",
+            "--configuration-set",
+            "SESLOG_CONFIGURATION_SET",
+            "SES configuration set",
+            output="configurationSetName",
+        ),
+        Source(
+            "partitioning",
+            "--partitioning",
+            "SESLOG_PARTITIONING",
+            "partitioning scheme",
+            config=f"{PROJECT}:partitioning",
+            choices=tuple(SCHEMES),
+        ),
         Source("format", "--format", "SESLOG_FORMAT", "storage format", config=f"{PROJECT}:format", choices=tuple(FORMATS)),
         Source("region", "--region", "SESLOG_REGION", "AWS region", config="aws:region"),
     )
@@ -88,7 +101,10 @@ class LocalTarget:
 def add_stack_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
     """Flags for the stack values a command uses, plus ``--stack``."""
     group = parser.add_argument_group("stack (default: read from `pulumi stack output` and `pulumi config`)")
-    group.add_argument("--stack", help="Pulumi stack name (env SESLOG_STACK; default: the selected stack of the project in SESLOG_PROJECT_DIR, else this repository)")
+    group.add_argument(
+        "--stack",
+        help="Pulumi stack name (env SESLOG_STACK; default: the selected stack of the project in SESLOG_PROJECT_DIR, else this repository)",
+    )
     for name in names:
         source = SOURCES[name]
         origin = f"stack output {source.output}" if source.output else f"stack config {source.config}"
@@ -98,10 +114,16 @@ def add_stack_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -
 
 
 def add_local_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--local", metavar="DIR", help="query DIR (laid out as the bucket, by `seslog download` or `seslog demo-data`) with DuckDB instead of Athena")
+    parser.add_argument(
+        "--local",
+        metavar="DIR",
+        help="query DIR (laid out as the bucket, by `seslog download` or `seslog demo-data`) with DuckDB instead of Athena",
+    )
 
 
-def select_target(args: argparse.Namespace, needed: Sequence[str], environ: Mapping[str, str] | None = None) -> StackTarget | LocalTarget:
+def select_target(
+    args: argparse.Namespace, needed: Sequence[str], environ: Mapping[str, str] | None = None
+) -> StackTarget | LocalTarget:
     if getattr(args, "local", None):
         return local_target(args.local)
     return stack_target(args, needed, environ)
@@ -165,7 +187,9 @@ def stack_target(
         try:
             from_pulumi = _read_pulumi(pulumi, where, stack)
         except PulumiNotFound:
-            raise SeslogError(f"pulumi CLI not found, so the stack's {_names(missing)} unknown; {_how_to_pass(missing)}") from None
+            raise SeslogError(
+                f"pulumi CLI not found, so the stack's {_names(missing)} unknown; {_how_to_pass(missing)}"
+            ) from None
         for name, value in from_pulumi.items():
             values.setdefault(name, value)
         still = [n for n in missing if n not in values]

@@ -205,7 +205,6 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
 question over a longer range)."""
 
 
-
 def text_key(key: str) -> str:
     """The key whose text a verdict ``key`` reads: itself, else its nearest parent that has one."""
     while key not in VERDICTS and "/" in key:

@@ -90,6 +90,7 @@ def duration(start: str | datetime | None, end: str | datetime | None) -> str:
 
 def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
     """The verdict key for one recipient's events of one message (in time order), and the event that decided it."""
+
     def last(*types: str) -> Row | None:
         return next((e for e in reversed(events) if e["event_type"] in types), None)
 
@@ -121,7 +122,11 @@ def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) ->
         and (e.get("event_time") or "") < (before or "")
         and (
             e["event_type"] in _SUPPRESSION_CAUSES
-            or (e["event_type"] == "Bounce" and e.get("bounce_type") == "Permanent" and e.get("bounce_subtype") not in _SUPPRESSION_SUBTYPES)
+            or (
+                e["event_type"] == "Bounce"
+                and e.get("bounce_type") == "Permanent"
+                and e.get("bounce_subtype") not in _SUPPRESSION_SUBTYPES
+            )
         )
     ]
     if not causes:
@@ -131,14 +136,18 @@ def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) ->
     return f", since {what} message {cause['message_id']} at {cause['event_time']}"
 
 
-def verdict(events: Sequence[Row], *, recipient: str, now: datetime, history: Sequence[Row] = (), region: str | None = None) -> Verdict:
+def verdict(
+    events: Sequence[Row], *, recipient: str, now: datetime, history: Sequence[Row] = (), region: str | None = None
+) -> Verdict:
     """The verdict for one recipient of one message; ``history`` is every event of the answer, for the
     suppression list's cause."""
     key, decisive = decide(events, now)
     facts: dict[str, Any] = {name: value for name, value in (decisive or {}).items() if value not in (None, "")}
     if "reporting_mta" in facts:
         facts["reporting_mta"] = facts["reporting_mta"].removeprefix("dsn; ")  # a bounce's reportingMTA is a DSN field
-    server = " ".join(filter(None, (facts.get("reporting_mta"), f"({facts['remote_mta_ip']})" if "remote_mta_ip" in facts else None)))
+    server = " ".join(
+        filter(None, (facts.get("reporting_mta"), f"({facts['remote_mta_ip']})" if "remote_mta_ip" in facts else None))
+    )
     facts["server"] = server or "the receiving server"
     first = events[0] if events else {}
     opens = [e for e in events if e["event_type"] == "Open"]
@@ -149,7 +158,9 @@ def verdict(events: Sequence[Row], *, recipient: str, now: datetime, history: Se
         after=duration(first.get("sent_at"), facts.get("event_time")),
         trying=duration(first.get("sent_at"), delays[-1]["event_time"] if delays else None),
         ago=duration(first.get("sent_at"), now),
-        listed_after=_listed_after(recipient, facts.get("event_time"), history) if key.endswith("OnAccountSuppressionList") else "",
+        listed_after=_listed_after(recipient, facts.get("event_time"), history)
+        if key.endswith("OnAccountSuppressionList")
+        else "",
         region_option=f" --region {region}" if region else "",
         opens=len(opens),
         opens_s="" if len(opens) == 1 else "s",
@@ -202,7 +213,9 @@ def for_address(engine: Engine, address: str, span: TimeRange, now: datetime, re
     """A verdict per message sent to ``address`` in ``span``, newest first."""
     rows = engine.run("recipient-events", {"address": address, **_days(span)})
     by_message = _groups(rows, lambda r: (r["sent_at"] or "", r["message_id"] or ""))
-    verdicts = [verdict(events, recipient=address.lower(), now=now, history=rows, region=region) for events in by_message.values()]
+    verdicts = [
+        verdict(events, recipient=address.lower(), now=now, history=rows, region=region) for events in by_message.values()
+    ]
     return sorted(verdicts, key=lambda v: (v.sent_at or "", v.message_id or ""), reverse=True)
 
 
@@ -210,7 +223,9 @@ def for_message(engine: Engine, message_id: str, span: TimeRange, now: datetime,
     """A verdict per recipient of the message, in address order."""
     rows = engine.run("message-events", {"message_id": message_id, **_days(span)})
     by_recipient = _groups(rows, lambda r: (r["recipient"] or "").lower())
-    return [verdict(events, recipient=recipient, now=now, history=rows, region=region) for recipient, events in by_recipient.items()]
+    return [
+        verdict(events, recipient=recipient, now=now, history=rows, region=region) for recipient, events in by_recipient.items()
+    ]
 
 
 def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:

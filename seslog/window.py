@@ -47,7 +47,9 @@ def message_window(message_id: str, scheme: Scheme, now: datetime, fallback: Tim
     return span, line
 
 
-def message_range(args: argparse.Namespace, message_id: str, target: StackTarget | LocalTarget, err: TextIO, now: datetime | None = None) -> TimeRange:
+def message_range(
+    args: argparse.Namespace, message_id: str, target: StackTarget | LocalTarget, err: TextIO, now: datetime | None = None
+) -> TimeRange:
     """The range ``seslog message`` and ``seslog why MESSAGE_ID`` ask about; the window line to ``err``
     when the range was not given."""
     now = now or datetime.now(UTC)

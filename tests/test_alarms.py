@@ -55,7 +55,14 @@ def test_no_alarms_topic_or_subscription_by_default():
 # (metric, statistic, comparison, threshold, periods, missing data) for the prod stack
 EXPECTED_FIREHOSE = {
     "delivery-failing": ("DeliveryToS3.Success", "Average", "LessThanThreshold", 1, 2, "notBreaching"),
-    "data-stale": ("DeliveryToS3.DataFreshness", "Maximum", "GreaterThanThreshold", 300 + DELIVERY_ALLOWANCE_SECONDS, 1, "notBreaching"),
+    "data-stale": (
+        "DeliveryToS3.DataFreshness",
+        "Maximum",
+        "GreaterThanThreshold",
+        300 + DELIVERY_ALLOWANCE_SECONDS,
+        1,
+        "notBreaching",
+    ),
     "throttled": ("ThrottledRecords", "Sum", "GreaterThanThreshold", 0, 1, "notBreaching"),
     "conversion-failed": ("FailedConversion.Records", "Sum", "GreaterThanThreshold", 0, 1, "notBreaching"),
 }
@@ -76,7 +83,10 @@ def test_firehose_alarm_watches_the_stream(prod, role):
 
 
 # The rates at which SES reviews an account: 5 % bounces, 0.1 % complaints (SES enforcement FAQ).
-@pytest.mark.parametrize(("role", "metric", "threshold"), [("bounce-rate", "Reputation.BounceRate", 0.05), ("complaint-rate", "Reputation.ComplaintRate", 0.001)])
+@pytest.mark.parametrize(
+    ("role", "metric", "threshold"),
+    [("bounce-rate", "Reputation.BounceRate", 0.05), ("complaint-rate", "Reputation.ComplaintRate", 0.001)],
+)
 def test_ses_reputation_alarm_watches_the_account_at_the_review_level(json_stack, role, metric, threshold):
     alarm = alarms(json_stack)[role]
     assert alarm["namespace"] == "AWS/SES" and alarm["metricName"] == metric
@@ -100,7 +110,9 @@ def test_freshness_threshold_is_the_buffer_interval_plus_one_period(interval, th
 
 
 def test_configured_reputation_thresholds():
-    found = alarms(evaluate("dev", {"alarmEmail": "a@example.com", "bounceRateAlarmThreshold": "2%", "complaintRateAlarmThreshold": "0.05%"}))
+    found = alarms(
+        evaluate("dev", {"alarmEmail": "a@example.com", "bounceRateAlarmThreshold": "2%", "complaintRateAlarmThreshold": "0.05%"})
+    )
     assert found["bounce-rate"]["threshold"] == pytest.approx(0.02)
     assert found["complaint-rate"]["threshold"] == pytest.approx(0.0005)
 
@@ -118,7 +130,10 @@ def test_only_this_pipelines_alarms_may_publish_to_the_topic(prod):
     (cloudwatch,) = statements(policy.inputs["policy"]).values()  # no notifications in prod
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert cloudwatch["Action"] == ["sns:Publish"] and cloudwatch["Resource"] == [prod.exports["alarmTopicArn"]]
-    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}, "ArnLike": {"aws:SourceArn": ALARM_SOURCE}}
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": ALARM_SOURCE},
+    }
     # The alarms are named after their component, which the condition relies on.
     assert all(r.name.startswith("ses-event-log-prod-alarms-") for r in prod.of_type(ALARM))
 
@@ -134,7 +149,10 @@ def test_key_policy_lets_cloudwatch_use_the_key_for_this_pipelines_alarms_only(p
     cloudwatch = key_statements["CloudWatchAlarmsPublishToTheAlarmTopic"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert cloudwatch["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}, "ArnLike": {"aws:SourceArn": ALARM_SOURCE}}
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": ALARM_SOURCE},
+    }
     assert "SesPublishesEventsToTheAlarmTopic" not in key_statements
 
 
@@ -174,9 +192,15 @@ def test_alarms_are_children_of_their_component(prod):
     [
         ({"alarmEmail": "oncall"}, "alarmEmail = 'oncall': must be an email address, name@example.com"),
         ({"alarmEmail": "a@b"}, "alarmEmail = 'a@b': must be an email address"),
-        ({"alarmTopicArn": "oncall"}, "alarmTopicArn = 'oncall': must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>"),
+        (
+            {"alarmTopicArn": "oncall"},
+            "alarmTopicArn = 'oncall': must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>",
+        ),
         ({"alarmTopicArn": "arn:aws:sqs:us-east-1:123456789012:q"}, "must be an SNS topic ARN"),
-        ({"bounceRateAlarmThreshold": "0.05"}, "bounceRateAlarmThreshold = '0.05': must be a percentage above 0% and at most 100%, such as 5% or 0.1%"),
+        (
+            {"bounceRateAlarmThreshold": "0.05"},
+            "bounceRateAlarmThreshold = '0.05': must be a percentage above 0% and at most 100%, such as 5% or 0.1%",
+        ),
         ({"bounceRateAlarmThreshold": "0%"}, "bounceRateAlarmThreshold = '0%': must be a percentage above 0%"),
         ({"complaintRateAlarmThreshold": "101%"}, "complaintRateAlarmThreshold = '101%': must be a percentage"),
         ({"complaintRateAlarmThreshold": "-1%"}, "complaintRateAlarmThreshold = '-1%'"),
@@ -190,7 +214,9 @@ def test_bad_alarm_settings_are_named_with_what_is_allowed(values, expected):
 
 
 def test_alarm_settings_parse():
-    s = parse({"alarmEmail": "oncall@example.com", "bounceRateAlarmThreshold": "2.5%", "complaintRateAlarmThreshold": " 0.08% "}, "x")
+    s = parse(
+        {"alarmEmail": "oncall@example.com", "bounceRateAlarmThreshold": "2.5%", "complaintRateAlarmThreshold": " 0.08% "}, "x"
+    )
     assert s.alarms and s.alarm_email == "oncall@example.com" and s.alarm_topic_arn is None
     assert s.bounce_rate_alarm_threshold == pytest.approx(0.025) and s.complaint_rate_alarm_threshold == pytest.approx(0.0008)
     assert not parse({}, "x").alarms

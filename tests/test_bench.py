@@ -40,22 +40,36 @@ from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.prefixes import DATA_PREFIX
 
 TINY = Scale(messages=300, days=2, recipients=300)
-TINY_LAYOUTS = ("json-none", "json-date", "json-event-type", "json-recipient", "parquet-none", "parquet-date", "orc-date",
-                "json-send-date", "parquet-send-date")
+TINY_LAYOUTS = (
+    "json-none",
+    "json-date",
+    "json-event-type",
+    "json-recipient",
+    "parquet-none",
+    "parquet-date",
+    "orc-date",
+    "json-send-date",
+    "parquet-send-date",
+)
 
 
 # --- byte accounting on hand-made files -------------------------------------------------------
 
+
 def _table(rows: int) -> pa.Table:
     rng = random.Random(7)
     # ``payload`` is random bytes: they do not compress, so their size is known; ``kind`` is constant.
-    return pa.table({
-        "kind": pa.array(["Delivery"] * rows),
-        # Every seventh mail is null: the struct has a stream of its own (which rows are present).
-        "mail": pa.array([None if i % 7 == 0 else {"messageid": f"{i:08d}", "destination": [f"user{i}@example.jp"]} for i in range(rows)],
-                         pa.struct([("messageid", pa.string()), ("destination", pa.list_(pa.string()))])),
-        "payload": pa.array([rng.randbytes(100) for _ in range(rows)], pa.binary()),
-    })
+    return pa.table(
+        {
+            "kind": pa.array(["Delivery"] * rows),
+            # Every seventh mail is null: the struct has a stream of its own (which rows are present).
+            "mail": pa.array(
+                [None if i % 7 == 0 else {"messageid": f"{i:08d}", "destination": [f"user{i}@example.jp"]} for i in range(rows)],
+                pa.struct([("messageid", pa.string()), ("destination", pa.list_(pa.string()))]),
+            ),
+            "payload": pa.array([rng.randbytes(100) for _ in range(rows)], pa.binary()),
+        }
+    )
 
 
 def test_parquet_accounting_tiles_the_file_and_puts_each_column_where_its_bytes_are(tmp_path):
@@ -68,7 +82,9 @@ def test_parquet_accounting_tiles_the_file_and_puts_each_column_where_its_bytes_
     assert 400_000 <= columns.columns["payload"] < 400_000 * 1.05
     assert columns.columns["kind"] < columns.columns["payload"] / 100
     assert bytes_read(columns, ["kind"]) == columns.footer + columns.columns["kind"]
-    assert bytes_read(columns, ["mail"]) == columns.footer + columns.columns["mail.messageid"] + columns.columns["mail.destination"]
+    assert (
+        bytes_read(columns, ["mail"]) == columns.footer + columns.columns["mail.messageid"] + columns.columns["mail.destination"]
+    )
 
 
 def test_orc_accounting_matches_pyarrow_and_tiles_the_file(tmp_path):
@@ -80,7 +96,15 @@ def test_orc_accounting_matches_pyarrow_and_tiles_the_file(tmp_path):
     reader = orc.ORCFile(path)
     assert layout.rows == reader.nrows == 4000
     # One ORC column per type node: the row, kind, mail, messageid, destination, its element, payload.
-    assert [c.path for c in layout.columns] == ["", "kind", "mail", "mail.messageid", "mail.destination", "mail.destination", "payload"]
+    assert [c.path for c in layout.columns] == [
+        "",
+        "kind",
+        "mail",
+        "mail.messageid",
+        "mail.destination",
+        "mail.destination",
+        "payload",
+    ]
     assert ORC_HEAD + layout.tail + sum(layout.data_bytes.values()) + sum(layout.index_bytes.values()) == len(data)
     columns = orc_columns(path)
     assert 400_000 <= columns.columns["payload"] < 400_000 * 1.05
@@ -89,7 +113,8 @@ def test_orc_accounting_matches_pyarrow_and_tiles_the_file(tmp_path):
     mail = next(c.id for c in layout.columns if c.path == "mail")
     assert layout.data_bytes[mail] > 0
     assert bytes_read(columns, ["mail.destination"]) == columns.footer + sum(
-        layout.data_bytes[c.id] for c in layout.columns if c.path in ("", "mail", "mail.destination"))
+        layout.data_bytes[c.id] for c in layout.columns if c.path in ("", "mail", "mail.destination")
+    )
 
 
 def _json_object(path: Path, records: int) -> None:
@@ -105,7 +130,7 @@ def test_pruned_bytes_of_a_hand_made_date_layout(tmp_path):
     for day, key in keys.items():
         _json_object(tmp_path / layout.name / key, days[day])
     needed = [needed_columns(case, layout) for case in CASES]
-    objects = [object_facts(key, days[day], READERS['json'](tmp_path / layout.name / key), needed) for day, key in keys.items()]
+    objects = [object_facts(key, days[day], READERS["json"](tmp_path / layout.name / key), needed) for day, key in keys.items()]
     values = {
         "timeline": {"message_id": "m1", "from_date": "2024-05-01", "to_date": "2024-05-01"},
         "message": {"message_id": "m1", "from_date": "2024-05-03", "to_date": "2024-05-03"},
@@ -130,6 +155,7 @@ def test_pruned_bytes_of_a_hand_made_date_layout(tmp_path):
 
 
 # --- the recipient key and the derived layouts ------------------------------------------------
+
 
 @pytest.mark.parametrize("address", ["taro@example.jp", "Taro@Example.JP", "USER0001@EXAMPLE.COM", "ärger@例え.jp", "a"])
 def test_recipient_bucket_is_what_firehose_jq_extracts(address):
@@ -160,14 +186,21 @@ def test_linked_layouts_hold_exactly_what_the_stream_would_write(tmp_path):
 def test_derived_key_uses_the_time_in_the_object_name():
     key = "events/dt=2024-05-01/ses-event-log-1-2024-05-01-23-59-58-0b7c.json.gz"
     assert derived_key(key, LAYOUTS["json-none"]) == "events/2024/05/01/23/ses-event-log-1-2024-05-01-23-59-58-0b7c.json.gz"
-    assert derived_key(key, LAYOUTS["json-hour"]) == "events/dt=2024-05-01/hour=23/ses-event-log-1-2024-05-01-23-59-58-0b7c.json.gz"
+    assert (
+        derived_key(key, LAYOUTS["json-hour"]) == "events/dt=2024-05-01/hour=23/ses-event-log-1-2024-05-01-23-59-58-0b7c.json.gz"
+    )
 
 
 # --- what a query touches ---------------------------------------------------------------------
 
+
 def test_touched_columns_follow_struct_fields_but_not_lambda_variables():
     sql = "SELECT e.x FROM (SELECT mail.commonheaders.subject AS x, list_transform(bounce.bouncedrecipients, lambda r: r.emailaddress) AS y FROM events WHERE eventtype = 'Bounce') AS e"
-    assert touched_columns(sql, {"mail", "bounce", "eventtype"}) == {"mail.commonheaders.subject", "bounce.bouncedrecipients", "eventtype"}
+    assert touched_columns(sql, {"mail", "bounce", "eventtype"}) == {
+        "mail.commonheaders.subject",
+        "bounce.bouncedrecipients",
+        "eventtype",
+    }
 
 
 def test_partition_conditions_are_the_conjuncts_on_partition_columns_only():
@@ -178,6 +211,7 @@ def test_partition_conditions_are_the_conjuncts_on_partition_columns_only():
 
 
 # --- a tiny run end to end --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
@@ -240,8 +274,10 @@ def test_lower_bound_records_are_the_records_of_the_answers(results):
     assert sum(r["events"] for r in counts) == lower["daily-counts"].records
     third = picked["recipient-third"]
     messages = events.sql(
-        'SELECT count(DISTINCT mail.messageid) FROM events WHERE eventtype = \'Send\' AND list_contains(mail.destination, $address)'
-        ' AND substr(mail."timestamp", 1, 10) BETWEEN $from_date AND $to_date', third).rows[0][0]
+        "SELECT count(DISTINCT mail.messageid) FROM events WHERE eventtype = 'Send' AND list_contains(mail.destination, $address)"
+        ' AND substr(mail."timestamp", 1, 10) BETWEEN $from_date AND $to_date',
+        third,
+    ).rows[0][0]
     assert len(events.run("recipient-messages", third).rows) == messages > 0
     assert lower["recipient-third"].records >= messages
 
@@ -264,8 +300,19 @@ def test_report_table_has_a_row_per_layout_and_query_and_the_machine(results):
     assert {r["query"] for r in table} == set(BY_NAME)
     baseline_rows = [r for r in table if r["layout"] == BASELINE]
     assert all(float(r["x_baseline"]) == 1 for r in baseline_rows)
-    text = markdown(results, {"date": "2026-01-01 00:00 UTC", "cpus": "2", "cpu": "Test CPU", "ram": "1 GiB", "os": "Linux",
-                              "python": "3", "duckdb": "1", "pyarrow": "2"})
+    text = markdown(
+        results,
+        {
+            "date": "2026-01-01 00:00 UTC",
+            "cpus": "2",
+            "cpu": "Test CPU",
+            "ram": "1 GiB",
+            "os": "Linux",
+            "python": "3",
+            "duckdb": "1",
+            "pyarrow": "2",
+        },
+    )
     assert "Test CPU" in text and "| json-recipient |" in text and "10,000" in text
 
 
@@ -287,6 +334,7 @@ def test_readers_cover_every_format():
 
 
 # --- the documentation shows the committed results -------------------------------------------
+
 
 def test_the_bench_tables_and_measurement_line_in_the_docs_are_rows_of_the_committed_results():
     """The numbers in docs/formats-and-partitioning.md are copied from
@@ -318,6 +366,7 @@ def test_shares_hold_every_layout_once_with_the_one_it_links_from_and_balance_th
 
 # --- the lookups at two volumes (bench.volume) -------------------------------------------------
 
+
 def test_the_send_date_layout_reads_one_send_day_for_a_message_without_dates(results):
     date_, send = results.layouts["json-date"].queries, results.layouts["json-send-date"].queries
     # json-date reads the arrival days around the send day; json-send-date that day's partitions only.
@@ -342,13 +391,17 @@ def test_volume_figures_as_measured_and_scaled_to_30_days_kept(results):
     assert by["json-send-date", "message"].vs_baseline == pytest.approx(send_bytes / 30)
     assert by["json-send-date", "recipient-third"].vs_baseline == pytest.approx(7 * send_bytes / 30)
     assert by[BASELINE, "recipient-third"].lower_bound_mib == pytest.approx(
-        results.lower_bounds["recipient-third"].bytes * 7 / TINY.days / 1024**2)
+        results.lower_bounds["recipient-third"].bytes * 7 / TINY.days / 1024**2
+    )
     assert {r.layout for r in layouts} == set(volume.REPORTED) and all(r.usd_per_month > 0 for r in layouts)
     text = volume.markdown([(results, True)], steady, layouts)
     assert f"| {volume.label(TINY)} | json-send-date | message |" in text and "Targets at a million mails a day" in text
     # The send day's partitions are the least any layout here reads for a message without dates.
-    assert re.search(r"`message` \(seslog message ID without dates: the send days in the ID\): at most 3% of the baseline: "
-                     r"(not )?met; best `(json|parquet)-send-date`", text), text
+    assert re.search(
+        r"`message` \(seslog message ID without dates: the send days in the ID\): at most 3% of the baseline: "
+        r"(not )?met; best `(json|parquet)-send-date`",
+        text,
+    ), text
 
 
 def test_volume_cli_refuses_a_used_work_directory_and_too_little_memory(tmp_path, capsys):

@@ -64,7 +64,12 @@ def test_every_setting_is_an_optional_plain_input_with_its_description(resource)
 def test_outputs_are_the_stack_outputs_and_the_optional_ones_are_optional(resource):
     full = evaluate(
         "dev",
-        {"alarmEmail": "oncall@example.com", "notify": True, "notifyEventTypes": ["BOUNCE"], "defaultForIdentities": ["example.com"]},
+        {
+            "alarmEmail": "oncall@example.com",
+            "notify": True,
+            "notifyEventTypes": ["BOUNCE"],
+            "defaultForIdentities": ["example.com"],
+        },
     )
     assert set(resource["properties"]) == set(full.exports)
     assert set(resource["properties"]) - set(resource["required"]) == {"alarmTopicArn", "notificationTopicArn"}

@@ -27,9 +27,18 @@ def test_each_record_is_billed_in_5_kb_steps(size, billed):
 
 def test_json_date_example():
     # 10,000 emails a day, 3 events each: 900,000 records a month, each billed as 5 KB.
-    usage = Usage(emails_per_day=10_000, events_per_email=3, record_bytes=2500, stored_bytes_per_event=400,
-                  format="json", partitioning="date", retention_days=90, objects_per_month=8640,
-                  queries_per_month=100, bytes_scanned_per_query=1 * MB)
+    usage = Usage(
+        emails_per_day=10_000,
+        events_per_email=3,
+        record_bytes=2500,
+        stored_bytes_per_event=400,
+        format="json",
+        partitioning="date",
+        retention_days=90,
+        objects_per_month=8640,
+        queries_per_month=100,
+        bytes_scanned_per_query=1 * MB,
+    )
     cost = monthly_cost(usage)
     billed_gb = 900_000 * 5120 / GB  # 4.2915 GB
     assert cost.ingestion == pytest.approx(billed_gb * 0.029)
@@ -44,8 +53,15 @@ def test_json_date_example():
 
 
 def test_parquet_event_type_adds_conversion_and_dynamic_partitioning():
-    usage = Usage(emails_per_day=1_000_000, events_per_email=2, record_bytes=2000, format="parquet",
-                  partitioning="event-type", objects_per_month=60_480, jq_seconds_per_million_records=36)
+    usage = Usage(
+        emails_per_day=1_000_000,
+        events_per_email=2,
+        record_bytes=2000,
+        format="parquet",
+        partitioning="event-type",
+        objects_per_month=60_480,
+        jq_seconds_per_million_records=36,
+    )
     cost = monthly_cost(usage)
     records = 60_000_000
     assert cost.conversion == pytest.approx(records * 5120 / GB * 0.018)
@@ -66,14 +82,24 @@ def test_expected_objects_per_interval():
     # Two even partitions with 2 records between them: each gets at least one record with probability 1 - e^-1.
     assert expected_objects_per_interval(2, (0.5, 0.5), 0, 64 * MB) == pytest.approx(2 * (1 - math.exp(-1)))
     # A quiet partition rarely delivers anything.
-    assert expected_objects_per_interval(1, (0.99, 0.01), 0, 64 * MB) == pytest.approx((1 - math.exp(-0.99)) + (1 - math.exp(-0.01)))
+    assert expected_objects_per_interval(1, (0.99, 0.01), 0, 64 * MB) == pytest.approx(
+        (1 - math.exp(-0.99)) + (1 - math.exp(-0.01))
+    )
 
 
 def _measured() -> Measurement:
     return Measurement(
-        format="parquet", partitioning="date", emails_per_day=1000, events_per_email=4, record_bytes=2000,
-        objects_per_month=2880, footer_bytes_per_month=2880 * 10_000, data_bytes_per_month=100_000_000,
-        partition_shares=(1.0,), buffer_interval_seconds=900, buffer_size_mib=128,
+        format="parquet",
+        partitioning="date",
+        emails_per_day=1000,
+        events_per_email=4,
+        record_bytes=2000,
+        objects_per_month=2880,
+        footer_bytes_per_month=2880 * 10_000,
+        data_bytes_per_month=100_000_000,
+        partition_shares=(1.0,),
+        buffer_interval_seconds=900,
+        buffer_size_mib=128,
         queries=(MeasuredQuery("small", 0, 1_000_000), MeasuredQuery("large", 20_000_000, 30_000_000)),
     )
 
@@ -107,7 +133,9 @@ def test_bigger_objects_scale_data_by_the_measured_density():
     # 900 s interval still cuts about one object (41.67 records an interval, then 416.7 and 4,167 of 2,000
     # bytes, far from 128 MiB): 1,000 and 10,000 records an object.
     measured = dataclasses.replace(
-        _measured(), objects_per_month=1200, footer_bytes_per_month=1200 * 10_000,
+        _measured(),
+        objects_per_month=1200,
+        footer_bytes_per_month=1200 * 10_000,
         queries=(MeasuredQuery("q", 0, 50_000_000),),
         density=(DensityPoint(100, 200, (50,)), DensityPoint(10_000, 100, (20,))),
     )

@@ -42,7 +42,14 @@ def test_the_readme_is_short_and_in_the_order_a_newcomer_reads_it():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 250
     headings = re.findall(r"(?m)^## (.+)$", FENCE.sub("", text))
-    assert headings == ["A user says they never got the email", "Deploying", "Logging the mail Cognito sends", "Settings", "How it works", "Read more"]
+    assert headings == [
+        "A user says they never got the email",
+        "Deploying",
+        "Logging the mail Cognito sends",
+        "Settings",
+        "How it works",
+        "Read more",
+    ]
     assert text.index("make plan") < text.index("make test") < text.index("## A user says")
 
 

@@ -30,7 +30,10 @@ def waits_on(ev: Evaluation, r: Registration) -> set[str]:
     return {w.name for w in ev.of_type(SLEEP) if w.urn in urns}
 
 
-@pytest.mark.parametrize(("component", "type_", "suffix"), [("delivery", STREAM, "-delivery-stream"), ("publishing", DESTINATION, "-publishing-destination")])
+@pytest.mark.parametrize(
+    ("component", "type_", "suffix"),
+    [("delivery", STREAM, "-delivery-stream"), ("publishing", DESTINATION, "-publishing-destination")],
+)
 def test_what_aws_checks_against_a_new_role_waits_for_the_role_and_its_policy(notifying, component, type_, suffix):
     wait = named(notifying, SLEEP, f"-{component}-role-wait")
     role, policy = named(notifying, ROLE, f"-{component}-role"), named(notifying, ROLE_POLICY, f"-{component}-role-policy")
@@ -51,5 +54,8 @@ def test_the_sns_destination_and_the_email_subscription_wait_for_the_topic_polic
 
 def test_a_topic_the_stack_does_not_create_is_not_waited_for():
     ev = evaluate("dev", {"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:team", "notify": True})
-    assert sorted(w.name.removeprefix("ses-event-log-dev-") for w in ev.of_type(SLEEP)) == ["delivery-role-wait", "publishing-role-wait"]
+    assert sorted(w.name.removeprefix("ses-event-log-dev-") for w in ev.of_type(SLEEP)) == [
+        "delivery-role-wait",
+        "publishing-role-wait",
+    ]
     assert waits_on(ev, named(ev, DESTINATION, "-notifications-destination")) == set()

@@ -33,7 +33,11 @@ def props(identity: str = "example.com", configuration_set_name: str = OURS, **e
 
 
 def identity_answer(default: str | None = None, verified: bool = True) -> dict:
-    answer = {"IdentityType": "DOMAIN", "VerifiedForSendingStatus": verified, "VerificationStatus": "SUCCESS" if verified else "PENDING"}
+    answer = {
+        "IdentityType": "DOMAIN",
+        "VerifiedForSendingStatus": verified,
+        "VerificationStatus": "SUCCESS" if verified else "PENDING",
+    }
     if default:
         answer["ConfigurationSetName"] = default
     return answer
@@ -190,7 +194,9 @@ def test_an_unknown_set_name_in_preview_is_a_change():
 
 @mock_aws
 def test_missing_identity_fails_with_a_clear_error():
-    with pytest.raises(IdentityError, match=r"SES identity 'example.com' does not exist in us-east-1; create and verify it first"):
+    with pytest.raises(
+        IdentityError, match=r"SES identity 'example.com' does not exist in us-east-1; create and verify it first"
+    ):
         DefaultConfigurationSetProvider().create(props())
 
 
@@ -222,7 +228,12 @@ def test_the_provider_survives_the_round_trip_through_the_stack_state():
     serialized = serialize_provider(DefaultConfigurationSetProvider())
     assert b"botocore" not in base64.b64decode(serialized)  # no client captured
     loaded = subprocess.run(
-        [sys.executable, "-c", "import base64, sys, dill; p = dill.loads(base64.b64decode(sys.argv[1])); print(type(p).__qualname__)", serialized],
+        [
+            sys.executable,
+            "-c",
+            "import base64, sys, dill; p = dill.loads(base64.b64decode(sys.argv[1])); print(type(p).__qualname__)",
+            serialized,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -241,7 +252,9 @@ def test_one_resource_per_identity_after_the_configuration_set():
     ]
     pipeline = ev.one("ses-event-log:index:SesEventLogPipeline")
     config_set = ev.one("aws:sesv2/configurationSet:ConfigurationSet")
-    firehose_destination = next(r for r in ev.of_type("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination"))
+    firehose_destination = next(
+        r for r in ev.of_type("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination")
+    )
     for r in defaults:
         assert r.custom and r.parent == pipeline.urn
         assert r.property_dependencies["configuration_set_name"] == [config_set.urn]
@@ -264,7 +277,10 @@ def test_other_languages_are_told_to_leave_identities_empty(monkeypatch):
 @pytest.mark.parametrize(
     ("identities", "expected"),
     [
-        (["not an identity"], "defaultForIdentities = 'not an identity': must be an SES identity: a domain (example.com) or an email address"),
+        (
+            ["not an identity"],
+            "defaultForIdentities = 'not an identity': must be an SES identity: a domain (example.com) or an email address",
+        ),
         (["example"], "defaultForIdentities = 'example': must be an SES identity"),
         (["-bad.example.com"], "must be an SES identity"),
         (["a@b"], "defaultForIdentities = 'a@b': must be an SES identity"),

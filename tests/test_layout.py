@@ -39,7 +39,9 @@ TABLE = "aws:glue/catalogTable:CatalogTable"
 def registered(request):
     """What the prod stack registers when partitioned by each scheme (with send-date, keeping
     the longest retention Firehose's active partitions allow, as prod's 400 days are refused)."""
-    ev = evaluate("prod", {"partitioning": request.param, **({"retentionDays": max_late_days()} if request.param == "send-date" else {})})
+    ev = evaluate(
+        "prod", {"partitioning": request.param, **({"retentionDays": max_late_days()} if request.param == "send-date" else {})}
+    )
     s3 = ev.one(STREAM).inputs["extendedS3Configuration"]
     table = ev.one(TABLE).inputs
     processors = (s3.get("processingConfiguration") or {}).get("processors", [])
@@ -117,7 +119,10 @@ def test_the_location_template_yields_the_firehose_prefix_of_every_record(regist
 
 def test_every_event_type_gets_its_own_partition_under_the_event_type_scheme(samples):
     scheme = SCHEMES["event-type"]
-    paths = {evaluate_prefix(scheme.firehose_prefix(), ARRIVAL, extract(scheme.metadata_extraction_query(), r)) for r in samples.values()}
+    paths = {
+        evaluate_prefix(scheme.firehose_prefix(), ARRIVAL, extract(scheme.metadata_extraction_query(), r))
+        for r in samples.values()
+    }
     assert paths == {f"events/event_type={api}/dt=2024-05-01/" for api in scheme.keys[0].projection["values"].split(",")}
 
 
@@ -177,7 +182,9 @@ def test_a_buffer_opened_before_midnight_keeps_its_day(samples, tmp_path):
     """The prefix's timestamp is the oldest record's arrival: a record that arrives after
     midnight can land in the previous day's partition (so queries widen day ranges)."""
     before, after = datetime(2024, 5, 1, 23, 59, 30, tzinfo=UTC), datetime(2024, 5, 2, 0, 0, 30, tzinfo=UTC)
-    objects = write_layout([(before, samples["Send"]), (after, samples["Delivery"])], tmp_path, format="json", partitioning="hour")
+    objects = write_layout(
+        [(before, samples["Send"]), (after, samples["Delivery"])], tmp_path, format="json", partitioning="hour"
+    )
     assert [(o.key.rsplit("/", 1)[0], o.records) for o in objects] == [("events/dt=2024-05-01/hour=23", 2)]
 
 

@@ -74,7 +74,8 @@ def test_json_values_are_read_as_the_openx_serde_reads_them(tmp_path):
     """Keys that match no column are ignored, a string column takes any JSON value as compact JSON,
     an empty string for an array is null."""
     events = write_lines(
-        tmp_path, [json.dumps({"eventType": {"a": 1, "b": [1, 2.50, "é"]}, "unknown": 1, "mail": {"messageId": 1.50, "destination": ""}})]
+        tmp_path,
+        [json.dumps({"eventType": {"a": 1, "b": [1, 2.50, "é"]}, "unknown": 1, "mail": {"messageId": 1.50, "destination": ""}})],
     )
     rows = events.sql("SELECT eventtype, mail.messageid, mail.destination, dt FROM events").rows
     assert rows == [('{"a":1,"b":[1,2.5,"é"]}', "1.5", None, "2024-05-01")]
@@ -83,7 +84,10 @@ def test_json_values_are_read_as_the_openx_serde_reads_them(tmp_path):
 @pytest.mark.parametrize(
     ("line", "what"),
     [
-        ("not json", r"line 3 is not JSON \(Expecting value: line 1 column 1 \(char 0\)\); Athena fails the query on it too \(HIVE_CURSOR_ERROR"),
+        (
+            "not json",
+            r"line 3 is not JSON \(Expecting value: line 1 column 1 \(char 0\)\); Athena fails the query on it too \(HIVE_CURSOR_ERROR",
+        ),
         ("[1, 2]", r"line 3 is JSON but not an object; Athena fails the query on it too"),
         ("{}", r"line 3 is a JSON object with neither eventType nor mail, not an SES event record"),
     ],
@@ -100,7 +104,9 @@ def test_a_line_that_is_no_ses_record_fails_the_query_naming_the_object_and_line
 def test_json_that_ses_never_writes_reads_as_the_module_docstring_says(tmp_path):
     """Not as the OpenX SerDe: a key in another case is not matched, a non-array value for an array
     is null, a number for a boolean is converted, an empty line is no row."""
-    events = write_lines(tmp_path, [json.dumps({"eventtype": "Send", "mail": {"destination": "a@example.com", "headersTruncated": 1}}), ""])
+    events = write_lines(
+        tmp_path, [json.dumps({"eventtype": "Send", "mail": {"destination": "a@example.com", "headersTruncated": 1}}), ""]
+    )
     assert events.sql("SELECT eventtype, mail.destination, mail.headerstruncated FROM events").rows == [(None, None, True)]
 
 
@@ -122,7 +128,11 @@ def test_a_directory_without_objects_of_the_format_asked_for_is_refused(samples,
         LocalEvents(tmp_path / "empty")
 
 
-@pytest.mark.parametrize(("fmt", "name", "body"), [("json", "x.json.gz", gzip.compress(b"{", mtime=0)[:10]), ("orc", "x.orc", b"not orc")], ids=["json", "orc"])
+@pytest.mark.parametrize(
+    ("fmt", "name", "body"),
+    [("json", "x.json.gz", gzip.compress(b"{", mtime=0)[:10]), ("orc", "x.orc", b"not orc")],
+    ids=["json", "orc"],
+)
 def test_an_unreadable_object_is_named_by_the_query_that_opens_it(samples, tmp_path, fmt, name, body):
     write_layout([(ARRIVAL, r) for r in samples], tmp_path, format=fmt, partitioning="date")
     (tmp_path / DATA_PREFIX / "dt=2024-05-01" / name).write_bytes(body)

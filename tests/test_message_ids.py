@@ -48,7 +48,9 @@ def test_every_regional_prefix_decodes_and_case_does_not_matter(prefix):
 
 def test_every_generated_id_decodes_to_its_mail_timestamp(sample_records):
     samples = all_samples({r["eventType"]: r for r in sample_records.values()})
-    records = [r for _, r in generate(samples, seed=3, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=200, recipients=50)]
+    records = [
+        r for _, r in generate(samples, seed=3, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=200, recipients=50)
+    ]
     for record in records:
         decoded = decode(record["mail"]["messageId"], NOW)
         assert decoded.sent_at is not None
@@ -101,7 +103,10 @@ def test_the_athena_description_computes_the_same_time_as_the_decoder():
 @pytest.mark.parametrize(
     ("scheme", "reads"),
     [
-        ("send-date", "the send days' partitions sent=2022-03-05, which hold every event of a message up to the stack's retentionDays after sending"),
+        (
+            "send-date",
+            "the send days' partitions sent=2022-03-05, which hold every event of a message up to the stack's retentionDays after sending",
+        ),
         ("date", "the arrival days dt=2022-03-04 to 2022-03-09 from the day before sending to 4 days after"),
         ("hour", "the arrival days dt=2022-03-04 to 2022-03-09"),
         ("event-type", "the arrival days dt=2022-03-04 to 2022-03-09"),
@@ -111,15 +116,19 @@ def test_the_athena_description_computes_the_same_time_as_the_decoder():
 def test_the_window_is_the_send_day_and_says_what_each_scheme_reads_of_it(scheme, reads):
     span, line = message_window(PUBLIC_BOUNCE, SCHEMES[scheme], NOW, FALLBACK)
     assert (span.first_day, span.last_day) == (date(2022, 3, 5), date(2022, 3, 5))
-    assert line.startswith("seslog: reading messages sent 2022-03-05 (UTC), from the send time in the message ID, 2022-03-05T15:55:53.969Z: ")
+    assert line.startswith(
+        "seslog: reading messages sent 2022-03-05 (UTC), from the send time in the message ID, 2022-03-05T15:55:53.969Z: "
+    )
     assert reads in line and line.count("\n") == 1 and line.endswith("\n")
 
 
 def test_an_id_without_a_send_time_falls_back_and_says_why():
     span, line = message_window("EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000", SCHEMES["date"], NOW, FALLBACK)
     assert span == FALLBACK
-    assert line == (f"seslog: reading {FALLBACK.describe()}, the default range: the ID is not 16 hex characters, a UUID and -000000, "
-                    "so it carries no send time seslog can read\n")
+    assert line == (
+        f"seslog: reading {FALLBACK.describe()}, the default range: the ID is not 16 hex characters, a UUID and -000000, "
+        "so it carries no send time seslog can read\n"
+    )
 
 
 def _args(**given) -> argparse.Namespace:
@@ -128,7 +137,13 @@ def _args(**given) -> argparse.Namespace:
 
 def test_dates_on_the_command_line_win_and_print_no_window():
     err = io.StringIO()
-    span = message_range(_args(from_day=date(2024, 5, 1), until_day=date(2024, 5, 2)), PUBLIC_BOUNCE, StackTarget(partitioning="send-date"), err, NOW)
+    span = message_range(
+        _args(from_day=date(2024, 5, 1), until_day=date(2024, 5, 2)),
+        PUBLIC_BOUNCE,
+        StackTarget(partitioning="send-date"),
+        err,
+        NOW,
+    )
     assert (span.first_day, span.last_day, err.getvalue()) == (date(2024, 5, 1), date(2024, 5, 2), "")
     span = message_range(_args(since=timedelta(days=2)), PUBLIC_BOUNCE, StackTarget(partitioning="send-date"), err, NOW)
     assert (span.first_day, err.getvalue()) == (date(2026, 11, 29), "")
@@ -138,12 +153,30 @@ def test_dates_on_the_command_line_win_and_print_no_window():
 
 # --- the commands, on a local copy and on the stack's Athena ----------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """Two days of demo data in the send-date scheme, and a message with an Open."""
     root = tmp_path_factory.mktemp("send-date-demo")
-    assert main(["demo-data", str(root), "--start", "2024-05-01", "--days", "2", "--messages", "60", "--partitioning", "send-date",
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "demo-data",
+                str(root),
+                "--start",
+                "2024-05-01",
+                "--days",
+                "2",
+                "--messages",
+                "60",
+                "--partitioning",
+                "send-date",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     local = LocalEvents(root)
     message = local.sql("SELECT mail.messageid FROM events WHERE eventtype = 'Open' ORDER BY 1 LIMIT 1").rows[0][0]
     return root, message
@@ -157,7 +190,9 @@ def test_without_dates_the_commands_read_the_send_day_and_say_so(capsys, demo, c
     without = capsys.readouterr()
     window = without.err.splitlines()[0]
     assert window.startswith(f"seslog: reading messages sent {sent} (UTC), from the send time in the message ID, {sent}T")
-    assert window.endswith(f"sent={sent}, which hold every event of a message up to the stack's retentionDays after sending, whenever it arrived")
+    assert window.endswith(
+        f"sent={sent}, which hold every event of a message up to the stack's retentionDays after sending, whenever it arrived"
+    )
     assert json.loads(without.out)["from"] == json.loads(without.out)["until"] == sent
     assert main([command, message, "--local", str(root), "--json", "--from", "2024-05-01", "--until", "2024-05-02"]) == 0
     given = capsys.readouterr()
@@ -171,23 +206,51 @@ def test_on_athena_the_query_is_asked_for_the_send_day_in_the_id(capsys, monkeyp
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     monkeypatch.setattr(athena_module, "time", types.SimpleNamespace(monotonic=lambda: 0.0, sleep=lambda seconds: None))
     monkeypatch.setattr(cli, "client", lambda service, region: client)
-    for name, value in {"WORKGROUP": "wg", "DATABASE": "db", "TABLE": "events", "PARTITIONING": "send-date", "REGION": "us-east-1"}.items():
+    for name, value in {
+        "WORKGROUP": "wg",
+        "DATABASE": "db",
+        "TABLE": "events",
+        "PARTITIONING": "send-date",
+        "REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(f"SESLOG_{name}", value)
     rendered = QUERIES["message-timeline"].render("send-date", "events")
     day = "'2022-03-05'"
-    status = {"QueryExecution": {"QueryExecutionId": "q", "StatementType": "DML", "Status": {"State": "SUCCEEDED"},
-                                 "Statistics": {"DataScannedInBytes": 0}}}
+    status = {
+        "QueryExecution": {
+            "QueryExecutionId": "q",
+            "StatementType": "DML",
+            "Status": {"State": "SUCCEEDED"},
+            "Statistics": {"DataScannedInBytes": 0},
+        }
+    }
     with Stubber(client) as stubber:
-        stubber.add_response("start_query_execution", {"QueryExecutionId": "q"}, {
-            "QueryString": rendered.sql, "WorkGroup": "wg", "QueryExecutionContext": {"Database": "db", "Catalog": "AwsDataCatalog"},
-            "ExecutionParameters": [f"'{PUBLIC_BOUNCE}'", day, day, day, day, day]})
+        stubber.add_response(
+            "start_query_execution",
+            {"QueryExecutionId": "q"},
+            {
+                "QueryString": rendered.sql,
+                "WorkGroup": "wg",
+                "QueryExecutionContext": {"Database": "db", "Catalog": "AwsDataCatalog"},
+                "ExecutionParameters": [f"'{PUBLIC_BOUNCE}'", day, day, day, day, day],
+            },
+        )
         stubber.add_response("get_query_execution", status, {"QueryExecutionId": "q"})
-        stubber.add_response("get_query_results", {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "event_time"}]}],
-                                                                 "ResultSetMetadata": {"ColumnInfo": [{"Name": "event_time", "Type": "varchar"}]}}},
-                             {"QueryExecutionId": "q"})
+        stubber.add_response(
+            "get_query_results",
+            {
+                "ResultSet": {
+                    "Rows": [{"Data": [{"VarCharValue": "event_time"}]}],
+                    "ResultSetMetadata": {"ColumnInfo": [{"Name": "event_time", "Type": "varchar"}]},
+                }
+            },
+            {"QueryExecutionId": "q"},
+        )
         assert main(["message", PUBLIC_BOUNCE]) == 1
         stubber.assert_no_pending_responses()
     err = capsys.readouterr().err
-    assert err.startswith("seslog: reading messages sent 2022-03-05 (UTC), from the send time in the message ID, 2022-03-05T15:55:53.969Z: "
-                          "the send days' partitions sent=2022-03-05")
+    assert err.startswith(
+        "seslog: reading messages sent 2022-03-05 (UTC), from the send time in the message ID, 2022-03-05T15:55:53.969Z: "
+        "the send days' partitions sent=2022-03-05"
+    )
     assert f"no events for message {PUBLIC_BOUNCE} sent between 2022-03-05 and 2022-03-05 (UTC)" in err

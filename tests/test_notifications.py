@@ -83,7 +83,15 @@ def test_team_topic_beside_created_alarm_topic_gives_ses_nothing_on_ours():
 
 
 def test_existing_configuration_set_gets_the_notifications_too():
-    ev = evaluate("dev", {"existingConfigurationSetName": "cognito-mail", "notify": True, "notifyEventTypes": ["COMPLAINT"], "notifyTopicArn": TEAM_TOPIC})
+    ev = evaluate(
+        "dev",
+        {
+            "existingConfigurationSetName": "cognito-mail",
+            "notify": True,
+            "notifyEventTypes": ["COMPLAINT"],
+            "notifyTopicArn": TEAM_TOPIC,
+        },
+    )
     assert destinations(ev)["event-log-notifications"].inputs["configurationSetName"] == "cognito-mail"
 
 
@@ -104,8 +112,14 @@ def test_asking_for_notifications_without_a_topic_creates_nothing():
             {"notifyTopicArn": TEAM_TOPIC},
             f"notifyTopicArn = '{TEAM_TOPIC}': is set but notify is false: set notify to true to publish to it",
         ),
-        ({"notify": True, "notifyEventTypes": [], "notifyTopicArn": TEAM_TOPIC}, "notifyEventTypes = []: must be a non-empty list"),
-        ({"notify": True, "notifyEventTypes": ["BOUNCED"], "notifyTopicArn": TEAM_TOPIC}, "notifyEventTypes = 'BOUNCED': unknown event type; allowed: SEND"),
+        (
+            {"notify": True, "notifyEventTypes": [], "notifyTopicArn": TEAM_TOPIC},
+            "notifyEventTypes = []: must be a non-empty list",
+        ),
+        (
+            {"notify": True, "notifyEventTypes": ["BOUNCED"], "notifyTopicArn": TEAM_TOPIC},
+            "notifyEventTypes = 'BOUNCED': unknown event type; allowed: SEND",
+        ),
         (
             {"notify": True, "notifyEventTypes": ["BOUNCE", "BOUNCE"], "notifyTopicArn": TEAM_TOPIC},
             "notifyEventTypes = ['BOUNCE', 'BOUNCE']: lists an event type twice",

@@ -20,7 +20,11 @@ from seslog.extras import INSTALL
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-REQUIREMENTS = {"pulumi": ROOT / "requirements.txt", "policies": ROOT / "policies" / "requirements.txt", "dev": ROOT / "requirements-dev.txt"}
+REQUIREMENTS = {
+    "pulumi": ROOT / "requirements.txt",
+    "policies": ROOT / "policies" / "requirements.txt",
+    "dev": ROOT / "requirements-dev.txt",
+}
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -38,14 +42,22 @@ def test_each_requirements_file_is_its_dependency_group_line_for_line(group):
 def test_make_installs_the_files_and_seslog_with_its_extra():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-r requirements.txt -r requirements-dev.txt -e '.[local,web,mcp]'" in makefile
-    assert re.search(r"^\$\(VENV\)/\.installed: pyproject\.toml requirements\.txt requirements-dev\.txt policies/requirements\.txt$", makefile, re.MULTILINE)
+    assert re.search(
+        r"^\$\(VENV\)/\.installed: pyproject\.toml requirements\.txt requirements-dev\.txt policies/requirements\.txt$",
+        makefile,
+        re.MULTILINE,
+    )
 
 
 def clean_copy(target: Path) -> Path:
     """The files a clone of the working tree has: tracked and new ones, nothing ignored (no venv, no build output)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -78,14 +90,25 @@ def pip(bin_dir: Path, *arguments: str) -> None:
 
 def seslog(bin_dir: Path, cwd: Path, *arguments: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SESLOG_", "AWS_", "PYTEST_"))}
-    environ.update(PATH=f"{bin_dir}:/usr/bin:/bin", AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    return subprocess.run([str(bin_dir / "seslog"), *arguments], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120, check=False)
+    environ.update(
+        PATH=f"{bin_dir}:/usr/bin:/bin",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    return subprocess.run(
+        [str(bin_dir / "seslog"), *arguments], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_the_base_install_is_seslog_alone_and_answers_outside_the_repository(installed):
     _, bin_dir, outside = installed
     site = next((bin_dir.parent / "lib").glob("python3*/site-packages"))
-    ours = {p.name for p in site.iterdir() if p.name in {"seslog", "components", "offline", "bench", "policies", "provider", "tests", "eventlog"}}
+    ours = {
+        p.name
+        for p in site.iterdir()
+        if p.name in {"seslog", "components", "offline", "bench", "policies", "provider", "tests", "eventlog"}
+    }
     assert ours == {"seslog"}
     assert (site / "seslog" / "eventlog" / "queries" / "fragments" / "event_columns.sql").is_file()
     assert not any(site.glob("duckdb*")) and not any(site.glob("pyarrow*"))
@@ -99,7 +122,9 @@ def test_the_base_install_is_seslog_alone_and_answers_outside_the_repository(ins
     # The Athena path needs the stack: without the Pulumi CLI or SESLOG_* values, one line says what to pass.
     asked = seslog(bin_dir, outside, "why", "taro@example.jp", "--no-aws")
     assert asked.returncode == 1 and asked.stdout == ""
-    assert asked.stderr.startswith("seslog: pulumi CLI not found, so the stack's Athena workgroup, Glue database, Glue table and partitioning scheme are unknown")
+    assert asked.stderr.startswith(
+        "seslog: pulumi CLI not found, so the stack's Athena workgroup, Glue database, Glue table and partitioning scheme are unknown"
+    )
 
     for arguments, feature, extra in (
         (["why", "taro@example.jp", "--local", str(outside)], "--local", "local"),
@@ -112,14 +137,20 @@ def test_the_base_install_is_seslog_alone_and_answers_outside_the_repository(ins
         done = seslog(bin_dir, outside, *arguments)
         assert (done.returncode, done.stdout) == (1, "")
         hint = INSTALL[extra]
-        assert re.fullmatch(rf"seslog: {feature} needs seslog's {extra} extra \(\w+ is not installed\): {re.escape(hint)}\n", done.stderr), done.stderr
+        assert re.fullmatch(
+            rf"seslog: {feature} needs seslog's {extra} extra \(\w+ is not installed\): {re.escape(hint)}\n", done.stderr
+        ), done.stderr
 
 
 def test_with_the_local_extra_demo_data_and_why_run_offline(installed):
     copy, bin_dir, outside = installed
     pip(bin_dir, f"{copy}[local]")
-    written = seslog(bin_dir, outside, "demo-data", "demo", "--start", "2024-05-01", "--days", "1", "--messages", "40", "--recipients", "1")
+    written = seslog(
+        bin_dir, outside, "demo-data", "demo", "--start", "2024-05-01", "--days", "1", "--messages", "40", "--recipients", "1"
+    )
     assert written.returncode == 0 and written.stdout.startswith("wrote ") and written.stderr == ""
-    answered = seslog(bin_dir, outside, "why", "user0000@example.com", "--local", "demo", "--from", "2024-05-01", "--until", "2024-05-02")
+    answered = seslog(
+        bin_dir, outside, "why", "user0000@example.com", "--local", "demo", "--from", "2024-05-01", "--until", "2024-05-02"
+    )
     assert answered.returncode == 0, answered.stderr
     assert answered.stdout.startswith("user0000@example.com: ") and "Why: " in answered.stdout and "Next: " in answered.stdout

@@ -57,5 +57,9 @@ def test_projection_parameters_cover_every_key():
     assert params["projection.dt.format"] == "yyyy-MM-dd"
     assert params["projection.dt.range"] == "NOW-400DAYS,NOW"
     hour = SCHEMES["hour"].projection_parameters("bucket", 7)
-    assert (hour["projection.hour.type"], hour["projection.hour.range"], hour["projection.hour.digits"]) == ("integer", "0,23", "2")
+    assert (hour["projection.hour.type"], hour["projection.hour.range"], hour["projection.hour.digits"]) == (
+        "integer",
+        "0,23",
+        "2",
+    )
     assert SCHEMES["none"].projection_parameters("bucket", 7) == {}

@@ -22,7 +22,9 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
 COMBINATIONS = list(itertools.product(FORMATS, SCHEMES))
-DEV_RETENTION_DAYS = int(re.search(r"retentionDays: (\d+)", (Path(__file__).resolve().parents[1] / "Pulumi.dev.yaml").read_text())[1])
+DEV_RETENTION_DAYS = int(
+    re.search(r"retentionDays: (\d+)", (Path(__file__).resolve().parents[1] / "Pulumi.dev.yaml").read_text())[1]
+)
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +232,10 @@ def test_everything_is_encrypted_with_the_customer_managed_key(prod):
     assert stream["serverSideEncryption"] == {"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK", "keyArn": key_arn}
     assert stream["extendedS3Configuration"]["kmsKeyArn"] == key_arn
     (rule,) = prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"]
-    assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}, "bucketKeyEnabled": True}
+    assert rule == {
+        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn},
+        "bucketKeyEnabled": True,
+    }
     workgroup = prod.one("aws:athena/workgroup:Workgroup").inputs["configuration"]
     assert workgroup["resultConfiguration"]["encryptionConfiguration"] == {"encryptionOption": "SSE_KMS", "kmsKeyArn": key_arn}
     assert workgroup["enforceWorkgroupConfiguration"] is True
@@ -304,8 +309,17 @@ def test_tags_reach_the_resources(dev):
 
 def test_outputs(dev):
     assert set(dev.exports) == {
-        "bucketName", "bucketArn", "dataPrefix", "kmsKeyArn", "streamName", "streamArn", "errorLogGroup",
-        "configurationSetName", "glueDatabase", "glueTable", "athenaWorkgroup",
+        "bucketName",
+        "bucketArn",
+        "dataPrefix",
+        "kmsKeyArn",
+        "streamName",
+        "streamArn",
+        "errorLogGroup",
+        "configurationSetName",
+        "glueDatabase",
+        "glueTable",
+        "athenaWorkgroup",
     }
     assert dev.exports["glueDatabase"] == "ses_event_log_dev" and dev.exports["dataPrefix"] == "events/"
 

@@ -26,7 +26,9 @@ from tests.investigation_model import Model, day, detail, event_time
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 FIRST, LAST = "2024-05-01", "2024-05-03"
-MIX = Mix(reject=0.03, rendering_failure=0.03, bounce=0.08, delay=0.08, complaint=0.04, subscription=0.04, suppressed_complaint=0.01)
+MIX = Mix(
+    reject=0.03, rendering_failure=0.03, bounce=0.08, delay=0.08, complaint=0.04, subscription=0.04, suppressed_complaint=0.01
+)
 # Every format and scheme once. ORC is written uncompressed to keep the test fast (its SNAPPY and
 # ZLIB objects read back exactly in test_schema_roundtrip).
 LAYOUTS = [
@@ -97,7 +99,9 @@ def test_each_layout_is_read_as_the_format_and_scheme_it_was_written_in(layouts)
 def test_the_timeline_of_a_bounced_message_shows_send_then_bounce_with_the_diagnostic_code(events, model):
     message = next(m for m, records in model.messages.items() if [r["eventType"] for r in records] == ["Send", "Bounce"])
     bounce = model.messages[message][1]
-    rows = run(events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message)))
+    rows = run(
+        events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message))
+    )
     assert [(r["event_time"], r["event_type"]) for r in rows] == model.timeline(message)
     assert [r["event_type"] for r in rows] == ["Send", "Bounce"]
     recipient = detail(bounce)["bouncedRecipients"][0]
@@ -109,6 +113,7 @@ def test_the_timeline_of_a_bounced_message_shows_send_then_bounce_with_the_diagn
 def test_the_timeline_finds_events_on_the_days_after_sending(events, model):
     """Asked for the day a message was sent, it still shows the delays, deliveries and opens of
     the following days."""
+
     def span(message: str) -> int:
         days = [datetime.fromisoformat(day(event_time(r))) for r in model.messages[message]]
         return (max(days) - min(days)).days
@@ -161,9 +166,28 @@ def test_a_message_to_several_recipients_has_a_status_per_recipient(events, mode
     assert statuses[delivered] in ("Delivery", "Complaint")
 
 
-EVENT_FACTS = ["message_id", "sent_at", "sender", "subject", "event_time", "event_type", "bounce_type", "bounce_subtype", "diagnostic_code",
-               "reporting_mta", "remote_mta_ip", "smtp_response", "processing_time_ms", "delay_type", "expiration_time", "complaint_type", "reject_reason",
-               "template_name", "template_error", "recipient"]
+EVENT_FACTS = [
+    "message_id",
+    "sent_at",
+    "sender",
+    "subject",
+    "event_time",
+    "event_type",
+    "bounce_type",
+    "bounce_subtype",
+    "diagnostic_code",
+    "reporting_mta",
+    "remote_mta_ip",
+    "smtp_response",
+    "processing_time_ms",
+    "delay_type",
+    "expiration_time",
+    "complaint_type",
+    "reject_reason",
+    "template_name",
+    "template_error",
+    "recipient",
+]
 
 
 def test_recipient_events_are_every_event_concerning_the_address_with_its_facts(events, model):
@@ -192,7 +216,9 @@ def test_address_variants_find_the_other_plus_labels_of_an_address(samples, tmp_
     write_layout([(datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC), r) for r in records], tmp_path, format="json", partitioning="date")
     local = LocalEvents(tmp_path)
     values = {"from_date": FIRST, "to_date": FIRST}
-    assert local.run("address-variants", {"address": "TARO@example.jp", **values}).records() == [{"address": "taro+news@example.jp", "messages": 2}]
+    assert local.run("address-variants", {"address": "TARO@example.jp", **values}).records() == [
+        {"address": "taro+news@example.jp", "messages": 2}
+    ]
     assert local.run("address-variants", {"address": "taro+other@example.jp", **values}).records() == [
         {"address": "taro+news@example.jp", "messages": 2},
         {"address": "taro@example.jp", "messages": 1},
@@ -250,7 +276,9 @@ def test_every_layout_answers_alike(layouts, model):
         baseline = answers["json-none"]
         assert baseline, name
         assert {key for key, rows in answers.items() if rows != baseline} == set(), name
-    assert any(not row[3].isascii() for row in layouts["orc-event-type"].run("message-status", asked["message-status"]).rows if row[3])
+    assert any(
+        not row[3].isascii() for row in layouts["orc-event-type"].run("message-status", asked["message-status"]).rows if row[3]
+    )
 
 
 # Partition filters. A record placed in a partition outside a query's days must not be read, in
@@ -272,7 +300,12 @@ STRAY_VALUES = {
 
 def stray_records(samples) -> list[dict]:
     """A message sent on the first day whose records reach Firehose weeks later."""
-    mail = {**samples["Send"]["mail"], "timestamp": "2024-05-01T12:00:00.000Z", "messageId": "stray-message", "destination": ["stray@example.org"]}
+    mail = {
+        **samples["Send"]["mail"],
+        "timestamp": "2024-05-01T12:00:00.000Z",
+        "messageId": "stray-message",
+        "destination": ["stray@example.org"],
+    }
     bounce = {**samples["Bounce"]["bounce"], "timestamp": "2024-05-01T12:00:30.000Z"}
     bounce["bouncedRecipients"] = [{**bounce["bouncedRecipients"][0], "emailAddress": "stray@example.org"}]
     delay = {**samples["DeliveryDelay"]["deliveryDelay"], "timestamp": "2024-05-01T12:00:10.000Z"}
@@ -295,7 +328,11 @@ def test_a_record_in_a_partition_outside_the_window_is_not_read(samples, tmp_pat
     queries find them in its send day's partition, and the event-day queries do not read them."""
     write_layout([(STRAY_ARRIVAL, r) for r in stray_records(samples)], tmp_path, format="json", partitioning=scheme)
     local = LocalEvents(tmp_path)
-    read = {name: any("stray" in str(row) for row in local.run(name, STRAY_VALUES[name]).records()) for name in QUERIES if name != "daily-counts"}
+    read = {
+        name: any("stray" in str(row) for row in local.run(name, STRAY_VALUES[name]).records())
+        for name in QUERIES
+        if name != "daily-counts"
+    }
     counts = {(r["day"], r["event_type"]): r["events"] for r in local.run("daily-counts", STRAY_VALUES["daily-counts"]).records()}
     read["daily-counts"] = ("2024-05-01", "Bounce") in counts
     by_send_day = SCHEMES[scheme].key(SENT) is not None
@@ -399,7 +436,11 @@ def test_event_type_names_in_the_sql_are_the_ones_ses_publishes():
         for node in tree.find_all(exp.EQ, exp.In, exp.Case):
             if isinstance(node, exp.Case) and isinstance(node.this, exp.Column) and node.this.name == "eventtype":
                 compared += [when.this for when in node.args["ifs"]]
-            elif isinstance(node, (exp.EQ, exp.In)) and isinstance(node.this, exp.Column) and node.this.name in ("eventtype", "event_type"):
+            elif (
+                isinstance(node, (exp.EQ, exp.In))
+                and isinstance(node.this, exp.Column)
+                and node.this.name in ("eventtype", "event_type")
+            ):
                 compared += [node.expression] if isinstance(node, exp.EQ) else node.expressions
     assert len(compared) > 10
     assert {c.name for c in compared} <= set(BY_RECORD_NAME)
@@ -460,6 +501,8 @@ def test_the_timeline_names_the_receiving_servers_address_of_a_delivery(events, 
     """delivery.remoteMtaIp: in real records though not in the guide's tables (seslog.eventlog.schema)."""
     message, records = next((m, rs) for m, rs in model.messages.items() if any(r["eventType"] == "Delivery" for r in rs))
     delivery = next(detail(r) for r in records if r["eventType"] == "Delivery")
-    rows = run(events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message)))
+    rows = run(
+        events, "message-timeline", message_id=message, from_date=day(model.sent(message)), to_date=day(model.sent(message))
+    )
     shown = next(r["detail"] for r in rows if r["event_type"] == "Delivery")
     assert shown == f"{delivery['smtpResponse']} (receiving server {delivery['remoteMtaIp']})"

@@ -54,7 +54,10 @@ def test_documented_fields_of_the_types_without_samples_are_present():
     sub = DETAILS["subscription"]
     assert {f.name for f in sub.fields} == {"contactList", "timestamp", "source", "newTopicPreferences", "oldTopicPreferences"}
     prefs = sub.field("newTopicPreferences").type
-    assert prefs.hive() == "struct<unsubscribeall:boolean,topicsubscriptionstatus:array<struct<topicname:string,subscriptionstatus:string>>>"
+    assert (
+        prefs.hive()
+        == "struct<unsubscribeall:boolean,topicsubscriptionstatus:array<struct<topicname:string,subscriptionstatus:string>>>"
+    )
 
 
 def test_glue_columns_are_lower_case_hive_types():
@@ -91,7 +94,9 @@ REAL_DETAILS = {
     "bounce": {
         "bounceType": "Permanent",
         "bounceSubType": "General",
-        "bouncedRecipients": [{"emailAddress": "joe.doe@example.com", "action": "failed", "status": "5.1.1", "diagnosticCode": ""}],
+        "bouncedRecipients": [
+            {"emailAddress": "joe.doe@example.com", "action": "failed", "status": "5.1.1", "diagnosticCode": ""}
+        ],
         "timestamp": "2020-02-04T20:48:45.160Z",
         "feedbackId": "0100017011f66429-07b35c07-28bf-4f6c-a4de-092962178f3f-000000",
         "remoteMtaIp": "173.194.207.26",

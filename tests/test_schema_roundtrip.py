@@ -66,7 +66,9 @@ def differences(source, value, dtype: pa.DataType, path: str, null_structs: bool
                 found += differences(child, value[key.lower()], dtype.field(key.lower()).type, f"{path}.{key}", null_structs)
         given = {k.lower() for k in source}
         return found + [
-            d for n in sorted(names - given) for d in differences(None, value[n], dtype.field(n).type, f"{path}.{n}", null_structs)
+            d
+            for n in sorted(names - given)
+            for d in differences(None, value[n], dtype.field(n).type, f"{path}.{n}", null_structs)
         ]
     if pa.types.is_map(dtype):
         read = dict(value)
@@ -86,7 +88,11 @@ def leaves(value, dtype: pa.DataType, path: str = "") -> set[str]:
     if value is None:
         return set()
     if pa.types.is_struct(dtype):
-        return {p for i in range(dtype.num_fields) for p in leaves(value[dtype.field(i).name], dtype.field(i).type, f"{path}.{dtype.field(i).name}")}
+        return {
+            p
+            for i in range(dtype.num_fields)
+            for p in leaves(value[dtype.field(i).name], dtype.field(i).type, f"{path}.{dtype.field(i).name}")
+        }
     if pa.types.is_map(dtype):
         return {f"{path}{{}}" for _ in value[:1]} | {p for _, v in value for p in leaves(v, dtype.item_type, f"{path}{{}}")}
     if pa.types.is_list(dtype):
@@ -96,7 +102,12 @@ def leaves(value, dtype: pa.DataType, path: str = "") -> set[str]:
 
 def read_back(tmp_path, records, fmt: str, compression: str) -> pa.Table:
     objects = write_layout(
-        [(ARRIVAL, r) for r in records], tmp_path, format=fmt, partitioning="none", compression=compression, stream=StreamSettings()
+        [(ARRIVAL, r) for r in records],
+        tmp_path,
+        format=fmt,
+        partitioning="none",
+        compression=compression,
+        stream=StreamSettings(),
     )
     assert len(objects) == 1, objects
     path = tmp_path / objects[0].key
@@ -162,14 +173,20 @@ def test_differences_catches_a_renamed_tag_a_dropped_field_and_a_changed_value(r
     renamed = {**row, "mail": {**row["mail"], "tags": lowered_tags}}
     assert differences(record, renamed, row_type, "Delivery") != []
     dropped = {**row, "delivery": {**row["delivery"], "smtpresponse": None}}
-    assert differences(record, dropped, row_type, "Delivery") == ["Delivery.delivery.smtpResponse: dropped ('250 2.6.0 Message received')"]
+    assert differences(record, dropped, row_type, "Delivery") == [
+        "Delivery.delivery.smtpResponse: dropped ('250 2.6.0 Message received')"
+    ]
     changed = {**row, "delivery": {**row["delivery"], "processingtimemillis": 1}}
     assert differences(record, changed, row_type, "Delivery") == ["Delivery.delivery.processingTimeMillis: 11893 read as 1"]
 
 
 def test_json_keys_match_columns_ignoring_case_and_map_keys_stay_verbatim():
-    schema = table_schema([{"name": "mail", "type": "struct<messageid:string,tags:map<string,array<string>>,destination:array<string>>"}])
-    row = row_converter(schema)({"Mail": {"MessageId": 42, "Tags": {"Team-A": "x"}, "destination": "a@example.com", "unknown": 1}})
+    schema = table_schema(
+        [{"name": "mail", "type": "struct<messageid:string,tags:map<string,array<string>>,destination:array<string>>"}]
+    )
+    row = row_converter(schema)(
+        {"Mail": {"MessageId": 42, "Tags": {"Team-A": "x"}, "destination": "a@example.com", "unknown": 1}}
+    )
     assert row == {"mail": {"messageid": "42", "tags": [("Team-A", ["x"])], "destination": ["a@example.com"]}}
     assert row_converter(schema)("not an object") == {"mail": None}
 

@@ -66,7 +66,9 @@ def test_an_open_80_days_later_stays_with_its_message_while_the_mail_is_kept(sam
     assert extract(sent_key(retention=30), record(samples, "Open", at="yesterday")) == {SENT_COLUMN: "2024-05-01"}
 
 
-@pytest.mark.parametrize("sent", [None, "", "2024-05-01", "2024-02-30T10:00:00.000Z", "2024-13-01T00:00:00.000Z", 1714608000, "soon"])
+@pytest.mark.parametrize(
+    "sent", [None, "", "2024-05-01", "2024-02-30T10:00:00.000Z", "2024-13-01T00:00:00.000Z", 1714608000, "soon"]
+)
 def test_a_missing_or_impossible_send_time_goes_to_the_error_prefix(samples, sent, tmp_path):
     data = record(samples, "Delivery", sent=sent, at="2024-05-02T08:00:00.000Z")
     assert extract(sent_key(), data) is None
@@ -129,8 +131,14 @@ def test_late_events_never_open_more_partitions_than_the_bound(samples, tmp_path
         now = start + timedelta(minutes=30 * tick)
         for age in range(15):
             sent = now - timedelta(days=age, minutes=1)
-            events.append((now + timedelta(seconds=age), record(samples, "Open", sent=sent.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                                                           at=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))))
+            events.append(
+                (
+                    now + timedelta(seconds=age),
+                    record(
+                        samples, "Open", sent=sent.strftime("%Y-%m-%dT%H:%M:%S.000Z"), at=now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                    ),
+                )
+            )
     writer = LayoutWriter(tmp_path, format="json", partitioning=scheme, stream=STREAM)
     write_layouts(events, [writer])
     assert retention + 1 <= writer.busiest <= scheme.max_active_partitions() <= ACTIVE_PARTITIONS_LIMIT
@@ -148,7 +156,10 @@ def test_the_bound_follows_the_retention_and_the_other_dynamic_scheme_is_small()
 
 def test_a_stack_that_could_exceed_the_active_partitions_is_refused():
     allowed = max_late_days()
-    assert parse({"partitioning": "send-date", "retentionDays": allowed, "noncurrentRetentionDays": 7}, "x").retention_days == allowed
+    assert (
+        parse({"partitioning": "send-date", "retentionDays": allowed, "noncurrentRetentionDays": 7}, "x").retention_days
+        == allowed
+    )
     with pytest.raises(SettingsError) as info:
         parse({"partitioning": "send-date", "retentionDays": allowed + 1}, "x")
     (problem,) = info.value.problems
@@ -159,7 +170,9 @@ def test_a_stack_that_could_exceed_the_active_partitions_is_refused():
 
 
 def test_the_send_date_layout_is_told_apart_from_the_others(samples, tmp_path):
-    write_layout([(datetime(2024, 5, 2, tzinfo=UTC), record(samples, "Send"))], tmp_path, format="parquet", partitioning="send-date")
+    write_layout(
+        [(datetime(2024, 5, 2, tzinfo=UTC), record(samples, "Send"))], tmp_path, format="parquet", partitioning="send-date"
+    )
     local = LocalEvents(tmp_path)
     assert (local.format, local.scheme.name) == ("parquet", "send-date")
     assert {p.relative_to(tmp_path / DATA_PREFIX).parts[0] for p in tmp_path.rglob("*.parquet")} == {"sent=2024-05-01"}

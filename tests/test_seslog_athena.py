@@ -49,8 +49,15 @@ def athena_client():
 
 
 def runner(client, fake: FakeTime, timeout: float = 60.0, progress: Progress | None = None) -> Athena:
-    return Athena(client, workgroup="ses-event-log-dev", database="ses_event_log_dev", timeout=timeout,
-                  clock=fake.clock, sleep=fake.sleep, progress=progress)
+    return Athena(
+        client,
+        workgroup="ses-event-log-dev",
+        database="ses_event_log_dev",
+        timeout=timeout,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        progress=progress,
+    )
 
 
 def execution(state: str, scanned: int = 0, engine_ms: int = 0, reason: str | None = None, statement_type: str = "DML") -> dict:
@@ -93,11 +100,16 @@ def test_query_starts_with_the_execution_parameters_as_given_polls_with_backoff_
         },
     )
     add_polls(stubber, "QUEUED", "RUNNING", "RUNNING")
-    stubber.add_response("get_query_execution", execution("SUCCEEDED", scanned=52 * 1024**2, engine_ms=1830), {"QueryExecutionId": QUERY_ID})
+    stubber.add_response(
+        "get_query_execution", execution("SUCCEEDED", scanned=52 * 1024**2, engine_ms=1830), {"QueryExecutionId": QUERY_ID}
+    )
     stubber.add_response(
         "get_query_results",
         {
-            "ResultSet": {"Rows": rows(("message_id", "opens"), ("0100-a", "2"), ("0100-b", None)), "ResultSetMetadata": {"ColumnInfo": COLUMNS}},
+            "ResultSet": {
+                "Rows": rows(("message_id", "opens"), ("0100-a", "2"), ("0100-b", None)),
+                "ResultSetMetadata": {"ColumnInfo": COLUMNS},
+            },
             "NextToken": "page-2",
         },
         {"QueryExecutionId": QUERY_ID},
@@ -133,10 +145,18 @@ def test_no_parameters_sends_no_execution_parameters_and_converts_column_types(a
         {"QueryString": "SELECT 1", "WorkGroup": "ses-event-log-dev", "QueryExecutionContext": CONTEXT},
     )
     stubber.add_response("get_query_execution", execution("SUCCEEDED"), {"QueryExecutionId": QUERY_ID})
-    columns = [{"Name": n, "Type": t} for n, t in [("i", "integer"), ("d", "double"), ("b", "boolean"), ("m", "decimal"), ("s", "varchar")]]
+    columns = [
+        {"Name": n, "Type": t}
+        for n, t in [("i", "integer"), ("d", "double"), ("b", "boolean"), ("m", "decimal"), ("s", "varchar")]
+    ]
     stubber.add_response(
         "get_query_results",
-        {"ResultSet": {"Rows": rows(("i", "d", "b", "m", "s"), ("7", "0.25", "false", "1.10", "")), "ResultSetMetadata": {"ColumnInfo": columns}}},
+        {
+            "ResultSet": {
+                "Rows": rows(("i", "d", "b", "m", "s"), ("7", "0.25", "false", "1.10", "")),
+                "ResultSetMetadata": {"ColumnInfo": columns},
+            }
+        },
         {"QueryExecutionId": QUERY_ID},
     )
     result = runner(client, FakeTime()).run("SELECT 1")
@@ -177,8 +197,11 @@ def test_failed_query_gives_the_state_change_reason_and_a_hint_for_a_missing_tab
 def test_failed_query_without_a_known_cause_has_no_hint(athena_client):
     client, stubber = athena_client
     stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
-    stubber.add_response("get_query_execution", execution("FAILED", reason="SYNTAX_ERROR: line 1:8:\nColumn 'x' cannot be resolved"),
-                         {"QueryExecutionId": QUERY_ID})
+    stubber.add_response(
+        "get_query_execution",
+        execution("FAILED", reason="SYNTAX_ERROR: line 1:8:\nColumn 'x' cannot be resolved"),
+        {"QueryExecutionId": QUERY_ID},
+    )
     with pytest.raises(SeslogError, match=r"^Athena query .* failed: SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved$"):
         runner(client, FakeTime()).run("SELECT 1")
 
@@ -186,8 +209,11 @@ def test_failed_query_without_a_known_cause_has_no_hint(athena_client):
 def test_cancelled_query(athena_client):
     client, stubber = athena_client
     stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
-    stubber.add_response("get_query_execution", execution("CANCELLED", reason="Query cancelled: bytes scanned limit exceeded"),
-                         {"QueryExecutionId": QUERY_ID})
+    stubber.add_response(
+        "get_query_execution",
+        execution("CANCELLED", reason="Query cancelled: bytes scanned limit exceeded"),
+        {"QueryExecutionId": QUERY_ID},
+    )
     with pytest.raises(SeslogError, match="was cancelled: Query cancelled: bytes scanned limit exceeded"):
         runner(client, FakeTime()).run("SELECT 1")
 
@@ -196,16 +222,25 @@ def test_missing_workgroup_is_named(athena_client):
     client, stubber = athena_client
     # The message AWS returns (ColeMurray/aws-athena-mcp#23) does not name the workgroup.
     stubber.add_client_error("start_query_execution", "InvalidRequestException", "WorkGroup is not found.")
-    with pytest.raises(SeslogError, match="^Athena workgroup 'ses-event-log-dev' not found \\(WorkGroup is not found.\\); check --workgroup"):
+    with pytest.raises(
+        SeslogError, match="^Athena workgroup 'ses-event-log-dev' not found \\(WorkGroup is not found.\\); check --workgroup"
+    ):
         runner(client, FakeTime()).run("SELECT 1")
 
 
 @pytest.mark.parametrize(
     ("code", "message", "expected"),
     [
-        ("AccessDeniedException", "User: arn:aws:sts::1:assumed-role/oncall is not authorized to perform: athena:StartQueryExecution",
-         "access denied calling StartQueryExecution: User: arn:aws:sts::1:assumed-role/oncall is not authorized"),
-        ("TooManyRequestsException", "Rate exceeded", "AWS throttled StartQueryExecution (TooManyRequestsException); wait a moment"),
+        (
+            "AccessDeniedException",
+            "User: arn:aws:sts::1:assumed-role/oncall is not authorized to perform: athena:StartQueryExecution",
+            "access denied calling StartQueryExecution: User: arn:aws:sts::1:assumed-role/oncall is not authorized",
+        ),
+        (
+            "TooManyRequestsException",
+            "Rate exceeded",
+            "AWS throttled StartQueryExecution (TooManyRequestsException); wait a moment",
+        ),
         ("ExpiredTokenException", "The security token included in the request is expired", "the AWS credentials have expired"),
         ("InternalServerException", "boom", "StartQueryExecution failed: InternalServerException: boom"),
     ],
@@ -219,8 +254,16 @@ def test_aws_errors_become_one_line(athena_client, code, message, expected):
 
 
 def test_no_credentials(monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -240,7 +283,9 @@ def test_interrupt_cancels_the_query(athena_client):
     def interrupted(_: float) -> None:
         raise KeyboardInterrupt
 
-    athena = Athena(client, workgroup="ses-event-log-dev", database="ses_event_log_dev", clock=FakeTime().clock, sleep=interrupted)
+    athena = Athena(
+        client, workgroup="ses-event-log-dev", database="ses_event_log_dev", clock=FakeTime().clock, sleep=interrupted
+    )
     with pytest.raises(SeslogError) as raised:
         athena.run("SELECT 1")
     assert raised.value.exit_code == 130
@@ -253,7 +298,10 @@ def test_progress_shows_on_a_terminal_only(athena_client):
         stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
         add_polls(stubber, "QUEUED", "RUNNING")
         stubber.add_response("get_query_execution", execution("SUCCEEDED"), {"QueryExecutionId": QUERY_ID})
-        stubber.add_response("get_query_results", {"ResultSet": {"Rows": rows(("message_id", "opens")), "ResultSetMetadata": {"ColumnInfo": COLUMNS}}})
+        stubber.add_response(
+            "get_query_results",
+            {"ResultSet": {"Rows": rows(("message_id", "opens")), "ResultSetMetadata": {"ColumnInfo": COLUMNS}}},
+        )
         runner(client, FakeTime(), progress=Progress(stream)).run("SELECT 1")
         written = stream.getvalue()
         if stream.isatty():

@@ -21,13 +21,41 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_cost_prints_the_breakdown_with_the_price_table_date(capsys):
-    assert cli.main(["cost", "--emails-per-day", "250000", "--format", "parquet", "--partitioning", "event-type",
-                     "--retention-days", "400", "--queries-per-month", "300", "--bytes-per-query", "256MB"]) == 0
+    assert (
+        cli.main(
+            [
+                "cost",
+                "--emails-per-day",
+                "250000",
+                "--format",
+                "parquet",
+                "--partitioning",
+                "event-type",
+                "--retention-days",
+                "400",
+                "--queries-per-month",
+                "300",
+                "--bytes-per-query",
+                "256MB",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
-    expected = monthly_cost(Usage(emails_per_day=250_000, format="parquet", partitioning="event-type", retention_days=400,
-                                  queries_per_month=300, bytes_scanned_per_query=256 * MB))
-    assert out[0] == ("Monthly cost for 250,000 emails a day with 3 events each, parquet objects, event-type partitioning, "
-                      "400 days kept, 300 Athena queries a month of 256.0 MiB each:")
+    expected = monthly_cost(
+        Usage(
+            emails_per_day=250_000,
+            format="parquet",
+            partitioning="event-type",
+            retention_days=400,
+            queries_per_month=300,
+            bytes_scanned_per_query=256 * MB,
+        )
+    )
+    assert out[0] == (
+        "Monthly cost for 250,000 emails a day with 3 events each, parquet objects, event-type partitioning, "
+        "400 days kept, 300 Athena queries a month of 256.0 MiB each:"
+    )
     assert out[1].split() == ["ITEM", "USD"]
     assert [line.rsplit(None, 1) for line in out[2:9]] == [[item, f"{value:,.2f}"] for item, value in expected.rows()]
     assert out[9] == f"Prices as of {PRICES.as_of}: {PRICES.source}."
@@ -46,7 +74,10 @@ def test_cost_defaults_are_the_cost_model_defaults(capsys):
         (["cost", "--emails-per-day", "-5"], "argument --emails-per-day: '-5' must be a positive number"),
         (["cost", "--emails-per-day", "5", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
         (["cost", "--emails-per-day", "5", "--bytes-per-query", "10XB"], "argument --bytes-per-query: '10XB' is not a size"),
-        (["cost", "--emails-per-day", "5", "--retention-days", "0"], "argument --retention-days: '0' must be a whole number of at least 1"),
+        (
+            ["cost", "--emails-per-day", "5", "--retention-days", "0"],
+            "argument --retention-days: '0' must be a whole number of at least 1",
+        ),
         (["nonsense"], "argument COMMAND: invalid choice: 'nonsense'"),
     ],
 )
@@ -57,16 +88,36 @@ def test_usage_errors_are_one_line_with_exit_code_2(capsys, argv, message):
 
 
 def run_module(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "seslog", *argv], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "seslog", *argv], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_python_dash_m_seslog_without_credentials_fails_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
-    done = run_module("download", "--since", "2d", "--bucket", "b", "--partitioning", "date", "--region", "us-east-1", str(tmp_path / "d"), env=env)
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    done = run_module(
+        "download",
+        "--since",
+        "2d",
+        "--bucket",
+        "b",
+        "--partitioning",
+        "date",
+        "--region",
+        "us-east-1",
+        str(tmp_path / "d"),
+        env=env,
+    )
     assert done.returncode == 1
-    assert done.stderr == ("seslog: no AWS credentials found: set AWS_PROFILE (after `aws sso login` if needed) "
-                           "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")
+    assert done.stderr == (
+        "seslog: no AWS credentials found: set AWS_PROFILE (after `aws sso login` if needed) "
+        "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
+    )
     assert "Traceback" not in done.stderr + done.stdout
 
 
@@ -79,7 +130,12 @@ def test_python_dash_m_seslog_help_and_usage():
 
 def test_table_aligns_wide_characters():
     out = io.StringIO()
-    print_table(["subject", "opens"], [{"subject": "ご注文の確認", "opens": 2}, {"subject": "Receipt", "opens": None}], out, right=["opens"])
+    print_table(
+        ["subject", "opens"],
+        [{"subject": "ご注文の確認", "opens": 2}, {"subject": "Receipt", "opens": None}],
+        out,
+        right=["opens"],
+    )
     assert out.getvalue().splitlines() == [
         "SUBJECT       OPENS",
         "ご注文の確認      2",
@@ -91,5 +147,9 @@ def test_from_without_until_runs_to_today():
     parser = argparse.ArgumentParser()
     add_time_range_arguments(parser, default_since="7d")
     now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-    assert time_range(parser.parse_args(["--from", "2026-11-23"]), now).days() == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    assert time_range(parser.parse_args(["--from", "2026-11-23"]), now).days() == [
+        date(2026, 11, 23),
+        date(2026, 11, 24),
+        date(2026, 11, 25),
+    ]
     assert time_range(parser.parse_args([]), now).first_day == date(2026, 11, 18)

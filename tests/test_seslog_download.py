@@ -58,8 +58,12 @@ def test_prefixes_match_what_firehose_writes(scheme):
 
 @pytest.fixture
 def s3(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
@@ -72,8 +76,23 @@ def put(s3, key: str, body: bytes) -> None:
 
 
 def download(tmp_path: Path, *extra: str, partitioning: str = "date") -> int:
-    return main(["download", "--from", "2026-11-24", "--until", "2026-11-25", "--bucket", BUCKET, "--partitioning", partitioning,
-                 "--region", "us-east-1", *extra, str(tmp_path / "dir")])
+    return main(
+        [
+            "download",
+            "--from",
+            "2026-11-24",
+            "--until",
+            "2026-11-25",
+            "--bucket",
+            BUCKET,
+            "--partitioning",
+            partitioning,
+            "--region",
+            "us-east-1",
+            *extra,
+            str(tmp_path / "dir"),
+        ]
+    )
 
 
 def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, capsys):
@@ -93,7 +112,10 @@ def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, ca
 
     assert download(tmp_path) == 0
     out = capsys.readouterr().out
-    assert out == f"downloaded 2 objects (30 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 2 partition prefixes listed\n"
+    assert (
+        out
+        == f"downloaded 2 objects (30 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 2 partition prefixes listed\n"
+    )
     files = {str(p.relative_to(tmp_path / "dir")): p.read_bytes() for p in (tmp_path / "dir").rglob("*") if p.is_file()}
     assert files == inside
 
@@ -129,13 +151,19 @@ def test_a_key_that_would_escape_the_directory_is_refused(s3, tmp_path, capsys):
 
 def test_nothing_in_range(s3, tmp_path, capsys):
     assert download(tmp_path) == 0
-    assert capsys.readouterr().out == f"no objects arrived 2026-11-24 to 2026-11-25 (UTC) under s3://{BUCKET}/events/ (date partitioning)\n"
+    assert (
+        capsys.readouterr().out
+        == f"no objects arrived 2026-11-24 to 2026-11-25 (UTC) under s3://{BUCKET}/events/ (date partitioning)\n"
+    )
 
 
 def test_missing_bucket(s3, tmp_path, capsys):
     code = main(["download", "--since", "2d", "--bucket", "no-such-bucket", "--partitioning", "date", str(tmp_path / "d")])
     assert code == 1
-    assert capsys.readouterr().err == "seslog: bucket 'no-such-bucket' does not exist: check --bucket or SESLOG_BUCKET, and the region\n"
+    assert (
+        capsys.readouterr().err
+        == "seslog: bucket 'no-such-bucket' does not exist: check --bucket or SESLOG_BUCKET, and the region\n"
+    )
 
 
 def test_directory_that_is_a_file(s3, tmp_path, capsys):
@@ -173,9 +201,16 @@ def test_since_counts_back_from_now():
     [
         ("list_objects_v2", "AccessDenied", 403, "seslog: access denied calling ListObjectsV2: Access Denied\n"),
         ("list_objects_v2", "SlowDown", 503, "seslog: AWS throttled ListObjectsV2 (SlowDown); wait a moment and try again\n"),
-        ("head_object", "403", 403, ("seslog: access denied reading s3://ses-event-log-dev-123/events/dt=2026-11-24/o.json.gz: "
-                                     "reading the event objects needs s3:GetObject on the bucket and kms:Decrypt on the stack's KMS key, "
-                                     "which encrypts them\n")),
+        (
+            "head_object",
+            "403",
+            403,
+            (
+                "seslog: access denied reading s3://ses-event-log-dev-123/events/dt=2026-11-24/o.json.gz: "
+                "reading the event objects needs s3:GetObject on the bucket and kms:Decrypt on the stack's KMS key, "
+                "which encrypts them\n"
+            ),
+        ),
     ],
 )
 def test_s3_errors_are_one_line(monkeypatch, tmp_path, capsys, operation, code, status, message):
@@ -183,10 +218,15 @@ def test_s3_errors_are_one_line(monkeypatch, tmp_path, capsys, operation, code, 
     monkeypatch.setattr(cli, "client", lambda service, region: s3)
     with Stubber(s3) as stubber:
         if operation == "head_object":
-            stubber.add_response("list_objects_v2", {"Contents": [{"Key": "events/dt=2026-11-24/o.json.gz", "Size": 3}], "IsTruncated": False},
-                                 {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"})
+            stubber.add_response(
+                "list_objects_v2",
+                {"Contents": [{"Key": "events/dt=2026-11-24/o.json.gz", "Size": 3}], "IsTruncated": False},
+                {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"},
+            )
             stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-25/"})
-        stubber.add_client_error(operation, code, "Access Denied" if status == 403 else "Please reduce your request rate.", http_status_code=status)
+        stubber.add_client_error(
+            operation, code, "Access Denied" if status == 403 else "Please reduce your request rate.", http_status_code=status
+        )
         assert download(tmp_path) == 1
     assert capsys.readouterr().err == message
     assert not list((tmp_path / "dir").rglob("*.part"))
@@ -198,10 +238,16 @@ def test_listing_follows_continuation_tokens():
     s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     prefix = "events/dt=2026-11-24/"
     with Stubber(s3) as stubber:
-        stubber.add_response("list_objects_v2", {"Contents": [{"Key": prefix + "a.json.gz", "Size": 1}], "IsTruncated": True,
-                                                 "NextContinuationToken": "next"}, {"Bucket": BUCKET, "Prefix": prefix})
-        stubber.add_response("list_objects_v2", {"Contents": [{"Key": prefix + "b.json.gz", "Size": 2}], "IsTruncated": False},
-                             {"Bucket": BUCKET, "Prefix": prefix, "ContinuationToken": "next"})
+        stubber.add_response(
+            "list_objects_v2",
+            {"Contents": [{"Key": prefix + "a.json.gz", "Size": 1}], "IsTruncated": True, "NextContinuationToken": "next"},
+            {"Bucket": BUCKET, "Prefix": prefix},
+        )
+        stubber.add_response(
+            "list_objects_v2",
+            {"Contents": [{"Key": prefix + "b.json.gz", "Size": 2}], "IsTruncated": False},
+            {"Bucket": BUCKET, "Prefix": prefix, "ContinuationToken": "next"},
+        )
         assert [o["Key"] for o in list_objects(s3, BUCKET, [prefix])] == [prefix + "a.json.gz", prefix + "b.json.gz"]
 
 

@@ -38,8 +38,12 @@ def cli_json(capsys, *arguments: str) -> dict:
 
 async def session_calls(root: Path, calls: list[tuple[str, dict]], quiet) -> tuple[list, list]:
     # A stdio child sees only a short allow-list of the environment: what seslog needs is passed explicitly.
-    server = StdioServerParameters(command=sys.executable, args=["-m", "seslog", "mcp", "--local", str(root)], cwd=str(ROOT),
-                                   env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")})
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "seslog", "mcp", "--local", str(root)],
+        cwd=str(ROOT),
+        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
+    )
     async with stdio_client(server, errlog=quiet) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         tools = (await session.list_tools()).tools

@@ -88,7 +88,9 @@ def test_every_command_fits_the_terminal(monkeypatch, data, columns):
 def test_piped_output_and_wide_are_never_cut(monkeypatch, data):
     monkeypatch.setenv("COLUMNS", "80")
     root, address, _ = data
-    whole = json.loads(run(monkeypatch, io.StringIO(), ["find", "--to", address, *RANGE, "--local", str(root), "--json"]))["messages"]
+    whole = json.loads(run(monkeypatch, io.StringIO(), ["find", "--to", address, *RANGE, "--local", str(root), "--json"]))[
+        "messages"
+    ]
     longest = max((m["subject"] for m in whole), key=display_width)
     assert display_width(longest) > 10
     for stdout, arguments in ((io.StringIO(), []), (Tty(), ["--wide"])):
@@ -101,9 +103,18 @@ def test_piped_output_and_wide_are_never_cut(monkeypatch, data):
 
 def test_a_table_too_wide_to_cut_is_printed_one_record_at_a_time():
     out = io.StringIO()
-    print_table(["message_id", "sent_at", "detail"], [{"message_id": "x" * 60, "sent_at": "2024-05-01T00:00:00.000Z", "detail": "d" * 90}], out,
-                width=80, shrink=["detail"])
-    assert out.getvalue().splitlines() == ["MESSAGE_ID  " + "x" * 60, "SENT_AT     2024-05-01T00:00:00.000Z", "DETAIL      " + "d" * 67 + "…"]
+    print_table(
+        ["message_id", "sent_at", "detail"],
+        [{"message_id": "x" * 60, "sent_at": "2024-05-01T00:00:00.000Z", "detail": "d" * 90}],
+        out,
+        width=80,
+        shrink=["detail"],
+    )
+    assert out.getvalue().splitlines() == [
+        "MESSAGE_ID  " + "x" * 60,
+        "SENT_AT     2024-05-01T00:00:00.000Z",
+        "DETAIL      " + "d" * 67 + "…",
+    ]
 
 
 def test_no_match_with_json_prints_an_empty_document_and_exits_1(capsys, data):
@@ -140,7 +151,9 @@ def seslog_on_a_terminal(*arguments: str) -> tuple[subprocess.Popen, int]:
     leader, follower = pty.openpty()
     environ = {**os.environ, "COLUMNS": "100"}
     environ.pop("PYTEST_CURRENT_TEST", None)
-    process = subprocess.Popen([sys.executable, "-m", "seslog", *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, env=environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seslog", *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, env=environ
+    )
     os.close(follower)
     return process, leader
 
@@ -169,8 +182,15 @@ def read_rest(leader: int) -> str:
 
 
 def test_ctrl_c_during_a_local_query_is_one_line_and_exit_130(tmp_path):
-    write_layout(generate(load_samples(), seed=2, start=START, days=2, messages=6000, recipients=50), tmp_path, format="json", partitioning="none")
-    process, leader = seslog_on_a_terminal("why", "user0001@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(tmp_path))
+    write_layout(
+        generate(load_samples(), seed=2, start=START, days=2, messages=6000, recipients=50),
+        tmp_path,
+        format="json",
+        partitioning="none",
+    )
+    process, leader = seslog_on_a_terminal(
+        "why", "user0001@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(tmp_path)
+    )
     read_until(leader, b"DuckDB: reading", process)
     process.send_signal(signal.SIGINT)
     code = process.wait(timeout=30)
@@ -182,7 +202,9 @@ def test_ctrl_c_during_a_local_query_is_one_line_and_exit_130(tmp_path):
 
 def test_ctrl_c_during_demo_data_leaves_nothing_half_written(tmp_path):
     target = tmp_path / "demo"
-    process, leader = seslog_on_a_terminal("demo-data", str(target), "--messages", "300000", "--format", "json", "--partitioning", "date")
+    process, leader = seslog_on_a_terminal(
+        "demo-data", str(target), "--messages", "300000", "--format", "json", "--partitioning", "date"
+    )
     read_until(leader, b"writing the demo data", process)
     assert any(target.glob(".seslog-demo-partial-*/events/*"))
     process.send_signal(signal.SIGINT)

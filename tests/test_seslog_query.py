@@ -32,10 +32,17 @@ START = datetime(2024, 5, 1, tzinfo=UTC)
 FIRST, LAST = "2024-05-01", "2024-05-02"
 AFTER = "2024-05-05"
 """Opens and complaints go on for two days after the last day of sending."""
-MIX = Mix(reject=0.05, rendering_failure=0.05, bounce=0.1, delay=0.12, complaint=0.05, subscription=0.03, suppressed_complaint=0.02)
+MIX = Mix(
+    reject=0.05, rendering_failure=0.05, bounce=0.1, delay=0.12, complaint=0.05, subscription=0.03, suppressed_complaint=0.02
+)
 STREAM = StreamSettings(buffer_size_mib=64, buffer_interval_seconds=900)
 # Every format; dynamic (event-type) and time-only schemes; DuckDB's own Parquet reader and pyarrow's JSON/ORC path.
-LAYOUTS = [("json", "event-type", "GZIP"), ("parquet", "date", "SNAPPY"), ("orc", "hour", "NONE"), ("parquet", "event-type", "SNAPPY")]
+LAYOUTS = [
+    ("json", "event-type", "GZIP"),
+    ("parquet", "date", "SNAPPY"),
+    ("orc", "hour", "NONE"),
+    ("parquet", "event-type", "SNAPPY"),
+]
 NAMES = [f"{f}-{s}" for f, s, _ in LAYOUTS]
 
 
@@ -88,7 +95,9 @@ def test_find_lists_every_message_to_the_address_newest_first(capsys, layout, mo
     expected = list(reversed(model.recipient_messages(address, FIRST, LAST)))
     assert len(expected) >= 10 and len({status for _, status, _, _ in expected}) >= 2
 
-    code, out, err = run(capsys, "find", "--to", address.upper(), "--from", FIRST, "--until", LAST, "--local", str(layout), "--json")
+    code, out, err = run(
+        capsys, "find", "--to", address.upper(), "--from", FIRST, "--until", LAST, "--local", str(layout), "--json"
+    )
     assert (code, err) == (0, "")
     document = json.loads(out)
     assert (document["address"], document["from"], document["until"]) == (address.upper(), FIRST, LAST)
@@ -150,7 +159,10 @@ def test_message_shows_each_event_with_what_explains_it(capsys, layout, model):
 
 
 def expected_counts(model: Model, first: str, last: str) -> dict[str, dict[str, int]]:
-    days = [(date.fromisoformat(first) + timedelta(days=n)).isoformat() for n in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)]
+    days = [
+        (date.fromisoformat(first) + timedelta(days=n)).isoformat()
+        for n in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)
+    ]
     counts: dict[str, dict[str, int]] = {d: {} for d in days}
     for d, event_type, n in model.daily_counts(first, last):
         counts[d][event_type] = n
@@ -167,13 +179,18 @@ def test_stats_counts_every_day_and_type_and_the_rates(capsys, layout, model):
     lines = out.splitlines()
     header = re.split(r"\s{2,}", lines[0])
     assert header[0] == "DAY" and {h.lower() for h in header[1:]} == {t.lower() for t in totals}
-    table = {cells[0]: dict(zip(header[1:], map(int, cells[1:]), strict=True)) for cells in (re.split(r"\s{2,}", line) for line in lines[1:7])}
+    table = {
+        cells[0]: dict(zip(header[1:], map(int, cells[1:]), strict=True))
+        for cells in (re.split(r"\s{2,}", line) for line in lines[1:7])
+    }
     by_name = {t.upper(): t for t in totals}
     assert {d: {by_name[h]: n for h, n in row.items() if n} for d, row in table.items() if d != "total"} == counts
     assert {by_name[h]: n for h, n in table["total"].items()} == totals
     rates = {m[1]: m[2] for m in re.finditer(r"^(bounce rate|complaint rate)\s+([\d.]+)%", out, re.MULTILINE)}
-    assert rates == {"bounce rate": f"{100 * totals['Bounce'] / totals['Send']:.2f}",
-                     "complaint rate": f"{100 * totals['Complaint'] / totals['Send']:.2f}"}
+    assert rates == {
+        "bounce rate": f"{100 * totals['Bounce'] / totals['Send']:.2f}",
+        "complaint rate": f"{100 * totals['Complaint'] / totals['Send']:.2f}",
+    }
     assert "Reputation.BounceRate" in out
 
     code, out, _ = run(capsys, "stats", "--from", FIRST, "--until", AFTER, "--local", str(layout), "--json")
@@ -187,7 +204,9 @@ def test_a_day_without_events_is_a_row_of_zeros_and_the_rates_need_sends(capsys,
     # The day after sending has only late events, and no Send; the two after it have nothing.
     expected = expected_counts(model, "2024-05-03", AFTER)
     assert expected["2024-05-03"] and "Send" not in expected["2024-05-03"] and expected["2024-05-04"] == expected[AFTER] == {}
-    code, out, _ = run(capsys, "stats", "--from", "2024-05-03", "--until", AFTER, "--local", str(layouts["parquet-date"]), "--json")
+    code, out, _ = run(
+        capsys, "stats", "--from", "2024-05-03", "--until", AFTER, "--local", str(layouts["parquet-date"]), "--json"
+    )
     document = json.loads(out)
     assert code == 0 and {d["day"]: d["events"] for d in document["days"]} == expected
     assert document["bounce_rate"] is None and document["complaint_rate"] is None
@@ -225,7 +244,13 @@ def athena(monkeypatch):
     monkeypatch.setattr(athena_module, "time", types.SimpleNamespace(monotonic=fake.monotonic, sleep=fake.sleep))
     regions = []
     monkeypatch.setattr(cli, "client", lambda service, region: (regions.append((service, region)), client)[1])
-    for name, value in {"WORKGROUP": WORKGROUP, "DATABASE": DATABASE, "TABLE": "events", "PARTITIONING": "date", "REGION": "eu-west-1"}.items():
+    for name, value in {
+        "WORKGROUP": WORKGROUP,
+        "DATABASE": DATABASE,
+        "TABLE": "events",
+        "PARTITIONING": "date",
+        "REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(f"SESLOG_{name}", value)
     with Stubber(client) as stubber:
         yield stubber, fake, regions
@@ -234,8 +259,14 @@ def athena(monkeypatch):
 
 def execution(state: str, scanned: int = 0, reason: str | None = None) -> dict:
     status = {"State": state, **({"StateChangeReason": reason} if reason else {})}
-    return {"QueryExecution": {"QueryExecutionId": QUERY_ID, "StatementType": "DML", "Status": status,
-                               "Statistics": {"DataScannedInBytes": scanned, "EngineExecutionTimeInMillis": 2300}}}
+    return {
+        "QueryExecution": {
+            "QueryExecutionId": QUERY_ID,
+            "StatementType": "DML",
+            "Status": status,
+            "Statistics": {"DataScannedInBytes": scanned, "EngineExecutionTimeInMillis": 2300},
+        }
+    }
 
 
 def expect_start(stubber: Stubber, query: str, scheme: str, parameters: list[str]) -> None:
@@ -282,15 +313,24 @@ def test_the_commands_print_the_same_on_athena_as_locally(capsys, athena, layout
     message = next(m for m in sorted(model.messages) if "DeliveryDelay" in {r["eventType"] for r in model.messages[m]})
     sent = day(model.sent(message))
     commands = [
-        (["find", "--to", address, "--from", FIRST, "--until", LAST], "recipient-messages",
-         {"address": address, "from_date": FIRST, "to_date": LAST},
-         [f"'{FIRST}'", f"'{LAST}'", f"'{FIRST}'", f"'{LAST}'", f"'{address}'"]),
-        (["message", message, "--from", sent, "--until", sent], "message-timeline",
-         {"message_id": message, "from_date": sent, "to_date": sent},
-         [f"'{message}'", f"'{sent}'", f"'{sent}'", f"'{sent}'", f"'{sent}'"]),
-        (["stats", "--from", FIRST, "--until", AFTER], "daily-counts",
-         {"from_date": FIRST, "to_date": AFTER},
-         [f"'{FIRST}'", f"'{AFTER}'", f"'{FIRST}'", f"'{AFTER}'"]),
+        (
+            ["find", "--to", address, "--from", FIRST, "--until", LAST],
+            "recipient-messages",
+            {"address": address, "from_date": FIRST, "to_date": LAST},
+            [f"'{FIRST}'", f"'{LAST}'", f"'{FIRST}'", f"'{LAST}'", f"'{address}'"],
+        ),
+        (
+            ["message", message, "--from", sent, "--until", sent],
+            "message-timeline",
+            {"message_id": message, "from_date": sent, "to_date": sent},
+            [f"'{message}'", f"'{sent}'", f"'{sent}'", f"'{sent}'", f"'{sent}'"],
+        ),
+        (
+            ["stats", "--from", FIRST, "--until", AFTER],
+            "daily-counts",
+            {"from_date": FIRST, "to_date": AFTER},
+            [f"'{FIRST}'", f"'{AFTER}'", f"'{FIRST}'", f"'{AFTER}'"],
+        ),
     ]
     for argv, query, values, parameters in commands:
         for json_flag in ([], ["--json"]):
@@ -304,20 +344,31 @@ def test_the_commands_print_the_same_on_athena_as_locally(capsys, athena, layout
 
             assert (code, out) == (0, expected_out), argv
             assert fake.sleeps == [0.5, 1.0]  # polled through QUEUED and RUNNING with backoff
-            assert re.fullmatch(rf"\d+ rows?; Athena scanned 52\.0 MiB in 2\.3 s, about \$0\.000248 .*; query {QUERY_ID}\n", err), err
+            assert re.fullmatch(
+                rf"\d+ rows?; Athena scanned 52\.0 MiB in 2\.3 s, about \$0\.000248 .*; query {QUERY_ID}\n", err
+            ), err
     assert set(regions) == {("athena", "eu-west-1")}
 
 
 def test_a_quote_in_a_value_reaches_athena_once_doubled_and_never_in_the_sql(capsys, athena):
     stubber, _, _ = athena
     address = "o'brien@example.com"
-    expect_start(stubber, "recipient-messages", "date", ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", "'o''brien@example.com'"])
+    expect_start(
+        stubber,
+        "recipient-messages",
+        "date",
+        ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", "'o''brien@example.com'"],
+    )
     expect_results(stubber, "recipient-messages", [], scanned=0)
     # Nothing found: the forms of the address with another plus-label are looked for, the same way.
     quoted = "'o''brien@example.com'"
-    expect_start(stubber, "address-variants", "date", ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", quoted, quoted])
+    expect_start(
+        stubber, "address-variants", "date", ["'2024-05-01'", "'2024-05-02'", "'2024-05-01'", "'2024-05-02'", quoted, quoted]
+    )
     expect_results(stubber, "address-variants", [{"address": "o'brien+news@example.com", "messages": 2}], scanned=0)
-    assert not any("brien" in QUERIES[q].render("date", "events", dialect="athena").sql for q in ("recipient-messages", "address-variants"))
+    assert not any(
+        "brien" in QUERIES[q].render("date", "events", dialect="athena").sql for q in ("recipient-messages", "address-variants")
+    )
 
     code, out, err = run(capsys, "find", "--to", address, "--from", FIRST, "--until", LAST)
 
@@ -338,8 +389,10 @@ def test_the_stack_partitioning_shapes_the_sql(capsys, athena, monkeypatch):
     expect_start(stubber, "message-timeline", "none", ["'0100-abc'", f"'{FIRST}'", f"'{LAST}'"])
     expect_results(stubber, "message-timeline", [])
     code, _, err = run(capsys, "message", "0100-abc", "--from", FIRST, "--until", LAST)
-    assert code == 1 and err.endswith(f"seslog: no events for message 0100-abc sent between {FIRST} and {LAST} (UTC); "
-                                       "check the ID (mail.messageId) or give the days it was sent with --from/--until\n")
+    assert code == 1 and err.endswith(
+        f"seslog: no events for message 0100-abc sent between {FIRST} and {LAST} (UTC); "
+        "check the ID (mail.messageId) or give the days it was sent with --from/--until\n"
+    )
 
 
 def test_a_failed_athena_query_is_one_line(capsys, athena):
@@ -349,7 +402,10 @@ def test_a_failed_athena_query_is_one_line(capsys, athena):
     stubber.add_response("get_query_execution", execution("FAILED", reason=reason), {"QueryExecutionId": QUERY_ID})
     code, out, err = run(capsys, "stats", "--from", FIRST, "--until", LAST)
     assert (code, out) == (1, "")
-    assert err == f"seslog: Athena query {QUERY_ID} failed: HIVE_BAD_DATA: Error parsing field value '2024' for field 3: not a valid struct\n"
+    assert (
+        err
+        == f"seslog: Athena query {QUERY_ID} failed: HIVE_BAD_DATA: Error parsing field value '2024' for field 3: not a valid struct\n"
+    )
 
 
 def test_an_athena_query_past_the_timeout_is_stopped(capsys, athena):
@@ -361,8 +417,10 @@ def test_an_athena_query_past_the_timeout_is_stopped(capsys, athena):
     code, out, err = run(capsys, "stats", "--from", FIRST, "--until", LAST, "--timeout", "1.5")
     assert (code, out) == (1, "")
     assert fake.sleeps == [0.5, 1.0]
-    assert err == (f"seslog: Athena query {QUERY_ID} was still RUNNING after 1.5 s: cancelled query {QUERY_ID}; "
-                   "pass --timeout SECONDS to wait longer\n")
+    assert err == (
+        f"seslog: Athena query {QUERY_ID} was still RUNNING after 1.5 s: cancelled query {QUERY_ID}; "
+        "pass --timeout SECONDS to wait longer\n"
+    )
 
 
 # Bad input: one line on stderr, a non-zero exit code, no traceback.
@@ -392,7 +450,9 @@ def test_an_unreadable_object_is_named_in_one_line(capsys, damaged, name, comman
     directory, key = damaged[name]
     code, out, err = run(capsys, *command, "--from", FIRST, "--until", LAST, "--local", str(directory))
     assert (code, out) == (1, "")
-    assert err.startswith(f"seslog: --local {directory}: {key}: cannot read it as {name.split('-')[0]} ") and err.count("\n") == 1, err
+    assert (
+        err.startswith(f"seslog: --local {directory}: {key}: cannot read it as {name.split('-')[0]} ") and err.count("\n") == 1
+    ), err
 
 
 def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
@@ -401,24 +461,61 @@ def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
     (tmp_path / "elsewhere" / "logs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "logs" / "app.log").write_text("not events\n")
     cases = [
-        (["message", "0100-unknown", "--from", FIRST, "--until", LAST, "--local", directory], 1,
-         (f"seslog: no events for message 0100-unknown sent between {FIRST} and {LAST} (UTC); "
-         "check the ID (mail.messageId) or give the days it was sent with --from/--until")),
-        (["find", "--to", "nobody@example.org", "--from", FIRST, "--until", LAST, "--local", directory], 1,
-         f"seslog: no messages to nobody@example.org sent {FIRST} to {LAST} (UTC); widen the range with --since or --from/--until"),
-        (["stats", "--from", "2023-01-01", "--until", "2023-01-02", "--local", directory], 1,
-         "seslog: no events happened 2023-01-01 to 2023-01-02 (UTC)"),
-        (["find", "--to", "taro.example.jp", "--local", directory], 2,
-         "seslog find: error: argument --to: 'taro.example.jp' is not an email address (expected name@example.com) (see seslog find --help)"),
-        (["message", "0100 x", "--local", directory], 2, "seslog message: error: argument MESSAGE_ID: '0100 x' is not an SES message ID"),
-        (["stats", "--from", "2024-13-01", "--local", directory], 2, "seslog stats: error: argument --from: '2024-13-01' is not a date"),
-        (["stats", "--from", "1/5/2024", "--local", directory], 2, "seslog stats: error: argument --from: '1/5/2024' is not a date: use YYYY-MM-DD"),
-        (["stats", "--since", "7 days", "--local", directory], 2, "seslog stats: error: argument --since: '7 days' is not a span"),
+        (
+            ["message", "0100-unknown", "--from", FIRST, "--until", LAST, "--local", directory],
+            1,
+            (
+                f"seslog: no events for message 0100-unknown sent between {FIRST} and {LAST} (UTC); "
+                "check the ID (mail.messageId) or give the days it was sent with --from/--until"
+            ),
+        ),
+        (
+            ["find", "--to", "nobody@example.org", "--from", FIRST, "--until", LAST, "--local", directory],
+            1,
+            f"seslog: no messages to nobody@example.org sent {FIRST} to {LAST} (UTC); widen the range with --since or --from/--until",
+        ),
+        (
+            ["stats", "--from", "2023-01-01", "--until", "2023-01-02", "--local", directory],
+            1,
+            "seslog: no events happened 2023-01-01 to 2023-01-02 (UTC)",
+        ),
+        (
+            ["find", "--to", "taro.example.jp", "--local", directory],
+            2,
+            "seslog find: error: argument --to: 'taro.example.jp' is not an email address (expected name@example.com) (see seslog find --help)",
+        ),
+        (
+            ["message", "0100 x", "--local", directory],
+            2,
+            "seslog message: error: argument MESSAGE_ID: '0100 x' is not an SES message ID",
+        ),
+        (
+            ["stats", "--from", "2024-13-01", "--local", directory],
+            2,
+            "seslog stats: error: argument --from: '2024-13-01' is not a date",
+        ),
+        (
+            ["stats", "--from", "1/5/2024", "--local", directory],
+            2,
+            "seslog stats: error: argument --from: '1/5/2024' is not a date: use YYYY-MM-DD",
+        ),
+        (
+            ["stats", "--since", "7 days", "--local", directory],
+            2,
+            "seslog stats: error: argument --since: '7 days' is not a span",
+        ),
         (["stats", "--from", LAST, "--until", FIRST, "--local", directory], 2, f"seslog: --from {LAST} is after --until {FIRST}"),
-        (["stats", "--local", str(tmp_path / "empty")], 1,
-         f"seslog: --local {tmp_path / 'empty'}: no event objects under {tmp_path / 'empty' / 'events'}; fetch some with `seslog download --since 2d {tmp_path / 'empty'}`"),
+        (
+            ["stats", "--local", str(tmp_path / "empty")],
+            1,
+            f"seslog: --local {tmp_path / 'empty'}: no event objects under {tmp_path / 'empty' / 'events'}; fetch some with `seslog download --since 2d {tmp_path / 'empty'}`",
+        ),
         (["stats", "--local", str(tmp_path / "missing")], 1, f"seslog: --local {tmp_path / 'missing'}: no such directory"),
-        (["stats", "--local", str(tmp_path / "elsewhere")], 1, f"seslog: --local {tmp_path / 'elsewhere'}: no event objects under {tmp_path / 'elsewhere' / 'events'}"),
+        (
+            ["stats", "--local", str(tmp_path / "elsewhere")],
+            1,
+            f"seslog: --local {tmp_path / 'elsewhere'}: no event objects under {tmp_path / 'elsewhere' / 'events'}",
+        ),
     ]
     for argv, exit_code, message in cases:
         code, out, err = run(capsys, *argv)
@@ -435,7 +532,9 @@ def test_message_looks_back_30_days_by_default(capsys, layouts):
 
 
 def python_m_seslog(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "seslog", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "seslog", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_python_dash_m_seslog_answers_and_fails_without_a_traceback(capsys, layouts, damaged, model):
@@ -457,8 +556,25 @@ def test_python_dash_m_seslog_answers_and_fails_without_a_traceback(capsys, layo
 
 def test_demo_data_writes_a_layout_the_commands_read(capsys, tmp_path):
     directory = tmp_path / "demo"
-    code, out, err = run(capsys, "demo-data", str(directory), "--format", "orc", "--partitioning", "hour", "--messages", "25", "--days", "1",
-                         "--recipients", "5", "--seed", "3", "--start", "2024-06-01")
+    code, out, err = run(
+        capsys,
+        "demo-data",
+        str(directory),
+        "--format",
+        "orc",
+        "--partitioning",
+        "hour",
+        "--messages",
+        "25",
+        "--days",
+        "1",
+        "--recipients",
+        "5",
+        "--seed",
+        "3",
+        "--start",
+        "2024-06-01",
+    )
     records = list(generate(load_samples(), seed=3, start=datetime(2024, 6, 1, tzinfo=UTC), days=1, messages=25, recipients=5))
     assert (code, err) == (0, "")
     assert out.startswith(f"wrote {len(records):,} events of 25 messages sent 2024-06-01 to 2024-06-01 (UTC) in ")
@@ -467,11 +583,19 @@ def test_demo_data_writes_a_layout_the_commands_read(capsys, tmp_path):
     assert code == 0 and sum(sum(d["events"].values()) for d in json.loads(out)["days"]) == len(records)
     # A second data set is not mixed into the first.
     code, out, err = run(capsys, "demo-data", str(directory))
-    assert (code, out) == (1, "") and err == f"seslog: {directory / 'events'} already exists: write the demo data to a new or empty directory\n"
+    assert (code, out) == (
+        1,
+        "",
+    ) and err == f"seslog: {directory / 'events'} already exists: write the demo data to a new or empty directory\n"
 
 
 def test_demo_data_is_recent_by_default_so_since_finds_it(capsys, tmp_path):
     directory = tmp_path / "recent"
-    assert run(capsys, "demo-data", str(directory), "--messages", "20", "--days", "2", "--format", "json", "--partitioning", "date")[0] == 0
+    assert (
+        run(capsys, "demo-data", str(directory), "--messages", "20", "--days", "2", "--format", "json", "--partitioning", "date")[
+            0
+        ]
+        == 0
+    )
     code, out, _ = run(capsys, "stats", "--since", "3d", "--local", str(directory), "--json")
     assert code == 0 and json.loads(out)["totals"]["Send"] == 20

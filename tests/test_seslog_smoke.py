@@ -29,8 +29,12 @@ CONFIGURATION_SET = "ses-event-log-dev"
 
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SESLOG_SENDER", raising=False)
     with mock_aws():
@@ -76,8 +80,10 @@ class Firehose:
         arrival = datetime.now(UTC)
         fmt = FORMATS[self.format]
         compression = fmt.default_compression
-        key = (self.scheme.render_prefix(arrival, {"event_type": event_type})
-               + f"ses-event-log-dev-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{fmt.file_extension(compression)}")
+        key = (
+            self.scheme.render_prefix(arrival, {"event_type": event_type})
+            + f"ses-event-log-dev-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{fmt.file_extension(compression)}"
+        )
         if fmt.name == "json":
             body = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records))
         else:
@@ -123,8 +129,17 @@ def run(ses, s3, partitioning: str, on_sleep, timeout: float = 600, err=None):
     fake = FakeTime(on_sleep)
     out = io.StringIO()
     target = StackTarget(bucket=BUCKET, configuration_set=CONFIGURATION_SET, partitioning=partitioning)
-    code = run_smoke_test(ses=ses, s3=s3, target=target, sender=SENDER, timeout=timeout, out=out, err=err or io.StringIO(),
-                          clock=fake.clock, sleep=fake.sleep)
+    code = run_smoke_test(
+        ses=ses,
+        s3=s3,
+        target=target,
+        sender=SENDER,
+        timeout=timeout,
+        out=out,
+        err=err or io.StringIO(),
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
     return code, out.getvalue(), fake
 
 
@@ -136,14 +151,28 @@ def test_every_expected_event_arrives(aws, sample_records):
     def deliver(call: int) -> None:
         ids = sent.ids
         if call == 1:
-            firehose.deliver([record(sample_records, "Send", i) for i in ids.values()] + [record(sample_records, "Delivery", ids["success"])])
+            firehose.deliver(
+                [record(sample_records, "Send", i) for i in ids.values()] + [record(sample_records, "Delivery", ids["success"])]
+            )
         if call == 2:
-            firehose.deliver([
-                record(sample_records, "Bounce", ids["bounce"], **{"bounce.bounceType": "Permanent", "bounce.bounceSubType": "General"}),
-                record(sample_records, "Delivery", ids["complaint"]),
-                record(sample_records, "Complaint", ids["complaint"]),
-                record(sample_records, "Bounce", ids["suppressionlist"], **{"bounce.bounceType": "Permanent", "bounce.bounceSubType": "Suppressed"}),
-            ])
+            firehose.deliver(
+                [
+                    record(
+                        sample_records,
+                        "Bounce",
+                        ids["bounce"],
+                        **{"bounce.bounceType": "Permanent", "bounce.bounceSubType": "General"},
+                    ),
+                    record(sample_records, "Delivery", ids["complaint"]),
+                    record(sample_records, "Complaint", ids["complaint"]),
+                    record(
+                        sample_records,
+                        "Bounce",
+                        ids["suppressionlist"],
+                        **{"bounce.bounceType": "Permanent", "bounce.bounceSubType": "Suppressed"},
+                    ),
+                ]
+            )
 
     code, out, fake = run(ses, s3, "date", deliver)
 
@@ -163,7 +192,12 @@ def test_every_expected_event_arrives(aws, sample_records):
         for s, expected, seen in zip(
             SCENARIOS,
             ["Send, Delivery", "Send, Bounce (Permanent)", "Send, Delivery, Complaint", "Send, Bounce (Permanent)"],
-            ["Send, Delivery", "Send, Bounce (Permanent/General)", "Send, Delivery, Complaint", "Send, Bounce (Permanent/Suppressed)"],
+            [
+                "Send, Delivery",
+                "Send, Bounce (Permanent/General)",
+                "Send, Delivery, Complaint",
+                "Send, Bounce (Permanent/Suppressed)",
+            ],
         )
     }
     assert lines[-1] == f"PASS: all 4 scenarios logged in s3://{BUCKET}/events/ after 30 s"
@@ -179,7 +213,13 @@ def test_parquet_objects_in_event_type_partitions(aws, sample_records):
         firehose.deliver([record(sample_records, "Send", i) for i in ids.values()], "SEND")
         firehose.deliver([record(sample_records, "Delivery", ids[m]) for m in ("success", "complaint")], "DELIVERY")
         firehose.deliver([record(sample_records, "Complaint", ids["complaint"])], "COMPLAINT")
-        firehose.deliver([record(sample_records, "Bounce", ids[m], **{"bounce.bounceType": "Permanent"}) for m in ("bounce", "suppressionlist")], "BOUNCE")
+        firehose.deliver(
+            [
+                record(sample_records, "Bounce", ids[m], **{"bounce.bounceType": "Permanent"})
+                for m in ("bounce", "suppressionlist")
+            ],
+            "BOUNCE",
+        )
 
     code, out, _ = run(ses, s3, "event-type", deliver)
     assert code == 0, out
@@ -200,10 +240,19 @@ def test_missing_events_fail_at_the_timeout(aws, sample_records):
     def deliver(call: int) -> None:
         ids = sent.ids
         if call == 1:
-            firehose.deliver([record(sample_records, "Send", ids[m]) for m in ("success", "bounce", "complaint")]
-                             + [record(sample_records, "Delivery", ids[m]) for m in ("success", "complaint")]
-                             # A soft bounce is not what bounce@ must produce.
-                             + [record(sample_records, "Bounce", ids["bounce"], **{"bounce.bounceType": "Transient", "bounce.bounceSubType": "General"})])
+            firehose.deliver(
+                [record(sample_records, "Send", ids[m]) for m in ("success", "bounce", "complaint")]
+                + [record(sample_records, "Delivery", ids[m]) for m in ("success", "complaint")]
+                # A soft bounce is not what bounce@ must produce.
+                + [
+                    record(
+                        sample_records,
+                        "Bounce",
+                        ids["bounce"],
+                        **{"bounce.bounceType": "Transient", "bounce.bounceSubType": "General"},
+                    )
+                ]
+            )
             s3.put_object(Bucket=BUCKET, Key="errors/format-conversion-failed/dt=2026-11-24/x", Body=b"{}")
             s3.put_object(Bucket=BUCKET, Key=f"events/dt={datetime.now(UTC):%Y-%m-%d}/corrupt.json.gz", Body=b"not gzip")
 
@@ -223,8 +272,23 @@ def test_missing_events_fail_at_the_timeout(aws, sample_records):
 
 
 def test_cli_times_out_with_exit_code_1(aws, capsys):
-    code = main(["smoke-test", "--from", SENDER, "--timeout", "0.01", "--bucket", BUCKET, "--configuration-set", CONFIGURATION_SET,
-                 "--partitioning", "date", "--region", "us-east-1"])
+    code = main(
+        [
+            "smoke-test",
+            "--from",
+            SENDER,
+            "--timeout",
+            "0.01",
+            "--bucket",
+            BUCKET,
+            "--configuration-set",
+            CONFIGURATION_SET,
+            "--partitioning",
+            "date",
+            "--region",
+            "us-east-1",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert {r["seen"] + " " + r["result"] for r in table(captured.out).values()} == {"nothing yet FAIL"}
@@ -233,8 +297,21 @@ def test_cli_times_out_with_exit_code_1(aws, capsys):
 
 
 def test_unverified_sender_is_one_line(aws, capsys):
-    code = main(["smoke-test", "--from", "someone@example.com", "--bucket", BUCKET, "--configuration-set", CONFIGURATION_SET,
-                 "--partitioning", "date", "--region", "us-east-1"])
+    code = main(
+        [
+            "smoke-test",
+            "--from",
+            "someone@example.com",
+            "--bucket",
+            BUCKET,
+            "--configuration-set",
+            CONFIGURATION_SET,
+            "--partitioning",
+            "date",
+            "--region",
+            "us-east-1",
+        ]
+    )
     assert code == 1
     assert capsys.readouterr().err == (
         "seslog: SES rejected the message from someone@example.com: Email address not verified someone@example.com "
@@ -246,7 +323,11 @@ def test_unverified_sender_is_one_line(aws, capsys):
     ("argv", "environ", "message"),
     [
         ([], {}, "seslog: smoke-test needs a verified SES sender identity: pass --from ADDRESS or set SESLOG_SENDER\n"),
-        (["--from", "not-an-address"], {}, "seslog: sender 'not-an-address' is not an email address (expected name@example.com)\n"),
+        (
+            ["--from", "not-an-address"],
+            {},
+            "seslog: sender 'not-an-address' is not an email address (expected name@example.com)\n",
+        ),
         ([], {"SESLOG_SENDER": "a@b"}, "seslog: sender 'a@b' is not an email address (expected name@example.com)\n"),
     ],
 )

@@ -22,7 +22,10 @@ OUTPUTS = {
     "dataPrefix": "events/",
     "configurationSetName": "ses-event-log-prod",
 }
-CONFIG = {"aws:region": {"value": "eu-west-1", "secret": False}, "ses-event-log:partitioning": {"value": "event-type", "secret": False}}
+CONFIG = {
+    "aws:region": {"value": "eu-west-1", "secret": False},
+    "ses-event-log:partitioning": {"value": "event-type", "secret": False},
+}
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -68,9 +71,16 @@ print(json.dumps(answers[key]))
 
 def test_flags_then_environment_and_no_pulumi_when_nothing_is_missing(fake_pulumi):
     _, calls = fake_pulumi
-    environ = {"SESLOG_WORKGROUP": "from-env", "SESLOG_DATABASE": "db_env", "SESLOG_TABLE": "t_env", "SESLOG_PARTITIONING": "hour"}
+    environ = {
+        "SESLOG_WORKGROUP": "from-env",
+        "SESLOG_DATABASE": "db_env",
+        "SESLOG_TABLE": "t_env",
+        "SESLOG_PARTITIONING": "hour",
+    }
     target = stack_target(parse("--workgroup", "from-flag", "--region", "ap-northeast-1"), QUERY, environ)
-    assert target == StackTarget(workgroup="from-flag", database="db_env", table="t_env", partitioning="hour", region="ap-northeast-1")
+    assert target == StackTarget(
+        workgroup="from-flag", database="db_env", table="t_env", partitioning="hour", region="ap-northeast-1"
+    )
     assert calls() == []
 
 
@@ -118,21 +128,29 @@ def test_a_failing_pulumi_is_reported_in_one_line(fake_pulumi, tmp_path):
     answer(fail=True)
     with pytest.raises(SeslogError) as raised:
         stack_target(parse("--stack", "nope"), ["bucket"], {"SESLOG_PROJECT_DIR": str(tmp_path)})
-    assert str(raised.value) == f"`pulumi stack output --json --stack nope` failed in {tmp_path}: error: no stack named 'nope' found"
+    assert (
+        str(raised.value) == f"`pulumi stack output --json --stack nope` failed in {tmp_path}: error: no stack named 'nope' found"
+    )
 
 
 def test_a_stack_without_outputs_is_probably_not_deployed(fake_pulumi):
     answer, _ = fake_pulumi
     answer(outputs={})
-    with pytest.raises(SeslogError, match=r"^the stack has no output athenaWorkgroup, output glueDatabase, output glueTable \(is it deployed"):
+    with pytest.raises(
+        SeslogError, match=r"^the stack has no output athenaWorkgroup, output glueDatabase, output glueTable \(is it deployed"
+    ):
         stack_target(parse(), QUERY, {})
 
 
 def test_an_unknown_partitioning_is_a_usage_error_naming_where_it_came_from():
-    with pytest.raises(SeslogError, match="^SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type, send-date$") as raised:
+    with pytest.raises(
+        SeslogError, match="^SESLOG_PARTITIONING=daily is not one of none, date, hour, event-type, send-date$"
+    ) as raised:
         stack_target(parse(), ["partitioning"], {"SESLOG_PARTITIONING": "daily"})
     assert raised.value.exit_code == 2
-    with pytest.raises(SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type, send-date$") as raised:
+    with pytest.raises(
+        SeslogError, match="^--partitioning 'daily' is not one of none, date, hour, event-type, send-date$"
+    ) as raised:
         stack_target(parse("--partitioning", "daily"), ["partitioning"], {"SESLOG_PARTITIONING": "date"})
     assert raised.value.exit_code == 2
 

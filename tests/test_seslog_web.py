@@ -47,7 +47,9 @@ def hostile(records: list) -> list:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> tuple[Path, str, str]:
     root = tmp_path_factory.mktemp("web")
-    records = hostile(list(generate(load_samples(), seed=3, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=80, recipients=6)))
+    records = hostile(
+        list(generate(load_samples(), seed=3, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=80, recipients=6))
+    )
     write_layout(records, root, format="json", partitioning="date")
     sends = [r for _, r in records if r["eventType"] == "Send"]
     bounced = next(r["mail"]["messageId"] for _, r in records if r["eventType"] == "Bounce")
@@ -70,7 +72,9 @@ def test_the_search_page_lists_the_messages_find_lists_each_linked_to_its_page(c
     root, address, _ = data
     page = client.get("/", params={"q": address.upper(), **RANGE})
     assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
-    expected = cli_json(capsys, "find", "--to", address.upper(), "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root))
+    expected = cli_json(
+        capsys, "find", "--to", address.upper(), "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root)
+    )
     links = re.findall(r'href="/message/([^"?]+)\?from=(\d{4}-\d\d-\d\d)&amp;until=\d{4}-\d\d-\d\d"', page.text)
     assert [m for m, _ in links] == [m["message_id"] for m in expected["messages"]] and links
     assert client.get("/", params={"q": address.upper(), **RANGE, "format": "json"}).json() == expected
@@ -123,8 +127,16 @@ def test_the_overview_draws_inline_svg_from_the_stats_document(client, data, cap
 @pytest.mark.parametrize(
     ("path", "params", "message"),
     [
-        ("/", {"q": "taro@example.jp", "from": "2024-13-01"}, "argument --from: '2024-13-01' is not a date: month must be in 1..12"),
-        ("/overview", {"since": "7 days"}, "argument --since: '7 days' is not a span: use a whole number of days or hours, e.g. 7d or 12h"),
+        (
+            "/",
+            {"q": "taro@example.jp", "from": "2024-13-01"},
+            "argument --from: '2024-13-01' is not a date: month must be in 1..12",
+        ),
+        (
+            "/overview",
+            {"since": "7 days"},
+            "argument --since: '7 days' is not a span: use a whole number of days or hours, e.g. 7d or 12h",
+        ),
         ("/", {"q": "not an address"}, "argument ADDRESS|MESSAGE_ID: 'not an address' is not an SES message ID"),
         ("/message/taro@example.jp", {}, "'taro@example.jp' is an address, not a message ID: search for it instead"),
         ("/overview", {"from": "2024-05-02", "until": "2024-05-01"}, "--from 2024-05-02 is after --until 2024-05-01"),
@@ -180,8 +192,13 @@ def test_a_running_query_shows_a_page_and_is_not_started_twice():
 
 def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
     root, address, message = data
-    server = subprocess.Popen([sys.executable, "-m", "seslog", "serve", "--local", str(root)], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "seslog", "serve", "--local", str(root)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         started = server.stdout.readline()
         url = re.search(r"on (http://127\.0\.0\.1:\d+/) ", started).group(1)

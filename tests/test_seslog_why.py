@@ -26,64 +26,195 @@ TO = "taro@example.jp"
 
 def event(event_type: str, at: str, **facts) -> dict:
     """One row as recipient-events and message-events return it."""
-    return {"message_id": "m1", "sent_at": SENT, "sender": "shop@example.com", "subject": "Hello", "recipient": TO,
-            "event_time": at, "event_type": event_type, **facts}
+    return {
+        "message_id": "m1",
+        "sent_at": SENT,
+        "sender": "shop@example.com",
+        "subject": "Hello",
+        "recipient": TO,
+        "event_time": at,
+        "event_type": event_type,
+        **facts,
+    }
 
 
-COLUMNS = ("bounce_type", "bounce_subtype", "diagnostic_code", "reporting_mta", "remote_mta_ip", "smtp_response", "processing_time_ms", "delay_type",
-           "expiration_time", "complaint_type", "reject_reason", "template_name", "template_error")
+COLUMNS = (
+    "bounce_type",
+    "bounce_subtype",
+    "diagnostic_code",
+    "reporting_mta",
+    "remote_mta_ip",
+    "smtp_response",
+    "processing_time_ms",
+    "delay_type",
+    "expiration_time",
+    "complaint_type",
+    "reject_reason",
+    "template_name",
+    "template_error",
+)
 """Every fact column of the queries (event_columns.sql), for rows as Athena returns them: all columns, null or not."""
 SEND = event("Send", SENT)
 BOUNCE = {"reporting_mta": "dsn; mx.example.jp", "diagnostic_code": "smtp; 550 5.1.1 user unknown"}
 
 CASES: dict[str, tuple[list[dict], list[str]]] = {
     # key: (the recipient's events, words the verdict must show from them)
-    "Delivery": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 2.6.0 ok", reporting_mta="mx.example.jp",
-                              remote_mta_ip="203.0.113.9")],
-                 ["server mx.example.jp (203.0.113.9) accepted", "250 2.6.0 ok", "2 s after", "spam or junk folder"]),
-    "Delivery/Opened": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 ok", reporting_mta="mx.example.jp"),
-                         event("Open", "2024-05-03T11:00:00.000Z")],
-                        ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"]),
-    "Bounce/Permanent/General": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="General", **BOUNCE)],
-                                 ["mx.example.jp refused", "550 5.1.1 user unknown", "typos"]),
-    "Bounce/Permanent/NoEmail": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="NoEmail", **BOUNCE)],
-                                 ["no mail server", "domain part"]),
-    "Bounce/Permanent/Suppressed": ([SEND, event("Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="Suppressed", **BOUNCE)],
-                                    ["did not even try", "global suppression list"]),
-    "Bounce/Permanent/OnAccountSuppressionList": (
-        [SEND, event("Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE)],
-        ["did not even try", "account's suppression list", "does not show how it got there", f"delete-suppressed-destination --email-address {TO} --region eu-west-1"],
+    "Delivery": (
+        [
+            SEND,
+            event(
+                "Delivery",
+                "2024-05-03T10:00:02.000Z",
+                smtp_response="250 2.6.0 ok",
+                reporting_mta="mx.example.jp",
+                remote_mta_ip="203.0.113.9",
+            ),
+        ],
+        ["server mx.example.jp (203.0.113.9) accepted", "250 2.6.0 ok", "2 s after", "spam or junk folder"],
     ),
-    "Bounce/Permanent": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="UnsubscribedRecipient", **BOUNCE)],
-                         ["for good", "UnsubscribedRecipient"]),
-    "Bounce/Transient": ([SEND, event("Bounce", "2024-05-04T00:00:00.000Z", bounce_type="Transient", bounce_subtype="General", **BOUNCE)],
-                         ["kept trying from 2024-05-03T10:00:00.000Z", "14 h later", "550 5.1.1"]),
-    "Bounce/Transient/MailboxFull": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MailboxFull", **BOUNCE)],
-                                     ["mailbox was full", "free space"]),
-    "Bounce/Transient/MessageTooLarge": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MessageTooLarge", **BOUNCE)],
-                                         ["too large", "smaller"]),
-    "Bounce/Transient/ContentRejected": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="ContentRejected", **BOUNCE)],
-                                         ["refused the content", "DKIM"]),
-    "Bounce/Transient/AttachmentRejected": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="AttachmentRejected", **BOUNCE)],
-                                            ["attachment", "file type"]),
-    "Bounce/Undetermined": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Undetermined", bounce_subtype="Undetermined", **BOUNCE)],
-                            ["could not classify"]),
-    "Bounce": ([SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Other", bounce_subtype="Thing", **BOUNCE)], ["Other/Thing: smtp; 550"]),
-    "DeliveryDelay": ([SEND, event("DeliveryDelay", "2024-05-03T11:30:00.000Z", delay_type="General", diagnostic_code="smtp; 451 later",
-                                   expiration_time="2024-05-04T00:00:00.000Z")],
-                      ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"]),
-    "DeliveryDelay/MailboxFull": ([SEND, event("DeliveryDelay", "2024-05-03T10:30:00.000Z", delay_type="MailboxFull", diagnostic_code="452 full",
-                                               expiration_time="2024-05-04T00:00:00.000Z")], ["mailbox was full", "30 min"]),
-    "DeliveryDelay/SpamDetected": ([SEND, event("DeliveryDelay", "2024-05-03T10:30:00.000Z", delay_type="SpamDetected", diagnostic_code="spam",
-                                                expiration_time="2024-05-04T00:00:00.000Z")], ["suspected spam"]),
-    "DeliveryDelay/IPFailure": ([SEND, event("DeliveryDelay", "2024-05-03T10:30:00.000Z", delay_type="IPFailure", diagnostic_code="blocked",
-                                             expiration_time="2024-05-04T00:00:00.000Z")], ["sending IP address"]),
-    "Complaint": ([SEND, event("Delivery", "2024-05-03T10:00:02.000Z"), event("Complaint", "2024-05-03T11:00:00.000Z", complaint_type="abuse")],
-                  ["reported the message as spam at 2024-05-03T11:00:00.000Z (abuse)"]),
+    "Delivery/Opened": (
+        [
+            SEND,
+            event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 ok", reporting_mta="mx.example.jp"),
+            event("Open", "2024-05-03T11:00:00.000Z"),
+        ],
+        ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"],
+    ),
+    "Bounce/Permanent/General": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="General", **BOUNCE)],
+        ["mx.example.jp refused", "550 5.1.1 user unknown", "typos"],
+    ),
+    "Bounce/Permanent/NoEmail": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="NoEmail", **BOUNCE)],
+        ["no mail server", "domain part"],
+    ),
+    "Bounce/Permanent/Suppressed": (
+        [SEND, event("Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="Suppressed", **BOUNCE)],
+        ["did not even try", "global suppression list"],
+    ),
+    "Bounce/Permanent/OnAccountSuppressionList": (
+        [
+            SEND,
+            event(
+                "Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE
+            ),
+        ],
+        [
+            "did not even try",
+            "account's suppression list",
+            "does not show how it got there",
+            f"delete-suppressed-destination --email-address {TO} --region eu-west-1",
+        ],
+    ),
+    "Bounce/Permanent": (
+        [
+            SEND,
+            event(
+                "Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="UnsubscribedRecipient", **BOUNCE
+            ),
+        ],
+        ["for good", "UnsubscribedRecipient"],
+    ),
+    "Bounce/Transient": (
+        [SEND, event("Bounce", "2024-05-04T00:00:00.000Z", bounce_type="Transient", bounce_subtype="General", **BOUNCE)],
+        ["kept trying from 2024-05-03T10:00:00.000Z", "14 h later", "550 5.1.1"],
+    ),
+    "Bounce/Transient/MailboxFull": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MailboxFull", **BOUNCE)],
+        ["mailbox was full", "free space"],
+    ),
+    "Bounce/Transient/MessageTooLarge": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MessageTooLarge", **BOUNCE)],
+        ["too large", "smaller"],
+    ),
+    "Bounce/Transient/ContentRejected": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="ContentRejected", **BOUNCE)],
+        ["refused the content", "DKIM"],
+    ),
+    "Bounce/Transient/AttachmentRejected": (
+        [
+            SEND,
+            event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="AttachmentRejected", **BOUNCE),
+        ],
+        ["attachment", "file type"],
+    ),
+    "Bounce/Undetermined": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Undetermined", bounce_subtype="Undetermined", **BOUNCE)],
+        ["could not classify"],
+    ),
+    "Bounce": (
+        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Other", bounce_subtype="Thing", **BOUNCE)],
+        ["Other/Thing: smtp; 550"],
+    ),
+    "DeliveryDelay": (
+        [
+            SEND,
+            event(
+                "DeliveryDelay",
+                "2024-05-03T11:30:00.000Z",
+                delay_type="General",
+                diagnostic_code="smtp; 451 later",
+                expiration_time="2024-05-04T00:00:00.000Z",
+            ),
+        ],
+        ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"],
+    ),
+    "DeliveryDelay/MailboxFull": (
+        [
+            SEND,
+            event(
+                "DeliveryDelay",
+                "2024-05-03T10:30:00.000Z",
+                delay_type="MailboxFull",
+                diagnostic_code="452 full",
+                expiration_time="2024-05-04T00:00:00.000Z",
+            ),
+        ],
+        ["mailbox was full", "30 min"],
+    ),
+    "DeliveryDelay/SpamDetected": (
+        [
+            SEND,
+            event(
+                "DeliveryDelay",
+                "2024-05-03T10:30:00.000Z",
+                delay_type="SpamDetected",
+                diagnostic_code="spam",
+                expiration_time="2024-05-04T00:00:00.000Z",
+            ),
+        ],
+        ["suspected spam"],
+    ),
+    "DeliveryDelay/IPFailure": (
+        [
+            SEND,
+            event(
+                "DeliveryDelay",
+                "2024-05-03T10:30:00.000Z",
+                delay_type="IPFailure",
+                diagnostic_code="blocked",
+                expiration_time="2024-05-04T00:00:00.000Z",
+            ),
+        ],
+        ["sending IP address"],
+    ),
+    "Complaint": (
+        [
+            SEND,
+            event("Delivery", "2024-05-03T10:00:02.000Z"),
+            event("Complaint", "2024-05-03T11:00:00.000Z", complaint_type="abuse"),
+        ],
+        ["reported the message as spam at 2024-05-03T11:00:00.000Z (abuse)"],
+    ),
     "Reject": ([SEND, event("Reject", SENT, reject_reason="Bad content")], ["Bad content", "virus"]),
-    "Rendering Failure": ([SEND, event("Rendering Failure", SENT, template_name="welcome", template_error="Attribute 'name' is not present")],
-                          ["template welcome", "Attribute 'name' is not present"]),
-    "Send/recent": ([event("Send", "2024-05-03T11:50:00.000Z", sent_at="2024-05-03T11:50:00.000Z")], ["10 min ago", "few minutes"]),
+    "Rendering Failure": (
+        [SEND, event("Rendering Failure", SENT, template_name="welcome", template_error="Attribute 'name' is not present")],
+        ["template welcome", "Attribute 'name' is not present"],
+    ),
+    "Send/recent": (
+        [event("Send", "2024-05-03T11:50:00.000Z", sent_at="2024-05-03T11:50:00.000Z")],
+        ["10 min ago", "few minutes"],
+    ),
     "Send/stale": ([SEND], ["2 h ago", "eventTypes"]),
     "Open": ([event("Open", "2024-05-03T11:00:00.000Z")], ["opened at 2024-05-03T11:00:00.000Z", "sent earlier"]),
 }
@@ -144,8 +275,14 @@ def test_a_suppressed_address_is_reported_with_the_command_that_removes_it(sesv2
     client, stubber = sesv2
     stubber.add_response(
         "get_suppressed_destination",
-        {"SuppressedDestination": {"EmailAddress": TO, "Reason": "BOUNCE", "LastUpdateTime": datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
-                                   "Attributes": {"MessageId": "m0", "FeedbackId": "f0"}}},
+        {
+            "SuppressedDestination": {
+                "EmailAddress": TO,
+                "Reason": "BOUNCE",
+                "LastUpdateTime": datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
+                "Attributes": {"MessageId": "m0", "FeedbackId": "f0"},
+            }
+        },
         {"EmailAddress": TO},
     )
     found = ses.suppression(client, TO, "eu-west-1")
@@ -158,17 +295,29 @@ def test_a_suppressed_address_is_reported_with_the_command_that_removes_it(sesv2
 
 def test_an_address_not_suppressed_says_so(sesv2):
     client, stubber = sesv2
-    stubber.add_client_error("get_suppressed_destination", "NotFoundException", "not found", 404, expected_params={"EmailAddress": TO})
+    stubber.add_client_error(
+        "get_suppressed_destination", "NotFoundException", "not found", 404, expected_params={"EmailAddress": TO}
+    )
     assert ses.suppression(client, TO, "eu-west-1").text == f"{TO} is not on the account's suppression list"
 
 
 def test_a_denied_check_is_one_line_and_the_next_check_goes_on(sesv2):
     client, stubber = sesv2
     stubber.add_client_error("get_suppressed_destination", "AccessDeniedException", "not authorized", 403)
-    stubber.add_response("get_account", {"ProductionAccessEnabled": True, "SendingEnabled": True, "EnforcementStatus": "HEALTHY",
-                                         "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}})
+    stubber.add_response(
+        "get_account",
+        {
+            "ProductionAccessEnabled": True,
+            "SendingEnabled": True,
+            "EnforcementStatus": "HEALTHY",
+            "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        },
+    )
     denied = ses.suppression(client, TO, "eu-west-1")
-    assert denied.text == "could not check: the credentials may not call GetSuppressedDestination (IAM action ses:GetSuppressedDestination); going on without it"
+    assert (
+        denied.text
+        == "could not check: the credentials may not call GetSuppressedDestination (IAM action ses:GetSuppressedDestination); going on without it"
+    )
     assert ses.account(client, "eu-west-1").text == (
         "the account in eu-west-1 is out of the sandbox and sending is enabled (enforcement status HEALTHY); its suppression list collects BOUNCE, COMPLAINT"
     )
@@ -176,7 +325,9 @@ def test_a_denied_check_is_one_line_and_the_next_check_goes_on(sesv2):
 
 def test_the_sandbox_and_paused_sending_are_named(sesv2):
     client, stubber = sesv2
-    stubber.add_response("get_account", {"ProductionAccessEnabled": False, "SendingEnabled": False, "EnforcementStatus": "SHUTDOWN"})
+    stubber.add_response(
+        "get_account", {"ProductionAccessEnabled": False, "SendingEnabled": False, "EnforcementStatus": "SHUTDOWN"}
+    )
     text = ses.account(client, "eu-west-1").text
     assert text.startswith("the account is in the SES sandbox in eu-west-1: SES takes mail only to verified addresses")
     assert "sending is paused for the account in eu-west-1 (enforcement status SHUTDOWN)" in text
@@ -212,14 +363,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_why_an_address_gives_one_verdict_per_message_newest_first(capsys, demo, address, monkeypatch):
     monkeypatch.setattr(cli, "client", lambda *a: pytest.fail("--local must not call AWS"))
-    code, out, err = run(capsys, "why", address.upper(), "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json")
+    code, out, err = run(
+        capsys, "why", address.upper(), "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json"
+    )
     document = json.loads(out)
     assert (code, err) == (0, "") and document["ses"] == []
     sent = [v["sent_at"] for v in document["verdicts"]]
     assert sent == sorted(sent, reverse=True) and len(sent) >= 5
     assert all(v["recipient"] == address and v["status"] == VERDICTS[text_key(v["verdict"])].status for v in document["verdicts"])
     code, text, _ = run(capsys, "why", address.upper(), "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo))
-    assert code == 0 and text.startswith(f"{address.upper()}: {len(sent)} messages sent 2024-05-01 to 2024-05-02 (UTC), newest first\n")
+    assert code == 0 and text.startswith(
+        f"{address.upper()}: {len(sent)} messages sent 2024-05-01 to 2024-05-02 (UTC), newest first\n"
+    )
     assert all(f"-> {v['status']}\n" in text for v in document["verdicts"])
 
 
@@ -227,8 +382,18 @@ def test_why_an_address_gives_one_verdict_per_message_newest_first(capsys, demo,
 def test_why_a_message_takes_the_id_as_ses_returns_it_and_as_headers_carry_it(capsys, demo, address, form):
     code, out, _ = run(capsys, "why", address, "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json")
     message = json.loads(out)["verdicts"][0]
-    code, out, err = run(capsys, "why", form.format(id=message["message_id"]), "--from", "2024-05-01", "--until", "2024-05-02",
-                         "--local", str(demo), "--json")
+    code, out, err = run(
+        capsys,
+        "why",
+        form.format(id=message["message_id"]),
+        "--from",
+        "2024-05-01",
+        "--until",
+        "2024-05-02",
+        "--local",
+        str(demo),
+        "--json",
+    )
     document = json.loads(out)
     assert (code, err) == (0, "") and document["message_id"] == message["message_id"]
     assert address in {v["recipient"] for v in document["verdicts"]}
@@ -237,13 +402,24 @@ def test_why_a_message_takes_the_id_as_ses_returns_it_and_as_headers_carry_it(ca
 
 
 def test_why_with_no_events_prints_the_checklist_and_a_valid_document_with_exit_1(capsys, demo):
-    code, out, err = run(capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo))
+    code, out, err = run(
+        capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo)
+    )
     assert (code, err) == (1, "")
-    assert " ".join(out.split()).startswith("no trace in this log: No event in this log matches nobody@example.net sent 2024-05-01 to 2024-05-02 (UTC).")
+    assert " ".join(out.split()).startswith(
+        "no trace in this log: No event in this log matches nobody@example.net sent 2024-05-01 to 2024-05-02 (UTC)."
+    )
     assert "check: seslog why nobody@example.net --since 90d" in out
-    code, out, _ = run(capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json")
+    code, out, _ = run(
+        capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json"
+    )
     document = json.loads(out)
-    assert code == 1 and document["verdicts"] == [] and document["none"]["verdict"] == "none" and len(document["none"]["checklist"]) == len(CHECKLIST)
+    assert (
+        code == 1
+        and document["verdicts"] == []
+        and document["none"]["verdict"] == "none"
+        and len(document["none"]["checklist"]) == len(CHECKLIST)
+    )
 
 
 def test_a_plus_label_that_finds_nothing_points_to_the_address_that_did(capsys, demo, address):
@@ -254,7 +430,9 @@ def test_a_plus_label_that_finds_nothing_points_to_the_address_that_did(capsys, 
     assert code == 1 and hint.startswith(f"nothing was sent to {labelled} itself, but mail went to {address} (")
     code, _, err = run(capsys, "find", "--to", labelled, "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo))
     assert code == 1 and f"but mail went to {address} (" in err
-    code, out, _ = run(capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json")
+    code, out, _ = run(
+        capsys, "why", "nobody@example.net", "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(demo), "--json"
+    )
     assert code == 1 and json.loads(out)["hint"] is None
 
 
@@ -262,20 +440,38 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
     athena = boto3.client("athena", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     sesv2 = boto3.client("sesv2", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     monkeypatch.setattr(cli, "client", lambda service, region: {"athena": athena, "sesv2": sesv2}[service])
-    for name, value in {"WORKGROUP": WORKGROUP, "DATABASE": DATABASE, "TABLE": "events", "PARTITIONING": "date", "REGION": "eu-west-1"}.items():
+    for name, value in {
+        "WORKGROUP": WORKGROUP,
+        "DATABASE": DATABASE,
+        "TABLE": "events",
+        "PARTITIONING": "date",
+        "REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(f"SESLOG_{name}", value)
     monkeypatch.setattr("seslog.athena.time.sleep", lambda s: None)
-    row = event("Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE)
+    row = event(
+        "Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE
+    )
     with Stubber(athena) as athena_stub, Stubber(sesv2) as ses_stub:
         for _ in range(2):
-            expect_start(athena_stub, "recipient-events", "date", ["'2024-05-01'", "'2024-05-03'", "'2024-05-01'", "'2024-05-03'", f"'{TO}'"])
+            expect_start(
+                athena_stub,
+                "recipient-events",
+                "date",
+                ["'2024-05-01'", "'2024-05-03'", "'2024-05-01'", "'2024-05-03'", f"'{TO}'"],
+            )
             expect_results(athena_stub, "recipient-events", [{**dict.fromkeys(COLUMNS), **r} for r in (SEND, row)])
         ses_stub.add_client_error("get_suppressed_destination", "AccessDeniedException", "denied", 403)
-        ses_stub.add_response("get_account", {"ProductionAccessEnabled": False, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"})
+        ses_stub.add_response(
+            "get_account", {"ProductionAccessEnabled": False, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"}
+        )
         code, out, err = run(capsys, "why", TO, "--from", "2024-05-01", "--until", "2024-05-03")
         assert code == 0 and "Athena scanned" in err and QUERY_ID in err
         assert "-> not sent: on your account's suppression list" in out
-        assert "SES, asked directly (read-only):\n  suppression list: could not check: the credentials may not call GetSuppressedDestination" in out
+        assert (
+            "SES, asked directly (read-only):\n  suppression list: could not check: the credentials may not call GetSuppressedDestination"
+            in out
+        )
         assert "account: the account is in the SES sandbox in eu-west-1" in out
         code, out, _ = run(capsys, "why", TO, "--from", "2024-05-01", "--until", "2024-05-03", "--no-aws")
         assert code == 0 and "SES, asked directly" not in out

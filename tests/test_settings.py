@@ -68,7 +68,10 @@ def test_component_inputs_by_python_name_are_accepted():
         ({"format": "parquet", "compression": "ZLIB"}, "not allowed for format parquet; allowed: SNAPPY, GZIP, UNCOMPRESSED"),
         ({"format": "orc", "compression": "GZIP"}, "not allowed for format orc; allowed: SNAPPY, ZLIB, NONE"),
         ({"retentionDays": 0}, "retentionDays = 0: must be at least 1 day"),
-        ({"retentionDays": 7, "noncurrentRetentionDays": 30}, "noncurrentRetentionDays = 30: must be 1 to retentionDays (7) days"),
+        (
+            {"retentionDays": 7, "noncurrentRetentionDays": 30},
+            "noncurrentRetentionDays = 30: must be 1 to retentionDays (7) days",
+        ),
         ({"noncurrentRetentionDays": 0}, "noncurrentRetentionDays = 0"),
         ({"transitionDays": 10}, "transitionDays = 10: must be 0 (off) or from 30 (S3's minimum age for STANDARD_IA)"),
         ({"retentionDays": 60, "transitionDays": 60}, "to less than retentionDays (60)"),
@@ -99,7 +102,9 @@ def test_valid_edge_values_pass():
     parse({"partitioning": "event-type", "bufferSizeMib": 128, "bufferIntervalSeconds": 1}, "x")
     parse({"bufferSizeMib": 1, "bufferIntervalSeconds": 0}, "x")
     parse({"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x", region="eu-west-1")
-    parse({"kmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x", region="cn-north-1")
+    parse(
+        {"kmsKeyArn": "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"}, "x", region="cn-north-1"
+    )
     parse({"retentionDays": 90, "transitionDays": 30}, "x")
     parse({"configurationSetName": "a_B-9" + "x" * 59}, "x")
 
@@ -176,7 +181,9 @@ def test_a_key_of_another_region_or_partition_is_refused_and_an_unset_region_is_
         )
     ]
     china = "arn:aws:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
-    assert region_problems(china, "cn-north-1") == [f"kmsKeyArn = {china!r}: is in partition aws, but aws:region cn-north-1 is in partition aws-cn"]
+    assert region_problems(china, "cn-north-1") == [
+        f"kmsKeyArn = {china!r}: is in partition aws, but aws:region cn-north-1 is in partition aws-cn"
+    ]
     assert region_problems(KEY_EU, None) == [
         (
             f"kmsKeyArn = {KEY_EU!r}: is a key in eu-west-1, but the stack's aws:region is not set, so it cannot be checked: "
@@ -207,13 +214,19 @@ def test_tags_are_echoed_as_written_and_a_key_given_twice_is_refused():
     [
         # The root cause only: nothing judged against a value already refused.
         ({"retentionDays": 0}, ["retentionDays = 0: must be at least 1 day"]),
-        ({"retentionDays": 0, "noncurrentRetentionDays": 0}, ["retentionDays = 0: must be at least 1 day", "noncurrentRetentionDays = 0: must be at least 1 day"]),
+        (
+            {"retentionDays": 0, "noncurrentRetentionDays": 0},
+            ["retentionDays = 0: must be at least 1 day", "noncurrentRetentionDays = 0: must be at least 1 day"],
+        ),
         ({"retentionDays": 0, "transitionDays": 30}, ["retentionDays = 0: must be at least 1 day"]),
         ({"retentionDays": "ninety", "noncurrentRetentionDays": 120}, ["retentionDays = 'ninety': must be an integer"]),
         # A malformed value is not judged as the default that stands in for it.
         ({"retentionDays": 5, "noncurrentRetentionDays": "a week"}, ["noncurrentRetentionDays = 'a week': must be an integer"]),
         ({"protectData": "yes", "forceDestroy": True}, ["protectData = 'yes': must be a boolean: true or false"]),
-        ({"notify": "on", "notifyTopicArn": "arn:aws:sns:us-east-1:123456789012:team"}, ["notify = 'on': must be a boolean: true or false"]),
+        (
+            {"notify": "on", "notifyTopicArn": "arn:aws:sns:us-east-1:123456789012:team"},
+            ["notify = 'on': must be a boolean: true or false"],
+        ),
     ],
 )
 def test_a_check_that_depends_on_a_refused_value_reports_only_the_root_cause(values, expected):

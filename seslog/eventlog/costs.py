@@ -128,7 +128,9 @@ def expected_objects_per_interval(records: float, shares: Sequence[float], recor
     partitions in ``shares`` (one share of 1.0 without dynamic partitioning). A partition that
     receives a record (records arriving at random: probability 1 - e^-n for n expected) delivers
     one object, or one per full buffer when its records fill the buffer before the interval ends."""
-    return sum((1 - math.exp(-records * share)) * max(1, math.ceil(records * share * record_bytes / buffer_bytes)) for share in shares)
+    return sum(
+        (1 - math.exp(-records * share)) * max(1, math.ceil(records * share * record_bytes / buffer_bytes)) for share in shares
+    )
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,9 @@ class Measurement:
 
         def expected(volume: float) -> float:
             per_interval = volume * self.events_per_email * self.buffer_interval_seconds / 86400
-            return expected_objects_per_interval(per_interval, self.partition_shares, self.record_bytes, self.buffer_size_mib * MB)
+            return expected_objects_per_interval(
+                per_interval, self.partition_shares, self.record_bytes, self.buffer_size_mib * MB
+            )
 
         return self.objects_per_month * expected(emails_per_day) / expected(self.emails_per_day)
 
@@ -214,9 +218,13 @@ class Measurement:
                 return 1.0
             return _at(self.density, target_density, value) / _at(self.density, measured_density, value)
 
-        stored = self.footer_bytes_per_month * objects + self.data_bytes_per_month * events * denser(lambda p: p.data_bytes_per_event)
+        stored = self.footer_bytes_per_month * objects + self.data_bytes_per_month * events * denser(
+            lambda p: p.data_bytes_per_event
+        )
         billed = [
-            athena_billed_bytes(q.footer_bytes * objects + q.data_bytes * events * denser(lambda p, i=i: p.query_bytes_per_event[i]))
+            athena_billed_bytes(
+                q.footer_bytes * objects + q.data_bytes * events * denser(lambda p, i=i: p.query_bytes_per_event[i])
+            )
             for i, q in enumerate(self.queries)
         ]
         return Usage(

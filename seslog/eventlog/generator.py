@@ -201,14 +201,29 @@ _DOMAINS = ("example.com", "example.net", "example.org", "example.jp", "example.
 _BOUNCES = (
     ("Permanent", "General", "5.1.1", None),  # diagnostic code from the sample
     ("Permanent", "NoEmail", "5.1.1", "smtp; 550 5.1.1 <{}>: Recipient address rejected: User unknown"),
-    ("Permanent", "Suppressed", "5.1.1", "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."),
-    ("Permanent", "OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message to this address because it is on the suppression list for your account."),
+    (
+        "Permanent",
+        "Suppressed",
+        "5.1.1",
+        "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
+    ),
+    (
+        "Permanent",
+        "OnAccountSuppressionList",
+        "5.1.1",
+        "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
+    ),
     ("Transient", "MailboxFull", "5.2.2", "smtp; 552 5.2.2 Mailbox full"),
 )
 # Bounces SES itself raises from a suppression list: the message never reached a remote server.
 _SUPPRESSION_SUB_TYPES = ("Suppressed", "OnAccountSuppressionList")
 # What SES reports when it stops retrying a delayed message.
-_EXPIRED = ("Transient", "General", "4.4.7", f"smtp; 421 4.4.7 Message expired: unable to deliver in {MAX_DELIVERY_SECONDS // 60} minutes")
+_EXPIRED = (
+    "Transient",
+    "General",
+    "4.4.7",
+    f"smtp; 421 4.4.7 Message expired: unable to deliver in {MAX_DELIVERY_SECONDS // 60} minutes",
+)
 _DELAYS = (
     ("TransientCommunicationFailure", "4.4.1", "smtp; 421 4.4.1 Unable to connect to remote host"),
     ("MailboxFull", "4.2.2", "smtp; 452 4.2.2 Mailbox full"),
@@ -331,7 +346,11 @@ class _Builder:
         }
 
     def open(self, at: float) -> dict[str, Any]:
-        return {"ipAddress": f"198.51.100.{self.rng.randrange(1, 255)}", "timestamp": _iso(at), "userAgent": self.rng.choice(self.user_agents)}
+        return {
+            "ipAddress": f"198.51.100.{self.rng.randrange(1, 255)}",
+            "timestamp": _iso(at),
+            "userAgent": self.rng.choice(self.user_agents),
+        }
 
     def click_detail(self, at: float) -> dict[str, Any]:
         return {**self.open(at), "link": self.click["link"], "linkTags": self.click["linkTags"]}
@@ -344,7 +363,12 @@ class _Builder:
         }
         if suppressed:
             return {**detail, "complaintSubType": "OnAccountSuppressionList"}
-        return {**detail, "userAgent": "Yahoo!-Mail-Feedback/2.0", "complaintFeedbackType": self.complaint_type, "arrivalDate": _iso(at - 60)}
+        return {
+            **detail,
+            "userAgent": "Yahoo!-Mail-Feedback/2.0",
+            "complaintFeedbackType": self.complaint_type,
+            "arrivalDate": _iso(at - 60),
+        }
 
     def subscription_detail(self, at: float) -> dict[str, Any]:
         return {**self.subscription, "timestamp": _iso(at)}
@@ -414,7 +438,9 @@ def generate(
 _Publish = Callable[[float, str, dict[str, Any], "dict[str, Any] | None"], None]
 
 
-def _recipient_events(rng: random.Random, build: _Builder, mix: Mix, publish: _Publish, mail: dict[str, Any], sent: float, recipient: str) -> None:
+def _recipient_events(
+    rng: random.Random, build: _Builder, mix: Mix, publish: _Publish, mail: dict[str, Any], sent: float, recipient: str
+) -> None:
     at = sent + 1 + rng.random() * 20
     if rng.random() < mix.suppressed_complaint:
         publish(at, "Complaint", mail, build.complaint(at, recipient, suppressed=True))

@@ -192,7 +192,9 @@ class ArrowRows:
         self._received = [r for r in self._received if r.index >= index]
 
 
-def convert_rows(records: Sequence[Incoming], convert: Callable[[Mapping[str, Any]], dict[str, Any]], schema: pa.Schema) -> pa.Table:
+def convert_rows(
+    records: Sequence[Incoming], convert: Callable[[Mapping[str, Any]], dict[str, Any]], schema: pa.Schema
+) -> pa.Table:
     return pa.Table.from_pylist([convert(r.record) for r in records], schema=schema)
 
 
@@ -409,12 +411,16 @@ def _without_nested_struct_nulls(table: pa.Table) -> pa.Table:
             return pa.StructArray.from_arrays(children, fields=list(array.type), mask=mask)
         mask = array.is_null() if array.null_count else None
         if pa.types.is_map(array.type):
-            return pa.MapArray.from_arrays(array.offsets, array.keys, fix(array.items, keep_nulls=True), type=array.type, mask=mask)
+            return pa.MapArray.from_arrays(
+                array.offsets, array.keys, fix(array.items, keep_nulls=True), type=array.type, mask=mask
+            )
         if pa.types.is_list(array.type):
             return pa.ListArray.from_arrays(array.offsets, fix(array.values, keep_nulls=True), type=array.type, mask=mask)
         return array
 
-    columns = [pa.chunked_array([fix(chunk, keep_nulls=True) for chunk in column.chunks], type=column.type) for column in table.columns]
+    columns = [
+        pa.chunked_array([fix(chunk, keep_nulls=True) for chunk in column.chunks], type=column.type) for column in table.columns
+    ]
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 

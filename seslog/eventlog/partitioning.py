@@ -103,7 +103,7 @@ def _sent_day_jq(late_days: int) -> str:
     """
     parse = '(.[0:19] + "Z" | fromdateiso8601)'
     sent = (
-        f'(.mail.timestamp | {parse} as $t'
+        f"(.mail.timestamp | {parse} as $t"
         f' | if ($t | strftime("%Y-%m-%dT%H:%M:%S")) == .[0:19] then $t else error("mail.timestamp is not a date") end)'
     )
     happened = "(" + " // ".join(f".{k}.timestamp" for k in _EVENT_TIMESTAMPS) + f" | try {parse} catch null)"
@@ -220,9 +220,7 @@ class Scheme:
         """Athena's ``storage.location.template``: one ``${column}`` per key, ending in ``/``."""
         if not self.keys:
             return None
-        return f"s3://{bucket}/{DATA_PREFIX}" + "".join(
-            k.path_segment(f"${{{k.column}}}") for k in self.keys
-        )
+        return f"s3://{bucket}/{DATA_PREFIX}" + "".join(k.path_segment(f"${{{k.column}}}") for k in self.keys)
 
     def projection_parameters(self, bucket: str, retention_days: int) -> dict[str, str]:
         """Glue table parameters that turn on partition projection for this scheme."""

@@ -133,7 +133,9 @@ class NamedQuery:
         if dialect == "duckdb":
             import sqlglot  # a tool dependency (requirements-dev.txt); the Pulumi program renders for Athena only
 
-            return RenderedQuery(self.name, dialect, sqlglot.transpile(sql, read="trino", write="duckdb")[0], tuple(dict.fromkeys(used)))
+            return RenderedQuery(
+                self.name, dialect, sqlglot.transpile(sql, read="trino", write="duckdb")[0], tuple(dict.fromkeys(used))
+            )
         return RenderedQuery(self.name, dialect, _outside_quotes_sub(sql, _PARAMETER, "?"), tuple(used))
 
     def athena_description(self, scheme: Scheme | str, table: str) -> str:
@@ -154,7 +156,9 @@ def _scheme(scheme: Scheme | str) -> Scheme:
     return SCHEMES[scheme]
 
 
-def message_reach(scheme: Scheme | str, first: date | None = None, last: date | None = None, *, stack_retention: bool = False) -> str:
+def message_reach(
+    scheme: Scheme | str, first: date | None = None, last: date | None = None, *, stack_retention: bool = False
+) -> str:
     """What the message queries (``{sent_partitions}``) read for the messages sent from ``first``
     to ``last``, in words: the partitions, and which of the messages' events they hold.
     ``stack_retention``: the scheme's ``late_days`` is not known here (a client without the
@@ -169,12 +173,20 @@ def message_reach(scheme: Scheme | str, first: date | None = None, last: date | 
 
     if sent is not None:
         late = "the stack's retentionDays" if stack_retention else f"{sent.late_days} days"
-        return (f"the send days' partitions{days(first, last, sent.column)}, which hold every event of a message "
-                f"up to {late} after sending, whenever it arrived")
+        return (
+            f"the send days' partitions{days(first, last, sent.column)}, which hold every event of a message "
+            f"up to {late} after sending, whenever it arrived"
+        )
     if arrival is not None:
-        shown = days(first and first - timedelta(days=ARRIVAL_SLACK_DAYS), last and last + timedelta(days=LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS), arrival.column)
-        return (f"the arrival days{shown} from the day before sending to {LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS} days after, "
-                f"where a message's events arrive (opens and clicks later than that are not read)")
+        shown = days(
+            first and first - timedelta(days=ARRIVAL_SLACK_DAYS),
+            last and last + timedelta(days=LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS),
+            arrival.column,
+        )
+        return (
+            f"the arrival days{shown} from the day before sending to {LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS} days after, "
+            f"where a message's events arrive (opens and clicks later than that are not read)"
+        )
     return f"every object: {scheme.name} partitioning has no partitions to narrow the read"
 
 

@@ -190,10 +190,7 @@ DETAILS: dict[str, Struct] = {
 
 EMPTY_DETAILS = ("send",)
 
-RECORD = Struct(
-    (Field("eventType", STRING), Field("mail", MAIL))
-    + tuple(Field(key, detail) for key, detail in DETAILS.items())
-)
+RECORD = Struct((Field("eventType", STRING), Field("mail", MAIL)) + tuple(Field(key, detail) for key, detail in DETAILS.items()))
 
 
 def glue_columns() -> list[dict[str, str]]:

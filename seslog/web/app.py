@@ -120,17 +120,27 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
         job.done.wait(site.wait_seconds)
         return job
 
-    def respond(request: Request, job: Job, json_document: Callable[[Any], Any], render: Callable[[Any], tuple[str, dict[str, Any]]]) -> Response:
+    def respond(
+        request: Request, job: Job, json_document: Callable[[Any], Any], render: Callable[[Any], tuple[str, dict[str, Any]]]
+    ) -> Response:
         wants_json = request.query_params.get("format") == "json"
         if not job.done.is_set():
             if wants_json:
-                return JSONResponse({"running": True, "status": job.status, "seconds": round(job.elapsed, 1)}, status_code=202,
-                                    headers={**SECURITY_HEADERS, "Retry-After": "2"})
+                return JSONResponse(
+                    {"running": True, "status": job.status, "seconds": round(job.elapsed, 1)},
+                    status_code=202,
+                    headers={**SECURITY_HEADERS, "Retry-After": "2"},
+                )
             return page(request, "running.html", 202, job=job)
         if isinstance(job.error, SeslogError):
             return failed(request, job.error)
         if job.error is not None:
-            return page(request, "error.html", 500, message="unexpected error, a bug in seslog: the command line shows the same question's answer")
+            return page(
+                request,
+                "error.html",
+                500,
+                message="unexpected error, a bug in seslog: the command line shows the same question's answer",
+            )
         if wants_json:
             return JSONResponse(json_document(job.result), headers=SECURITY_HEADERS)
         template, context = render(job.result)
@@ -150,8 +160,12 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
         except SeslogError as error:
             return failed(request, error)
         job = run(("find", target.address, *_range_params(request)), lambda engine: answers.find(engine, target.address, span))
-        return respond(request, job, lambda answer: answer.document,
-                       lambda answer: ("search.html", {"asked": asked, "span": span, "answer": answer, "document": answer.document}))
+        return respond(
+            request,
+            job,
+            lambda answer: answer.document,
+            lambda answer: ("search.html", {"asked": asked, "span": span, "answer": answer, "document": answer.document}),
+        )
 
     async def message(request: Request) -> Response:
         query = request.query_params
@@ -172,7 +186,10 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             request,
             job,
             lambda both: {"timeline": both[0].document, "why": both[1].document},
-            lambda both: ("message.html", {"message_id": target.message_id, "span": span, "timeline": both[0].document, "why": both[1].document}),
+            lambda both: (
+                "message.html",
+                {"message_id": target.message_id, "span": span, "timeline": both[0].document, "why": both[1].document},
+            ),
         )
 
     async def overview(request: Request) -> Response:
@@ -186,8 +203,15 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             request,
             job,
             lambda answer: answer.document,
-            lambda answer: ("overview.html", {"span": span, "document": answer.document,
-                                              "events": charts.events_per_day(answer.document), "rates": charts.rates_per_day(answer.document)}),
+            lambda answer: (
+                "overview.html",
+                {
+                    "span": span,
+                    "document": answer.document,
+                    "events": charts.events_per_day(answer.document),
+                    "rates": charts.rates_per_day(answer.document),
+                },
+            ),
         )
 
     app = Starlette(

@@ -72,10 +72,20 @@ def events_per_day(document: Mapping[str, Any]) -> Chart:
         for event_type in types:
             count = day["events"].get(event_type, 0)
             if count:
-                bars.append(Bar(x, _y(base + count, top), width, _y(base, top) - _y(base + count, top), TYPE_COLOURS[event_type],
-                                f"{day['day']}: {count:,} {event_type}"))
+                bars.append(
+                    Bar(
+                        x,
+                        _y(base + count, top),
+                        width,
+                        _y(base, top) - _y(base + count, top),
+                        TYPE_COLOURS[event_type],
+                        f"{day['day']}: {count:,} {event_type}",
+                    )
+                )
                 base += count
-    return Chart(WIDTH, HEIGHT, bars, [], _day_labels(days), _ticks(top, lambda v: f"{v:,.0f}"), [(TYPE_COLOURS[t], t) for t in types])
+    return Chart(
+        WIDTH, HEIGHT, bars, [], _day_labels(days), _ticks(top, lambda v: f"{v:,.0f}"), [(TYPE_COLOURS[t], t) for t in types]
+    )
 
 
 def rates_per_day(document: Mapping[str, Any]) -> Chart:
@@ -96,7 +106,13 @@ def rates_per_day(document: Mapping[str, Any]) -> Chart:
             if (r := rate(day, name)) is not None
         ]
         lines.append({"points": " ".join(points), "colour": colour, "label": f"{name.lower()} rate", "dashed": False})
-        lines.append({"points": f"{LEFT},{_y(review, top):.1f} {WIDTH},{_y(review, top):.1f}", "colour": colour,
-                      "label": f"SES reviews at {review:.1%}", "dashed": True})
+        lines.append(
+            {
+                "points": f"{LEFT},{_y(review, top):.1f} {WIDTH},{_y(review, top):.1f}",
+                "colour": colour,
+                "label": f"SES reviews at {review:.1%}",
+                "dashed": True,
+            }
+        )
     legend = [(line["colour"], line["label"]) for line in lines]
     return Chart(WIDTH, HEIGHT, [], lines, _day_labels(days), _ticks(top, lambda v: f"{v:.1%}"), legend)
