@@ -17,7 +17,9 @@ from seslog import answers, arguments
 from seslog.arguments import TimeRange, WhyTarget, parsed, span_of
 from seslog.engine import Engine
 from seslog.errors import SeslogError
+from seslog.eventlog.partitioning import Scheme
 from seslog.why import now_utc
+from seslog.window import message_window
 
 INSTRUCTIONS = (
     "Investigates what happened to email sent through Amazon SES, from the event log of a ses-event-log stack. "
@@ -26,7 +28,13 @@ INSTRUCTIONS = (
 )
 
 
-def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks | None, region: str | None) -> Any:
+def build(
+    engines: Callable[[], Engine],
+    target: str,
+    ask_ses: answers.SesChecks | None,
+    region: str | None,
+    scheme: Scheme | None = None,
+) -> Any:
     from mcp.server import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
@@ -40,9 +48,14 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
         from_date: str | None,
         until_date: str | None,
         default_since: str,
+        message_id: str | None = None,
     ) -> dict[str, Any]:
         try:
             span = span_of(since, from_date, until_date, default_since)
+            if message_id and scheme and not (since or from_date or until_date):
+                # As `seslog message ID` without dates: the send day in the ID; the line goes to the client's log.
+                span, line = message_window(message_id, scheme, now_utc(), span)
+                sys.stderr.write(line)
             engine = engines()
             try:
                 return question(engine, span).document
@@ -71,7 +84,7 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
         diagnostic code, DeliveryDelay, Complaint, Reject, Rendering Failure, Open, Click), for a message ID as SendEmail
         returns it or as headers carry it (<ID@email.amazonses.com>). The range holds the day it was sent (default 30 days)."""
         checked = _checked(lambda: parsed("MESSAGE_ID", arguments.message_id, message_id))
-        return answer(lambda engine, span: answers.message(engine, checked, span), since, from_date, until_date, "30d")
+        return answer(lambda engine, span: answers.message(engine, checked, span), since, from_date, until_date, "30d", checked)
 
     @server.tool(annotations=read_only)
     def why(
@@ -88,6 +101,7 @@ def build(engines: Callable[[], Engine], target: str, ask_ses: answers.SesChecks
             from_date,
             until_date,
             "7d" if asked.address else "30d",
+            asked.message_id,
         )
 
     @server.tool(annotations=read_only)

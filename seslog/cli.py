@@ -49,7 +49,7 @@ from seslog.output import format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
-from seslog.window import message_range
+from seslog.window import message_range, target_scheme
 
 MESSAGE_SINCE = "30d"
 """How far back a message is looked for when no range is given."""
@@ -194,7 +194,7 @@ def _serve(args: argparse.Namespace) -> int:
     # The data source is checked before anything listens: a bad directory or stack fails here, in one line.
     target = query_target(args)
     engine_for(target, args.timeout, None)
-    site = Site(lambda progress: engine_for(target, args.timeout, progress), describe_target(target))
+    site = Site(lambda progress: engine_for(target, args.timeout, progress), describe_target(target), target_scheme(target))
     try:
         serve(site, host=args.host or LOOPBACK, port=args.port, open_browser=args.open, out=sys.stdout, err=sys.stderr)
     except OSError as error:
@@ -212,7 +212,13 @@ def _mcp(args: argparse.Namespace) -> int:
     target = query_target(args)
     engine_for(target, args.timeout, None)
     region = None if isinstance(target, LocalTarget) else target.region
-    server = build(lambda: engine_for(target, args.timeout, None), describe_target(target), _ses_checks(target), region)
+    server = build(
+        lambda: engine_for(target, args.timeout, None),
+        describe_target(target),
+        _ses_checks(target),
+        region,
+        target_scheme(target),
+    )
     server.run("stdio")
     return 0
 

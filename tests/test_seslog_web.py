@@ -22,6 +22,7 @@ from seslog.cli import main
 from seslog.engine import LocalEngine
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from seslog.eventlog.partitioning import SCHEMES
 from seslog.web.app import CSP, Site, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,3 +226,16 @@ def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
         if server.poll() is None:
             server.kill()
             server.wait(10)
+
+
+def test_a_message_page_without_dates_reads_the_send_day_in_the_id_as_the_cli_does(data, capsys):
+    root, _, message = data
+    site = Site(lambda progress: LocalEngine(root, progress), "here", SCHEMES["date"], wait_seconds=60)
+    page = TestClient(create_app(site, {"testserver"})).get(f"/message/{message}")
+    assert page.status_code == 200 and "reading messages sent 2024-05-0" in page.text
+    main(["message", message, "--local", str(root), "--json"])
+    captured = capsys.readouterr()
+    assert captured.err.startswith("seslog: reading messages sent 2024-05-0")
+    assert TestClient(create_app(site, {"testserver"})).get(f"/message/{message}", params={"format": "json"}).json()[
+        "timeline"
+    ] == json.loads(captured.out)

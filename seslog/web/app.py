@@ -29,9 +29,11 @@ from seslog import answers, why
 from seslog.arguments import WhyTarget, address_or_message_id, parsed, span_of
 from seslog.engine import Engine
 from seslog.errors import SeslogError
+from seslog.eventlog.partitioning import Scheme
 from seslog.progress import Progress
 from seslog.web import charts
 from seslog.web.jobs import Job, Jobs
+from seslog.window import message_window
 
 HERE = Path(__file__).resolve().parent
 SEARCH_SINCE, MESSAGE_SINCE, OVERVIEW_SINCE = "7d", "30d", "7d"
@@ -58,6 +60,8 @@ class Site:
     engines: EngineFactory
     target: str
     """What the pages read, in words: ``the local copy in demo`` or ``Athena workgroup ...``."""
+    scheme: Scheme | None = None
+    """The partitioning read; with it, a message page without dates reads the send day its ID carries."""
     wait_seconds: float = WAIT_SECONDS
 
 
@@ -176,6 +180,10 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             span = span_of(query.get("since"), query.get("from"), query.get("until"), MESSAGE_SINCE)
         except SeslogError as error:
             return failed(request, error)
+        window = None
+        if site.scheme and not any(_range_params(request)):
+            # As `seslog message ID` without dates: the send day in the ID, and a line saying so.
+            span, window = message_window(target.message_id, site.scheme, why.now_utc(), span)
 
         def work(engine: Engine) -> tuple[answers.Answer, answers.Answer]:
             explained = answers.explain(engine, target, span, why.now_utc(), region=None, ask_ses=None)
@@ -188,7 +196,13 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             lambda both: {"timeline": both[0].document, "why": both[1].document},
             lambda both: (
                 "message.html",
-                {"message_id": target.message_id, "span": span, "timeline": both[0].document, "why": both[1].document},
+                {
+                    "message_id": target.message_id,
+                    "span": span,
+                    "window": window,
+                    "timeline": both[0].document,
+                    "why": both[1].document,
+                },
             ),
         )
 
