@@ -17,6 +17,7 @@ from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
 from seslog.verdicts import CHECKLIST, VERDICTS, text_key
 from seslog.why import decide, verdict
+from tests.test_queries import EVENT_FACTS
 from tests.test_seslog_query import DATABASE, QUERY_ID, WORKGROUP, expect_results, expect_start
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
@@ -38,21 +39,7 @@ def event(event_type: str, at: str, **facts) -> dict:
     }
 
 
-COLUMNS = (
-    "bounce_type",
-    "bounce_subtype",
-    "diagnostic_code",
-    "reporting_mta",
-    "remote_mta_ip",
-    "smtp_response",
-    "processing_time_ms",
-    "delay_type",
-    "expiration_time",
-    "complaint_type",
-    "reject_reason",
-    "template_name",
-    "template_error",
-)
+COLUMNS = tuple(c for c in EVENT_FACTS if c not in event("Send", SENT))
 """Every fact column of the queries (event_columns.sql), for rows as Athena returns them: all columns, null or not."""
 SEND = event("Send", SENT)
 BOUNCE = {"reporting_mta": "dsn; mx.example.jp", "diagnostic_code": "smtp; 550 5.1.1 user unknown"}
