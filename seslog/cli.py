@@ -67,6 +67,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """What every command that asks the event log takes: ``--local DIR`` or the stack's values, and Athena's timeout."""
+    add_local_argument(parser)
+    add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
+    parser.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds to wait for Athena (default %(default)g)",
+    )
+
+
 def add_query_parser(
     commands: argparse._SubParsersAction, name: str, help: str, run: Command, description: str = ""
 ) -> argparse.ArgumentParser:
@@ -76,14 +88,7 @@ def add_query_parser(
     parser.add_argument(
         "--wide", action="store_true", help="on a terminal, print long columns whole instead of cutting them to its width"
     )
-    add_local_argument(parser)
-    add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
-    parser.add_argument(
-        "--timeout",
-        type=positive_number,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds to wait for Athena (default %(default)g)",
-    )
+    add_target_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -110,6 +115,13 @@ def engine_for(target: StackTarget | LocalTarget, timeout: float, progress: Prog
 def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | None = None) -> Engine:
     """The engine the arguments select, showing its progress on stderr."""
     return engine_for(target or query_target(args), args.timeout, Progress(sys.stderr))
+
+
+def checked_target(args: argparse.Namespace) -> StackTarget | LocalTarget:
+    """The target, with an engine opened on it once, so that a bad directory or stack fails before a server starts."""
+    target = query_target(args)
+    engine_for(target, args.timeout, None)
+    return target
 
 
 def describe_target(target: StackTarget | LocalTarget) -> str:
@@ -191,9 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
         from seslog.web.server import LOOPBACK, serve
     except ImportError as error:
         raise missing_extra("serve", error, "web") from None
-    # The data source is checked before anything listens: a bad directory or stack fails here, in one line.
-    target = query_target(args)
-    engine_for(target, args.timeout, None)
+    target = checked_target(args)
     site = Site(lambda progress: engine_for(target, args.timeout, progress), describe_target(target), target_scheme(target))
     try:
         serve(site, host=args.host or LOOPBACK, port=args.port, open_browser=args.open, out=sys.stdout, err=sys.stderr)
@@ -209,8 +219,7 @@ def _mcp(args: argparse.Namespace) -> int:
         from seslog.assistant import build
     except ImportError as error:
         raise missing_extra("mcp", error, "mcp") from None
-    target = query_target(args)
-    engine_for(target, args.timeout, None)
+    target = checked_target(args)
     region = None if isinstance(target, LocalTarget) else target.region
     server = build(
         lambda: engine_for(target, args.timeout, None),
@@ -395,8 +404,7 @@ def build_parser() -> Parser:
         "twin (?format=json, what --json prints). It listens on 127.0.0.1 only, unless --host says otherwise, and answers "
         "only requests addressed to it (the Host header).",
     )
-    add_local_argument(web)
-    add_stack_arguments(web, [*QUERY_NEEDS, "region"])
+    add_target_arguments(web)
     web.add_argument("--port", type=port_number, default=0, help="port to listen on (default: a free one, printed on start)")
     web.add_argument(
         "--host",
@@ -404,12 +412,6 @@ def build_parser() -> Parser:
         "with your AWS credentials, to whoever can reach this machine",
     )
     web.add_argument("--open", action="store_true", help="open the search page in the browser")
-    web.add_argument(
-        "--timeout",
-        type=positive_number,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds to wait for Athena (default %(default)g)",
-    )
     web.set_defaults(run=_serve)
 
     assistant = commands.add_parser(
@@ -418,14 +420,7 @@ def build_parser() -> Parser:
         description="Run an MCP server on stdin/stdout whose tools are find_messages, message_timeline, why and daily_stats: "
         "the same checks and the same JSON documents as --json, read-only.",
     )
-    add_local_argument(assistant)
-    add_stack_arguments(assistant, [*QUERY_NEEDS, "region"])
-    assistant.add_argument(
-        "--timeout",
-        type=positive_number,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds to wait for Athena (default %(default)g)",
-    )
+    add_target_arguments(assistant)
     assistant.set_defaults(run=_mcp)
 
     demo = commands.add_parser(
