@@ -168,17 +168,24 @@ def read_until(leader: int, pattern: bytes, process: subprocess.Popen, seconds: 
     return seen
 
 
-def read_rest(leader: int) -> str:
+def read_to_the_end(leader: int, process: subprocess.Popen, seconds: float = 30) -> tuple[int, str]:
+    """The exit code and the rest of what the process wrote to the terminal. The terminal is read
+    while waiting, as a real one is: a full pseudo-terminal would block the progress display's
+    next write, and the process with it."""
     rest = b""
-    while select.select([leader], [], [], 0.5)[0]:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        rest += chunk
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", rest.decode(errors="replace"))
+    deadline = time.monotonic() + seconds
+    while True:  # until every process holding the terminal has closed it (EOF, or EIO on Linux)
+        assert time.monotonic() < deadline, f"still running after {seconds} s: {rest.decode(errors='replace')[-500:]}"
+        if select.select([leader], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            rest += chunk
+    assert process.wait(timeout=max(deadline - time.monotonic(), 1)) is not None
+    return process.wait(), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", rest.decode(errors="replace"))
 
 
 def test_ctrl_c_during_a_local_query_is_one_line_and_exit_130(tmp_path):
@@ -193,8 +200,7 @@ def test_ctrl_c_during_a_local_query_is_one_line_and_exit_130(tmp_path):
     )
     read_until(leader, b"DuckDB: reading", process)
     process.send_signal(signal.SIGINT)
-    code = process.wait(timeout=30)
-    rest = read_rest(leader)
+    code, rest = read_to_the_end(leader, process)
     assert code == 130, rest
     assert "seslog: interrupted" in rest and "Traceback" not in rest and "RuntimeError" not in rest
     assert process.stdout.read() == b""
@@ -208,7 +214,7 @@ def test_ctrl_c_during_demo_data_leaves_nothing_half_written(tmp_path):
     read_until(leader, b"writing the demo data", process)
     assert any(target.glob(".seslog-demo-partial-*/events/*"))
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 130
-    rest = read_rest(leader)
+    code, rest = read_to_the_end(leader, process)
+    assert code == 130, rest
     assert "seslog: interrupted" in rest and "Traceback" not in rest
     assert list(target.iterdir()) == []

@@ -228,6 +228,26 @@ def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
             server.wait(10)
 
 
+def test_ctrl_c_stops_serve_with_exit_130_even_when_asyncio_drops_uvicorns_second_sigint(data, monkeypatch):
+    """uvicorn shuts down on SIGINT and raises it again; asyncio can spend that second one cancelling
+    a task that has already finished. Here uvicorn's run returns as it then does: serve still stops as Ctrl-C."""
+    import io
+
+    import uvicorn
+
+    from seslog.web.server import serve
+
+    def run_until_ctrl_c(self, sockets=None):
+        self.handle_exit(signal.SIGINT, None)
+        for listener in sockets:
+            listener.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run_until_ctrl_c)
+    site = Site(lambda progress: LocalEngine(data[0], progress), "here", SCHEMES["date"], wait_seconds=60)
+    with pytest.raises(KeyboardInterrupt):
+        serve(site, host="127.0.0.1", port=0, open_browser=False, out=io.StringIO(), err=io.StringIO())
+
+
 def test_a_message_page_without_dates_reads_the_send_day_in_the_id_as_the_cli_does(data, capsys):
     root, _, message = data
     site = Site(lambda progress: LocalEngine(root, progress), "here", SCHEMES["date"], wait_seconds=60)

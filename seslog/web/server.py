@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 import threading
 import webbrowser
@@ -40,9 +41,28 @@ def serve(site: Site, *, host: str, port: int, open_browser: bool, out: TextIO, 
             f"with your AWS credentials; they must ask for {url} exactly\n"
         )
     app = create_app(site, allowed)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False))
+    server = _server_class(uvicorn.Server)(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+    )
     out.write(f"seslog: serving {site.target} on {url} (read-only; Ctrl-C to stop)\n")
     out.flush()
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     server.run(sockets=[listener])
+    if server.interrupted:
+        raise KeyboardInterrupt
+
+
+def _server_class(base: type) -> type:
+    """uvicorn's server, remembering a Ctrl-C. uvicorn shuts down on it, then raises it again for
+    the program to stop as it would have; but asyncio can take that second SIGINT as a request to
+    cancel a task that has already finished, and drop it, so that the command would exit 0."""
+
+    class Server(base):
+        interrupted = False
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            self.interrupted = self.interrupted or sig == signal.SIGINT
+            super().handle_exit(sig, frame)
+
+    return Server
