@@ -24,9 +24,10 @@ plan: install
 plan-all: install
 	@status=0; for stack in $(STACKS); do $(BIN)/python -m offline.plan $$stack || status=1; done; exit $$status
 
-# Each test file on one of the machine's cores (-n auto), so that a file's data sets are written once.
+# The tests spread over the machine's cores (-n auto), one at a time to whichever worker is free;
+# the data sets several tests read are written once for the run (tests/shared_data.py).
 test: install
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,10 +1,29 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SES_EVENTS = ROOT.parent / "shared" / "ses-events"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker has a core of its own: DuckDB's and pyarrow's thread pools
+    (one thread per core by default) would only contend with the other worker, and the small
+    objects the tests read gain nothing from them."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import duckdb
+    import pyarrow
+
+    pyarrow.set_cpu_count(1)
+    connect = duckdb.connect
+
+    def one_thread(database=":memory:", read_only=False, config=None, **options):
+        return connect(database, read_only, {"threads": 1, **(config or {})}, **options)
+
+    duckdb.connect = one_thread
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ from seslog.eventlog.local import LocalEvents
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.prefixes import DATA_PREFIX
 
-TINY = Scale(messages=300, days=2, recipients=300)
+TINY = Scale(messages=120, days=2, recipients=120)
 TINY_LAYOUTS = (
     "json-none",
     "json-date",

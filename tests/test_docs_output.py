@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from seslog.cli import main
+from tests.shared_data import shared_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 README, GUIDE = ROOT / "README.md", ROOT / "docs" / "investigating.md"
@@ -31,40 +32,53 @@ def transcript(page: Path) -> list[tuple[str, str]]:
     return [(arguments, "".join(line + "\n" for line in shown)) for arguments, shown in runs]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, str, str]:
-    """The data set both pages start from, written once: (directory, the command, what it printed)."""
-    arguments = next(a for a, _ in transcript(README) if a.startswith("demo-data "))
-    directory = tmp_path_factory.mktemp("documented")
-    previous = Path.cwd()
-    os.chdir(directory)
-    try:
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            main(shlex.split(arguments))
-    finally:
-        os.chdir(previous)
-    return directory, arguments, buffer.getvalue()
+DEMO_DATA = next(a for a, _ in transcript(README) if a.startswith("demo-data "))
+"""The command both pages start from: the data set every other command reads."""
+RUNS = [(page, n) for page in (README, GUIDE) for n in range(len(transcript(page)))]
 
 
-@pytest.mark.parametrize("page", [README, GUIDE], ids=["README", "investigating"])
-def test_the_documentation_shows_what_seslog_prints(page, demo, monkeypatch, capsys):
-    runs = transcript(page)
-    commands = [a.split()[0] for a, _ in runs]
-    if page == GUIDE:
-        assert commands[:2] == ["--help", "demo-data"] and {"why", "find", "message", "stats"} <= set(commands)
-    else:
-        assert commands == ["demo-data", "why"]
-    directory, written, printed = demo
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    """The data set both pages start from, written once: (directory, what writing it printed)."""
+    printed = io.StringIO()
+
+    def write(directory: Path) -> None:
+        previous = Path.cwd()
+        os.chdir(directory)
+        try:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                main(shlex.split(DEMO_DATA))
+        finally:
+            os.chdir(previous)
+        (directory / "printed.txt").write_text(printed.getvalue(), encoding="utf-8")
+
+    directory = shared_directory(tmp_path_factory, "documented", write)
+    return directory, (directory / "printed.txt").read_text(encoding="utf-8")
+
+
+def test_the_pages_run_the_commands_the_reader_needs():
+    for page in (README, GUIDE):
+        commands = [a.split()[0] for a, _ in transcript(page)]
+        if page == GUIDE:
+            assert commands[:2] == ["--help", "demo-data"] and {"why", "find", "message", "stats"} <= set(commands)
+        else:
+            assert commands == ["demo-data", "why"]
+    assert [a for a, _ in transcript(GUIDE) if a.startswith("demo-data ")] == [DEMO_DATA]
+
+
+@pytest.mark.parametrize(("page", "index"), RUNS, ids=[f"{p.stem}-{n + 1}" for p, n in RUNS])
+def test_the_documentation_shows_what_seslog_prints(page, index, demo, monkeypatch, capsys):
+    """Each command on its own (they read the data set and change nothing), so that they spread over the workers."""
+    arguments, shown = transcript(page)[index]
+    directory, printed = demo
+    if arguments == DEMO_DATA:  # the same data set for both pages: written once, by the fixture
+        assert printed == shown
+        return
     monkeypatch.chdir(directory)
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps --help to the terminal's width
-    for arguments, shown in runs:
-        if arguments == written:  # the same data set for both pages: written once, by the fixture
-            assert printed == shown
-            continue
-        main(shlex.split(arguments))
-        captured = capsys.readouterr()
-        assert captured.out + captured.err == shown, arguments
+    main(shlex.split(arguments))
+    captured = capsys.readouterr()
+    assert captured.out + captured.err == shown, arguments
 
 
 @pytest.mark.parametrize("name", ["why", "find", "message", "stats", "serve", "mcp", "download", "smoke-test", "demo-data"])

@@ -1,6 +1,6 @@
 """The named investigation queries, run with DuckDB on data laid out as Firehose writes it.
 
-One generated data set (several days, many recipients, all ten event types) is written in every
+One generated data set (two days of sending, twenty recipients, all ten event types) is written in every
 format and scheme; each query's answer must be what the generated events say (worked out in
 tests/investigation_model.py), the same in every layout, and must come from the partitions the
 query names. The queries the workgroup saves are these queries rendered for the stack."""
@@ -23,9 +23,10 @@ from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, SENT, SENT_
 from seslog.eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
 from seslog.eventlog.schema import DETAILS
 from tests.investigation_model import Model, day, detail, event_time
+from tests.shared_data import shared_directory
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
-FIRST, LAST = "2024-05-01", "2024-05-03"
+FIRST, LAST = "2024-05-01", "2024-05-02"
 MIX = Mix(
     reject=0.03, rendering_failure=0.03, bounce=0.08, delay=0.08, complaint=0.04, subscription=0.04, suppressed_complaint=0.01
 )
@@ -58,7 +59,7 @@ def samples(sample_records):
 
 @pytest.fixture(scope="session")
 def generated(samples):
-    return list(generate(samples, seed=20240501, start=START, days=3, messages=300, recipients=25, mix=MIX))
+    return list(generate(samples, seed=20240501, start=START, days=2, messages=150, recipients=20, mix=MIX))
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +69,13 @@ def model(generated) -> Model:
 
 @pytest.fixture(scope="session")
 def layouts(generated, tmp_path_factory) -> dict[str, LocalEvents]:
-    root = tmp_path_factory.mktemp("layouts")
-    writers = [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS]
-    write_layouts(generated, writers)
+    def write(root: Path) -> None:
+        write_layouts(
+            generated,
+            [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS],
+        )
+
+    root = shared_directory(tmp_path_factory, "query-layouts", write)
     return {f"{f}-{s}": LocalEvents(root / f"{f}-{s}") for f, s, _ in LAYOUTS}
 
 
@@ -85,7 +90,7 @@ def run(events: LocalEvents, query: str, **values: str) -> list[dict]:
 
 def test_the_data_set_has_every_event_type_over_several_days_and_recipients(model):
     assert {r["eventType"] for r in model.records} == {e.record_name for e in EVENT_TYPES}
-    assert {day(r["mail"]["timestamp"]) for r in model.records} == {"2024-05-01", "2024-05-02", "2024-05-03"}
+    assert {day(r["mail"]["timestamp"]) for r in model.records} == {FIRST, LAST}
     assert len({a for r in model.records for a in r["mail"]["destination"]}) >= 20
     assert any(not r["mail"]["commonHeaders"]["subject"].isascii() for r in model.records if "commonHeaders" in r["mail"])
 
@@ -144,8 +149,8 @@ def test_recipient_messages_finds_exactly_the_messages_sent_to_the_address(event
     expected = model.recipient_messages(address, FIRST, LAST)
     assert len(expected) == counts[address] >= 10
     assert [(r["message_id"], r["status"], r["opens"], r["clicks"]) for r in rows] == expected
-    one_day = run(events, "recipient-messages", address=address, from_date="2024-05-02", to_date="2024-05-02")
-    assert [r["message_id"] for r in one_day] == [m for m, *_ in model.recipient_messages(address, "2024-05-02", "2024-05-02")]
+    one_day = run(events, "recipient-messages", address=address, from_date=LAST, to_date=LAST)
+    assert [r["message_id"] for r in one_day] == [m for m, *_ in model.recipient_messages(address, LAST, LAST)]
 
 
 def test_a_message_to_several_recipients_has_a_status_per_recipient(events, model):
@@ -232,15 +237,15 @@ def test_bounces_and_complaints_by_domain_and_by_address(events, model):
     assert {t for _, t, _, _ in expected} == {"Bounce", "Complaint"}
     assert [(r["event_time"], r["event_type"], r["recipient"], r["message_id"]) for r in rows] == expected
     address = expected[0][2]
-    rows = run(events, "bounces-complaints", recipient=address, from_date="2024-05-02", to_date=LAST)
+    rows = run(events, "bounces-complaints", recipient=address, from_date=LAST, to_date=LAST)
     assert [(r["event_time"], r["event_type"], r["recipient"], r["message_id"]) for r in rows] == model.bounces_complaints(
-        address, "2024-05-02", LAST
+        address, LAST, LAST
     )
 
 
 def test_sending_problems_lists_rejects_rendering_failures_and_delays(events, model, samples):
-    rows = run(events, "sending-problems", from_date="2024-05-02", to_date=LAST)
-    expected = model.sending_problems("2024-05-02", LAST)
+    rows = run(events, "sending-problems", from_date=LAST, to_date=LAST)
+    expected = model.sending_problems(LAST, LAST)
     assert {t for _, t, _ in expected} == {"Reject", "Rendering Failure", "DeliveryDelay"}
     assert [(r["event_time"], r["event_type"], r["message_id"]) for r in rows] == expected
     failure = samples["Rendering Failure"]["failure"]
@@ -259,8 +264,8 @@ def test_daily_counts_count_every_event_by_day_and_type(events, model):
 
 
 def test_message_status_has_one_row_per_message_with_its_latest_status(events, model):
-    rows = run(events, "message-status", from_date="2024-05-02", to_date=LAST)
-    assert [(r["message_id"], r["status"], r["opens"], r["clicks"]) for r in rows] == model.message_status("2024-05-02", LAST)
+    rows = run(events, "message-status", from_date=LAST, to_date=LAST)
+    assert [(r["message_id"], r["status"], r["opens"], r["clicks"]) for r in rows] == model.message_status(LAST, LAST)
     assert {r["status"] for r in rows} >= {"Delivery", "Bounce", "Reject", "Rendering Failure"}
 
 
@@ -381,13 +386,16 @@ DECOYS = {"parquet": "zz-unreadable.parquet", "json": "zz-unreadable.json.gz", "
 def first_days(layouts, tmp_path_factory) -> dict[str, Path]:
     """The objects of the first day (``dt``) of each partitioned layout: what the queries asked
     for that day find, in a fraction of the objects."""
-    root = tmp_path_factory.mktemp("first-day")
-    for name, events in layouts.items():
-        for path in events.root.rglob("*"):
-            key = path.relative_to(events.root)
-            if path.is_file() and f"dt={FIRST}" in key.parts:
-                (root / name / key).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, root / name / key)
+
+    def copy(root: Path) -> None:
+        for name, events in layouts.items():
+            for path in events.root.rglob("*"):
+                key = path.relative_to(events.root)
+                if path.is_file() and f"dt={FIRST}" in key.parts:
+                    (root / name / key).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, root / name / key)
+
+    root = shared_directory(tmp_path_factory, "query-first-days", copy)
     return {name: root / name for name in layouts if (root / name).is_dir()}
 
 

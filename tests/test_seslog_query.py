@@ -26,6 +26,7 @@ from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layouts
 from seslog.eventlog.local import LocalEvents, detect
 from seslog.eventlog.queries import QUERIES
 from tests.investigation_model import Model, day, detail, order
+from tests.shared_data import shared_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 5, 1, tzinfo=UTC)
@@ -58,10 +59,14 @@ def model(generated) -> Model:
 
 @pytest.fixture(scope="module")
 def layouts(generated, tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("seslog")
-    writers = [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS]
-    write_layouts(generated, writers)
-    return {w.root.name: w.root for w in writers}
+    def write(root: Path) -> None:
+        write_layouts(
+            generated,
+            [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS],
+        )
+
+    root = shared_directory(tmp_path_factory, "seslog-layouts", write)
+    return {f"{f}-{s}": root / f"{f}-{s}" for f, s, _ in LAYOUTS}
 
 
 @pytest.fixture(params=NAMES)
