@@ -34,6 +34,7 @@ skipped rather than a row of nulls.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import tempfile
@@ -97,10 +98,12 @@ class Result:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-def _extensions() -> list[tuple[str, str, str]]:
-    """(file extension, format, compression) for every object a stream can write, longest first."""
+@functools.cache
+def _extensions() -> tuple[tuple[str, str, str], ...]:
+    """(file extension, format, compression) for every object a stream can write, longest first
+    (asked once per object listed: worked out once)."""
     found = {(f.file_extension(c), f.name, c) for f in FORMATS.values() for c in f.compressions}
-    return sorted(found, key=lambda e: -len(e[0]))
+    return tuple(sorted(found, key=lambda e: -len(e[0])))
 
 
 def _kind(path: Path) -> tuple[str, str] | None:
