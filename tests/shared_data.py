@@ -3,10 +3,14 @@
 import fcntl
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layouts
 
 
 def shared_directory(tmp_path_factory: pytest.TempPathFactory, name: str, write: Callable[[Path], None]) -> Path:
@@ -26,3 +30,23 @@ def shared_directory(tmp_path_factory: pytest.TempPathFactory, name: str, write:
             write(partial)
             partial.rename(target)
     return target
+
+
+def shared_layouts(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    records: Iterable[tuple[datetime, Mapping[str, Any]]],
+    layouts: Sequence[tuple[str, str, str]],
+    stream: StreamSettings,
+) -> dict[str, Path]:
+    """``(arrival, record)`` pairs written once per run in each (format, scheme, compression) of ``layouts``, as
+    one stream would: the layouts' roots by ``format-scheme``."""
+
+    def write(root: Path) -> None:
+        write_layouts(
+            records,
+            [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=stream) for f, s, c in layouts],
+        )
+
+    root = shared_directory(tmp_path_factory, name, write)
+    return {f"{f}-{s}": root / f"{f}-{s}" for f, s, _ in layouts}

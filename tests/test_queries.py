@@ -17,13 +17,13 @@ from sqlglot import exp
 from offline.program import evaluate
 from seslog.eventlog.events import BY_RECORD_NAME, EVENT_TYPES
 from seslog.eventlog.generator import Mix, all_samples, generate
-from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layout, write_layouts
+from seslog.eventlog.layout import StreamSettings, write_layout
 from seslog.eventlog.local import LocalEvents, detect
 from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, SENT, SENT_COLUMN
 from seslog.eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, QueryError
 from seslog.eventlog.schema import DETAILS
 from tests.investigation_model import Model, day, detail, event_time
-from tests.shared_data import shared_directory
+from tests.shared_data import shared_directory, shared_layouts
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 FIRST, LAST = "2024-05-01", "2024-05-02"
@@ -69,14 +69,8 @@ def model(generated) -> Model:
 
 @pytest.fixture(scope="session")
 def layouts(generated, tmp_path_factory) -> dict[str, LocalEvents]:
-    def write(root: Path) -> None:
-        write_layouts(
-            generated,
-            [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS],
-        )
-
-    root = shared_directory(tmp_path_factory, "query-layouts", write)
-    return {f"{f}-{s}": LocalEvents(root / f"{f}-{s}") for f, s, _ in LAYOUTS}
+    roots = shared_layouts(tmp_path_factory, "query-layouts", generated, LAYOUTS, STREAM)
+    return {name: LocalEvents(root) for name, root in roots.items()}
 
 
 @pytest.fixture(params=[f"{f}-{s}" for f, s, _ in LAYOUTS])

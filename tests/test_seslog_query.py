@@ -22,11 +22,11 @@ from seslog import athena as athena_module
 from seslog import cli
 from seslog.cli import main
 from seslog.eventlog.generator import Mix, generate, load_samples
-from seslog.eventlog.layout import LayoutWriter, StreamSettings, write_layouts
+from seslog.eventlog.layout import StreamSettings
 from seslog.eventlog.local import LocalEvents, detect
 from seslog.eventlog.queries import QUERIES
 from tests.investigation_model import Model, day, detail, order
-from tests.shared_data import shared_directory
+from tests.shared_data import shared_layouts
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 5, 1, tzinfo=UTC)
@@ -59,14 +59,7 @@ def model(generated) -> Model:
 
 @pytest.fixture(scope="module")
 def layouts(generated, tmp_path_factory) -> dict[str, Path]:
-    def write(root: Path) -> None:
-        write_layouts(
-            generated,
-            [LayoutWriter(root / f"{f}-{s}", format=f, partitioning=s, compression=c, stream=STREAM) for f, s, c in LAYOUTS],
-        )
-
-    root = shared_directory(tmp_path_factory, "seslog-layouts", write)
-    return {f"{f}-{s}": root / f"{f}-{s}" for f, s, _ in LAYOUTS}
+    return shared_layouts(tmp_path_factory, "seslog-layouts", generated, LAYOUTS, STREAM)
 
 
 @pytest.fixture(params=NAMES)
