@@ -235,13 +235,8 @@ class FakeTime:
         self.now += seconds
 
 
-@pytest.fixture
-def athena(monkeypatch):
-    client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-    fake = FakeTime()
-    monkeypatch.setattr(athena_module, "time", types.SimpleNamespace(monotonic=fake.monotonic, sleep=fake.sleep))
-    regions = []
-    monkeypatch.setattr(cli, "client", lambda service, region: (regions.append((service, region)), client)[1])
+def stack_environment(monkeypatch) -> None:
+    """The stack's values as SESLOG_* variables, so that seslog asks Athena (in eu-west-1) without pulumi."""
     for name, value in {
         "WORKGROUP": WORKGROUP,
         "DATABASE": DATABASE,
@@ -250,6 +245,16 @@ def athena(monkeypatch):
         "REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(f"SESLOG_{name}", value)
+
+
+@pytest.fixture
+def athena(monkeypatch):
+    client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    fake = FakeTime()
+    monkeypatch.setattr(athena_module, "time", types.SimpleNamespace(monotonic=fake.monotonic, sleep=fake.sleep))
+    regions = []
+    monkeypatch.setattr(cli, "client", lambda service, region: (regions.append((service, region)), client)[1])
+    stack_environment(monkeypatch)
     with Stubber(client) as stubber:
         yield stubber, fake, regions
         stubber.assert_no_pending_responses()

@@ -18,7 +18,7 @@ from seslog.eventlog.layout import write_layout
 from seslog.verdicts import CHECKLIST, VERDICTS, text_key
 from seslog.why import decide, verdict
 from tests.test_queries import EVENT_FACTS
-from tests.test_seslog_query import DATABASE, QUERY_ID, WORKGROUP, expect_results, expect_start
+from tests.test_seslog_query import QUERY_ID, expect_results, expect_start, stack_environment
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
 SENT = "2024-05-03T10:00:00.000Z"
@@ -427,14 +427,7 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
     athena = boto3.client("athena", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     sesv2 = boto3.client("sesv2", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     monkeypatch.setattr(cli, "client", lambda service, region: {"athena": athena, "sesv2": sesv2}[service])
-    for name, value in {
-        "WORKGROUP": WORKGROUP,
-        "DATABASE": DATABASE,
-        "TABLE": "events",
-        "PARTITIONING": "date",
-        "REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(f"SESLOG_{name}", value)
+    stack_environment(monkeypatch)
     monkeypatch.setattr("seslog.athena.time.sleep", lambda s: None)
     row = event(
         "Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE
