@@ -11,6 +11,7 @@ Athena's dialect (Trino) and hold, besides SQL:
 - ``{table}``, the Glue table;
 - ``{event_time}``, ``{event_recipients}``, ``{event_detail}``, ``{outcome_key}``: the SQL
   expressions in ``queries/fragments/``, and ``{event_columns}``, a select list there;
+  ``{names(event_columns)}``, that list's column names, to select them again from a subquery;
 - ``{sent_partitions}`` (a message's events, by its send days), ``{send_event_partitions}`` (the
   events at sending, by their days), ``{event_partitions}`` (events by the days they happened),
   ``{event_types(API_NAME, ...)}``: predicates on the scheme's partition columns, so that every query prunes partitions. ``dt`` is the day the
@@ -58,6 +59,8 @@ _QUOTED = re.compile(r"('(?:[^']|'')*')")
 _EVENT_TYPE = RECORD.field("eventType").column
 _SELECT_LIST = "_columns"
 """Names the fragments that are select lists (``event_columns``) rather than expressions."""
+_ALIAS = re.compile(r"\bAS\s+(\w+)\s*(?:,|$)", re.IGNORECASE)
+"""A select list item's name: ``AS name`` at the end of the item."""
 
 
 class QueryError(ValueError):
@@ -230,10 +233,11 @@ def _expand(text: str, scheme: Scheme, table: str) -> str:
             return _send_event_range(scheme)
         if name == "event_types":
             return _event_types(scheme, [a.strip() for a in (arguments or "").split(",") if a.strip()])
-        fragment = FRAGMENTS_DIR / f"{name}.sql"
-        if arguments is not None or not fragment.is_file():
+        if name == "names" and arguments and arguments.strip().endswith(_SELECT_LIST):
+            return ", ".join(_ALIAS.findall(_fragment(arguments.strip(), match)))
+        if arguments is not None:
             raise QueryError(f"unknown template macro {match.group(0)}")
-        body = _expand(_strip_comments(fragment.read_text(encoding="utf-8")).strip(), scheme, table)
+        body = _expand(_fragment(name, match), scheme, table)
         line_start = text.rfind("\n", 0, match.start()) + 1
         indent = re.match(r"\s*", text[line_start:]).group(0)
         body = body.replace("\n", "\n" + indent)
@@ -241,6 +245,14 @@ def _expand(text: str, scheme: Scheme, table: str) -> str:
         return body if name.endswith(_SELECT_LIST) else "(" + body + ")"
 
     return _MACRO.sub(macro, text)
+
+
+def _fragment(name: str, macro: re.Match[str]) -> str:
+    """The text of ``queries/fragments/<name>.sql``, without its comments."""
+    path = FRAGMENTS_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise QueryError(f"unknown template macro {macro.group(0)}")
+    return _strip_comments(path.read_text(encoding="utf-8")).strip()
 
 
 def _shifted(day: str, days: int, pattern: str) -> str:

@@ -3,15 +3,18 @@
 -- from_date: first UTC day the message may have been sent, yyyy-MM-dd
 -- to_date: last UTC day the message may have been sent, yyyy-MM-dd
 SELECT
-  {event_columns},
+  {names(event_columns)},
   u.recipient
 FROM (
-  -- Filtered before the unnest, so that the partition predicate prunes (DuckDB does not push it through the unnest).
-  SELECT *
+  -- Filtered and taken before the unnest: DuckDB pushes neither the partition predicate nor the
+  -- struct fields through it, and would read every object and every field of the structs.
+  SELECT
+    {event_columns},
+    {event_recipients} AS recipients
   FROM {table}
   WHERE mail.messageid = :message_id
     AND substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
     AND {sent_partitions}
 ) AS e
-CROSS JOIN UNNEST({event_recipients}) AS u (recipient)
-ORDER BY lower(u.recipient), event_time, CASE WHEN eventtype = 'Send' THEN 0 ELSE 1 END
+CROSS JOIN UNNEST(e.recipients) AS u (recipient)
+ORDER BY lower(u.recipient), event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END

@@ -3,15 +3,18 @@
 -- from_date: first UTC day of sending, yyyy-MM-dd
 -- to_date: last UTC day of sending, yyyy-MM-dd
 SELECT
-  {event_columns},
+  {names(event_columns)},
   u.recipient
 FROM (
-  -- Filtered before the unnest, so that the partition predicate prunes (DuckDB does not push it through the unnest).
-  SELECT *
+  -- Filtered and taken before the unnest: DuckDB pushes neither the partition predicate nor the
+  -- struct fields through it, and would read every object and every field of the structs.
+  SELECT
+    {event_columns},
+    {event_recipients} AS recipients
   FROM {table}
   WHERE substr(mail."timestamp", 1, 10) BETWEEN :from_date AND :to_date
     AND {sent_partitions}
 ) AS e
-CROSS JOIN UNNEST({event_recipients}) AS u (recipient)
+CROSS JOIN UNNEST(e.recipients) AS u (recipient)
 WHERE lower(u.recipient) = lower(:address)
-ORDER BY sent_at, message_id, event_time, CASE WHEN eventtype = 'Send' THEN 0 ELSE 1 END
+ORDER BY sent_at, message_id, event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END
