@@ -8,11 +8,12 @@ and reads none: every query reads them itself, and its predicates on the partiti
 keep it from opening the objects of other partitions, in every format.
 
 - Parquet: DuckDB's ``read_parquet``.
-- JSON: DuckDB's ``read_json``, the columns typed from ``seslog.eventlog.schema`` under the keys as
-  SES writes them (``Field.name``: DuckDB matches keys case-sensitively), renamed to the Glue
-  names in the view (struct fields with ``remap_struct``; map keys keep their case). The
-  renaming costs DuckDB its reading of only the struct fields a query uses: about a third
-  more time on queries over all events. Firehose's Hadoop-framed Snappy, which DuckDB cannot
+- JSON: each line read as text by DuckDB's ``read_json_objects`` and typed by one
+  ``json_transform`` from ``seslog.eventlog.schema`` under the keys as SES writes them
+  (``Field.name``: DuckDB matches keys case-sensitively), renamed to the Glue names in the view
+  (struct fields with ``remap_struct``; map keys keep their case). Every query parses whole
+  lines, which costs less than ``read_json``'s typed columns do for each object it opens.
+  Firehose's Hadoop-framed Snappy, which DuckDB cannot
   decompress, is decompressed into a temporary copy when the directory is opened (a damaged
   object then raises ``UnreadableObjectError`` naming it).
 - ORC, which DuckDB cannot read: a ``pyarrow.dataset`` of the objects there when the
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -61,9 +63,6 @@ TABLE = "events"
 
 _DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN"}
 
-_JSON_TYPE_PREFIX = "json_"
-"""Names the DuckDB types of the JSON struct columns: ``json_mail`` ..."""
-
 _ORC_BATCH_ROWS = 2048
 """DuckDB's vector size."""
 
@@ -87,6 +86,9 @@ class MalformedRecord(ValueError):
 
 _NOT_A_RECORD = "seslog: not an SES record in "
 """What the view's ``error()`` says, followed by the object's path."""
+
+_MALFORMED_JSON = re.compile(r'Malformed JSON in file "(.+?)", at ')
+"""How DuckDB names the object holding a line that is not JSON."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,15 @@ def _duckdb_type(type_: Type, name: Callable[[Field], str] = lambda f: f.column)
     raise TypeError(f"no DuckDB type for {type_!r}")
 
 
+def _json_structure(type_: Type) -> Any:
+    """``json_transform``'s structure for a schema type, its struct fields under the JSON keys."""
+    if isinstance(type_, Struct):
+        return {f.name: _json_structure(f.type) for f in type_.fields}
+    if isinstance(type_, Array):
+        return [_json_structure(type_.element)]
+    return _duckdb_type(type_, _json_key)
+
+
 def _renaming(type_: Type) -> str | None:
     """``remap_struct``'s mapping from the JSON key names within ``type_`` to the Glue names, or
     None when it holds no struct."""
@@ -189,9 +200,10 @@ _EVENT_TYPE, _MAIL = RECORD.field("eventType"), RECORD.field("mail")
 def _checked_column(field: Field) -> str:
     """``_glue_column``, but reading ``eventtype`` from a line that is no SES record is an error.
 
-    DuckDB's ``ignore_errors`` is what reads a value of the wrong type as null, as the OpenX SerDe
-    does; it also reads a line that is not JSON as a row of nulls, where the SerDe fails the query.
-    Every SES record has ``eventType`` and ``mail``, so a row without either is such a line."""
+    ``json_transform`` reads a value of the wrong type as null, as the OpenX SerDe does; it also
+    reads a JSON line that is not an object as a row of nulls, where the SerDe fails the query.
+    Every SES record has ``eventType`` and ``mail``, so a row without either is such a line (a
+    line that is not JSON at all fails ``read_json_objects``, which names the object)."""
     if field is not _EVENT_TYPE:
         return _glue_column(field)
     missing = f"{_identifier(_EVENT_TYPE.name)} IS NULL AND {_identifier(_MAIL.name)} IS NULL"
@@ -248,6 +260,9 @@ class LocalEvents:
         self.connection = duckdb.connect()
         # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
         self.connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
+        # parsing them is a third of a small query's time. DuckDB reads a replaced object anew.
+        self.connection.execute("SET parquet_metadata_cache = true")
         data = self.root / DATA_PREFIX
         objects: dict[str, list[Path]] = {}
         for path in _files(data):
@@ -273,21 +288,16 @@ class LocalEvents:
         globs = [data / "**" / f"*{extension(c)}" for c in objects if c != _FRAMED_SNAPPY]
         if _FRAMED_SNAPPY in objects:
             globs.append(self._decompressed_copy(data, objects[_FRAMED_SNAPPY]) / "**" / f"*{extension('UNCOMPRESSED')}")
-        # A named type per struct column: read_json parses a type string again for every object it
-        # opens, which for these structs costs more than reading a small object.
-        columns = []
-        for field in RECORD.fields:
-            type_ = _duckdb_type(field.type, _json_key)
-            if not isinstance(field.type, Primitive):
-                self.connection.execute(f"CREATE TYPE {_identifier(_JSON_TYPE_PREFIX + field.column)} AS {type_}")
-                type_ = _JSON_TYPE_PREFIX + field.column
-            columns.append(f"{_sql_string(field.name)}: {_sql_string(type_)}")
+        # Each line read as text and typed by one json_transform, its struct unnested into the
+        # columns: read_json's typed columns cost it about 50 µs a column for every object it
+        # opens, more than reading a small object.
         partitions = "".join(f", {_identifier(k.column)}" for k in self.scheme.keys)
-        self._view(
-            f"SELECT {', '.join(map(_checked_column, RECORD.fields))}{partitions} FROM read_json({_globs(globs)}, "
-            f"format = 'newline_delimited', records = true, compression = 'auto', columns = {{{', '.join(columns)}}}, "
-            f"ignore_errors = true, filename = true, {_hive_options(self.scheme)})"
+        record = _sql_string(json.dumps(_json_structure(RECORD), ensure_ascii=False))
+        lines = (
+            f"SELECT unnest(json_transform(json, {record})), filename{partitions} FROM read_json_objects({_globs(globs)}, "
+            f"format = 'newline_delimited', compression = 'auto', filename = true, {_hive_options(self.scheme)})"
         )
+        self._view(f"SELECT {', '.join(map(_checked_column, RECORD.fields))}{partitions} FROM ({lines})")
 
     def _decompressed_copy(self, data: Path, paths: list[Path]) -> Path:
         """A temporary copy of the objects ``paths`` under ``data``, decompressed, at the same keys."""
@@ -321,9 +331,12 @@ class LocalEvents:
             cursor = self.connection.execute(sql, dict(parameters or {}))
             return Result([d[0] for d in cursor.description], cursor.fetchall())
         except duckdb.InvalidInputException as error:
-            if _NOT_A_RECORD not in str(error):
+            if _NOT_A_RECORD in str(error):
+                path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
+            elif malformed := _MALFORMED_JSON.search(str(error)):
+                path = Path(malformed.group(1))
+            else:
                 raise
-            path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
             raise MalformedRecord(f"{self._key(path)}: {_first_malformed_line(path)}") from None
 
     def _key(self, path: Path) -> str:
