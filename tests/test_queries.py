@@ -5,9 +5,12 @@ format and scheme; each query's answer must be what the generated events say (wo
 tests/investigation_model.py), the same in every layout, and must come from the partitions the
 query names. The queries the workgroup saves are these queries rendered for the stack."""
 
+import hashlib
 import json
+import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from seslog.eventlog.events import BY_RECORD_NAME, EVENT_TYPES
 from seslog.eventlog.generator import Mix, all_samples, generate
 from seslog.eventlog.layout import StreamSettings, write_layout
 from seslog.eventlog.local import LocalEvents, detect
-from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, SENT, SENT_COLUMN
+from seslog.eventlog.partitioning import EVENT_TYPE_COLUMN, SCHEMES, SENT, SENT_COLUMN, Scheme
 from seslog.eventlog.queries import FRAGMENTS_DIR, LOOKAHEAD_DAYS, QUERIES, NamedQuery, QueryError
 from seslog.eventlog.schema import DETAILS, RECORD, Struct
 from tests.investigation_model import Model, day, detail, event_time
@@ -339,19 +342,19 @@ def test_a_record_in_a_partition_outside_the_window_is_not_read(samples, tmp_pat
     assert read == {name: scheme == "none" or (by_send_day and _by_message(name)) for name in QUERIES}
 
 
-def decoy_folders(events: LocalEvents, name: str) -> list[str]:
+def decoy_folders(scheme: Scheme, name: str) -> list[str]:
     """Partition folders a query must not open: days far from the data, and, when it asks for
     some event types under the event-type scheme, the folders of the other types."""
     folders = []
-    for key in events.scheme.keys:
+    for key in scheme.keys:
         values = {"dt": ["2099-01-01"], "hour": ["00"], EVENT_TYPE_COLUMN: ["SEND"], SENT_COLUMN: ["2099-01-01"]}[key.column]
         folders = [f"{f}{key.column}={v}/" for f in folders or [""] for v in values]
     wanted = re.search(r"\{event_types\(([^)]*)\)\}", QUERIES[name].template)
-    if wanted and EVENT_TYPE_COLUMN in events.scheme.columns:
+    if wanted and EVENT_TYPE_COLUMN in scheme.columns:
         others = sorted({e.api_name for e in EVENT_TYPES} - {t.strip() for t in wanted.group(1).split(",")})
         folders += [f"{EVENT_TYPE_COLUMN}={t}/dt={FIRST}/" for t in others]
     by_send_day = "{sent_partitions}" in QUERIES[name].template or "{send_event_partitions}" in QUERIES[name].template
-    if by_send_day and SENT_COLUMN in events.scheme.columns:
+    if by_send_day and SENT_COLUMN in scheme.columns:
         # Arrived on the day asked for, another send day: only the send key keeps the query out.
         folders.append(f"{SENT_COLUMN}=2099-12-31/dt={FIRST}/")
     return folders
@@ -394,24 +397,47 @@ def first_days(layouts, tmp_path_factory) -> dict[str, Path]:
     return {name: root / name for name in layouts if (root / name).is_dir()}
 
 
+@pytest.fixture(scope="session")
+def decoyed(first_days, tmp_path_factory) -> Callable[[str, tuple[str, ...]], tuple[LocalEvents, LocalEvents]]:
+    """(the first day of a layout, that day with an unreadable object in each of ``folders``), each
+    opened once per worker; the decoyed copy is written once per run for each set of folders
+    (hard links to the first day's objects, which no test changes)."""
+    clean: dict[str, LocalEvents] = {}
+    with_decoys: dict[tuple[str, tuple[str, ...]], LocalEvents] = {}
+
+    def open_pair(layout: str, folders: tuple[str, ...]) -> tuple[LocalEvents, LocalEvents]:
+        format = layout.split("-", 1)[0]
+
+        def write(root: Path) -> None:
+            shutil.copytree(first_days[layout], root, dirs_exist_ok=True, copy_function=os.link)
+            for folder in folders:
+                (root / "events" / folder).mkdir(parents=True, exist_ok=True)
+                (root / "events" / folder / DECOYS[format]).write_bytes(f"not a {format} object".encode())
+
+        if layout not in clean:
+            clean[layout] = LocalEvents(first_days[layout])
+        if (layout, folders) not in with_decoys:
+            digest = hashlib.sha256("\n".join(folders).encode()).hexdigest()[:12]
+            with_decoys[layout, folders] = LocalEvents(shared_directory(tmp_path_factory, f"decoyed-{layout}-{digest}", write))
+        return clean[layout], with_decoys[layout, folders]
+
+    return open_pair
+
+
 @pytest.mark.parametrize(("format", "scheme"), [(f, s) for f, s, _ in LAYOUTS if s != "none"])
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_duckdb_prunes_the_partitions_a_query_does_not_name(first_days, model, tmp_path, format, scheme, name):
+def test_duckdb_prunes_the_partitions_a_query_does_not_name(decoyed, model, format, scheme, name):
     """Unreadable objects in partitions outside a query's days (and event types) do not stop it:
     the partition predicate keeps DuckDB from opening them, as it keeps Athena from listing them."""
-    events = LocalEvents(first_days[f"{format}-{scheme}"])
+    layout = f"{format}-{scheme}"
+    events, with_decoys = decoyed(layout, tuple(decoy_folders(SCHEMES[scheme], name)))
     values = data_values(model, name)
     clean = events.run(name, values).rows
     assert clean, (name, values)
-    shutil.copytree(events.root, tmp_path, dirs_exist_ok=True)
-    for folder in decoy_folders(events, name):
-        (tmp_path / "events" / folder).mkdir(parents=True, exist_ok=True)
-        (tmp_path / "events" / folder / DECOYS[format]).write_bytes(f"not a {format} object".encode())
-    decoyed = LocalEvents(tmp_path)
-    assert (decoyed.format, decoyed.scheme.name) == (format, scheme)
-    assert decoyed.run(name, values).rows == clean
+    assert (with_decoys.format, with_decoys.scheme.name) == (format, scheme)
+    assert with_decoys.run(name, values).rows == clean
     with pytest.raises(Exception, match=DECOYS[format]):
-        decoyed.sql("SELECT count(*) FROM events")
+        with_decoys.sql("SELECT count(*) FROM events")
 
 
 # The templates: valid Athena SQL whose values are all execution parameters in WHERE clauses.
