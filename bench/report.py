@@ -305,7 +305,8 @@ def markdown(results: Results, host: dict[str, str]) -> str:
                 + markdown_table(_SUMMARY_HEADERS, summary_rows(results)),
                 *(
                     [
-                        f"DuckDB's median seconds (of {results.runs} runs) through `seslog.eventlog.local`, on this machine:\n\n"
+                        f"DuckDB's median seconds (of {results.runs} runs, each on the layout opened afresh) through "
+                        "`seslog.eventlog.local`, on this machine:\n\n"
                         + markdown_table(("layout", *(c.name for c in CASES)), timing_rows(results))
                     ]
                     if results.timed

@@ -204,9 +204,10 @@ SINGLE_RUN_SECONDS = 2.0
 def time_layout(
     measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int, cases: Sequence[str] | None = None
 ) -> None:
-    """DuckDB's median wall time and row count for each case (or those named), through ``seslog.eventlog.local``."""
+    """DuckDB's median wall time and row count for each case (or those named), through ``seslog.eventlog.local``.
+    Each run opens the layout afresh, as a first question does: no Parquet footer or ORC object is
+    kept from the run before."""
     layout = measure.layout
-    events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
     for case in CASES:
         if cases is not None and case.name not in cases:
             continue
@@ -214,6 +215,7 @@ def time_layout(
         seconds: list[float] = []
         rows = 0
         while len(seconds) < runs and not (seconds and seconds[0] > SINGLE_RUN_SECONDS):
+            events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
             started = time.perf_counter()
             rows = len(events.sql(sql, values).rows)
             seconds.append(time.perf_counter() - started)

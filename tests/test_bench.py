@@ -17,6 +17,7 @@ import pytest
 from pyarrow import orc
 
 from bench import __main__ as cli
+from bench import run as bench_run
 from bench import volume
 from bench.accounting import Written, measure_layout, needed_columns, object_facts
 from bench.columns import ORC_HEAD, PARQUET_HEAD, READERS, bytes_read, orc_columns, parquet_columns
@@ -31,7 +32,7 @@ from bench.layouts import (
 from bench.orcfile import read_layout
 from bench.query_scope import partition_conditions, touched_columns, with_condition
 from bench.report import csv_text, markdown, rows
-from bench.run import WRITE_SECONDS, Scale, run, shares, write_share
+from bench.run import WRITE_SECONDS, Scale, run, shares, time_layout, write_share
 from bench.workload import BY_NAME, CASES
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.layout import KeyExtractor
@@ -225,6 +226,22 @@ def test_every_query_reads_at_most_what_is_stored_and_at_least_the_lower_bound(r
             assert 0 < query.bytes <= measure.stored_bytes
             assert 0 < query.objects <= measure.objects
             assert query.bytes >= results.lower_bounds[query.case].bytes
+
+
+def test_each_timed_run_opens_the_layout_afresh_as_a_first_question_does(results, monkeypatch):
+    """seslog.eventlog.local keeps Parquet footers and ORC objects between queries: a run timed on the
+    same view as the one before would time a second question, not the first."""
+    opened = []
+
+    class Counted(LocalEvents):
+        def __init__(self, *arguments, **options):
+            super().__init__(*arguments, **options)
+            opened.append(self)
+
+    monkeypatch.setattr(bench_run, "LocalEvents", Counted)
+    measure = results.layouts["orc-date"]
+    time_layout(measure, results.work, results.picked, runs=3, cases=["timeline"])
+    assert len(opened) == measure.queries["timeline"].runs == 3
 
 
 def test_the_baseline_reads_everything_for_every_query(results):

@@ -4,11 +4,13 @@ differences for records SES never writes."""
 
 import gzip
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from seslog.eventlog import local
 from seslog.eventlog.compression import compress_json
 from seslog.eventlog.generator import all_samples
 from seslog.eventlog.layout import write_layout
@@ -163,3 +165,40 @@ def test_json_lines_are_read_as_text_and_typed_once(written):
     plan = "".join(row[1] for row in written["json"].sql("EXPLAIN SELECT count(*) FROM events WHERE dt = '2024-05-02'").rows)
     assert "READ_JSON_OBJECTS" in plan and "READ_JSON " not in plan
     assert "Scanning Files: 0/1" in plan
+
+
+def _damaged_in_place(path: Path) -> None:
+    """The object's bytes replaced by as many unreadable ones, its modification time kept."""
+    stat = path.stat()
+    path.write_bytes(b"x" * stat.st_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_orc_objects_a_query_read_are_kept_for_the_next_and_read_again_once_changed(samples, tmp_path):
+    write_layout([(ARRIVAL, r) for r in samples], tmp_path / "all", format="orc", partitioning="none")
+    write_layout([(ARRIVAL, r) for r in samples[:3]], tmp_path / "three", format="orc", partitioning="none")
+    events = LocalEvents(tmp_path / "all")
+    assert events.sql("SELECT count(*) FROM events").rows == [(10,)]
+    (kept,) = (tmp_path / "all").rglob("*.orc")
+    _damaged_in_place(kept)
+    assert events.sql("SELECT count(*), count(DISTINCT eventtype) FROM events").rows == [(10, 10)]  # not opened again
+    with pytest.raises(UnreadableObjectError, match=f"^{kept}: cannot read it as ORC"):
+        LocalEvents(tmp_path / "all").sql("SELECT count(*) FROM events")
+    (replacement,) = (tmp_path / "three").rglob("*.orc")
+    kept.write_bytes(replacement.read_bytes())
+    assert events.sql("SELECT count(*) FROM events").rows == [(3,)]
+
+
+def test_orc_objects_beyond_the_memory_kept_are_read_again(samples, tmp_path, monkeypatch):
+    monkeypatch.setattr(local, "_ORC_KEPT_BYTES", 1)  # only the object read last stays
+    arrivals = [ARRIVAL, ARRIVAL.replace(hour=13)]
+    write_layout([(at, r) for at in arrivals for r in samples], tmp_path, format="orc", partitioning="hour")
+    events = LocalEvents(tmp_path)
+    assert events.sql("SELECT count(*) FROM events").rows == [(20,)]
+    first, last = sorted(tmp_path.rglob("*.orc"))
+    assert events.sql("SELECT count(*) FROM events WHERE hour = 13").rows == [(10,)]
+    _damaged_in_place(first)
+    _damaged_in_place(last)
+    assert events.sql("SELECT count(*) FROM events WHERE hour = 13").rows == [(10,)]  # kept
+    with pytest.raises(UnreadableObjectError, match=f"^{first}: "):
+        events.sql("SELECT count(*) FROM events WHERE hour = 12")  # let go

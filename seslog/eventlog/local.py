@@ -37,10 +37,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import struct
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,9 @@ _DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "boo
 
 _ORC_BATCH_ROWS = 2048
 """DuckDB's vector size."""
+
+_ORC_KEPT_BYTES = 512 * 1024**2
+"""How much of the ORC objects read stays in memory for the next query (see ``_OrcObjects``)."""
 
 _FRAMED_SNAPPY = "HADOOP_SNAPPY"
 """The one JSON compression DuckDB cannot read (it reads gzip and plain text itself)."""
@@ -211,13 +216,52 @@ def _checked_column(field: Field) -> str:
 
 
 class _OrcObjects(ds.FileSystemDataset):
-    """ORC objects DuckDB scans in batches of its own vector size. DuckDB pushes its partition
-    filters and columns into ``scanner``; pyarrow's default batch of 131,072 rows makes its ORC
-    reader set up buffers for that many rows of every nested column in each object, several
-    times the cost of reading the few hundred records of a Firehose object."""
+    """ORC objects for DuckDB, which pushes its partition filters and columns into ``scanner``.
+
+    Each object a query reads is kept in memory, whole, for the next query (up to
+    ``_ORC_KEPT_BYTES``, the least recently read let go first; an object changed since is read
+    anew): pyarrow's ORC reader sets up every column of this nested schema for each object, about
+    a millisecond for the few records of a Firehose object, and why, serve and mcp ask several
+    questions of the same objects. Objects are read in batches of DuckDB's vector size: pyarrow's
+    default of 131,072 rows sets up buffers for that many rows of every nested column."""
+
+    def __init__(self, *arguments: Any):
+        super().__init__(*arguments)
+        self._kept: OrderedDict[str, tuple[tuple[int, int], pa.Table]] = OrderedDict()
+        self._kept_bytes = 0
+        self.unreadable: UnreadableObjectError | None = None
+        """The object the last query could not read (DuckDB reports it with a Python traceback)."""
 
     def scanner(self, **options: Any) -> ds.Scanner:
-        return super().scanner(batch_size=_ORC_BATCH_ROWS, **options)
+        filter_ = options.get("filter")
+        return ds.Scanner.from_batches(self._batches(filter_), schema=self.schema, columns=options.get("columns"), filter=filter_)
+
+    def _batches(self, filter_: Any) -> Iterator[pa.RecordBatch]:
+        for fragment in self.get_fragments() if filter_ is None else self.get_fragments(filter=filter_):
+            yield from self._table(fragment).to_batches(max_chunksize=_ORC_BATCH_ROWS)
+
+    def _table(self, fragment: ds.Fragment) -> pa.Table:
+        """The object's rows, with its partition values: kept from an earlier query, or read."""
+        kept = self._kept.pop(fragment.path, None)
+        if kept is not None:
+            self._kept_bytes -= kept[1].nbytes
+        try:
+            stat = os.stat(fragment.path)
+            signature = (stat.st_mtime_ns, stat.st_size)
+            table = (
+                kept[1]
+                if kept is not None and kept[0] == signature
+                else fragment.to_table(schema=self.schema, batch_size=_ORC_BATCH_ROWS)
+            )
+        except (pa.ArrowException, OSError) as error:
+            self.unreadable = UnreadableObjectError(f"{fragment.path}: cannot read it as ORC: {error}")
+            raise self.unreadable from None
+        self._kept_bytes += table.nbytes
+        self._kept[fragment.path] = (signature, table)
+        while self._kept_bytes > _ORC_KEPT_BYTES and len(self._kept) > 1:
+            _, (_, dropped) = self._kept.popitem(last=False)
+            self._kept_bytes -= dropped.nbytes
+        return table
 
 
 def _first_malformed_line(path: Path) -> str:
@@ -258,6 +302,7 @@ class LocalEvents:
         self.format = format or detected[0]
         self.scheme = scheme_of(partitioning or detected[1])
         self.connection = duckdb.connect()
+        self._orc: _OrcObjects | None = None
         # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
         self.connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
@@ -327,10 +372,16 @@ class LocalEvents:
         self.connection.register(TABLE, self._orc)
 
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
+        if self._orc is not None:
+            self._orc.unreadable = None
         try:
             cursor = self.connection.execute(sql, dict(parameters or {}))
             return Result([d[0] for d in cursor.description], cursor.fetchall())
-        except duckdb.InvalidInputException as error:
+        except duckdb.Error as error:
+            if self._orc is not None and self._orc.unreadable is not None:
+                raise self._orc.unreadable from None
+            if not isinstance(error, duckdb.InvalidInputException):
+                raise
             if _NOT_A_RECORD in str(error):
                 path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
             elif malformed := _MALFORMED_JSON.search(str(error)):
