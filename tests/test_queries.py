@@ -5,6 +5,7 @@ format and scheme; each query's answer must be what the generated events say (wo
 tests/investigation_model.py), the same in every layout, and must come from the partitions the
 query names. The queries the workgroup saves are these queries rendered for the stack."""
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -491,6 +492,17 @@ def test_names_of_a_select_list_are_its_column_names_and_only_select_lists_have_
     for macro in ("{names(event_time)}", "{names(no_such_columns)}", "{names()}"):
         with pytest.raises(QueryError, match="unknown template macro"):
             NamedQuery("q", "", (), f"SELECT {macro} FROM {{table}}").render("none", "events")
+
+
+def test_a_query_is_rendered_once_for_each_scheme_table_and_dialect():
+    """Transpiling to DuckDB takes sqlglot about 10 ms; serve, mcp and why ask the same queries again."""
+    query = QUERIES["message-events"]
+    assert query.render("date", "events", dialect="duckdb") is query.render(SCHEMES["date"], "events", dialect="duckdb")
+    assert query.render("date", "events", dialect="duckdb") is not query.render("date", "events")
+    assert query.render("date", "other").sql != query.render("date", "events").sql
+    own = dataclasses.replace(SCHEMES["date"], name="date")  # a scheme of the caller's own, named alike
+    assert query.render(own, "events").sql == query.render("date", "events").sql
+    assert query.render(own, "events") is not query.render(own, "events")
 
 
 def test_values_are_checked_and_quoted_for_athena():

@@ -125,7 +125,10 @@ def detect(root: Path) -> tuple[str, str]:
     """The format and partitioning scheme of the event objects under ``root``, judged from their
     file extensions and the ``column=value`` folders of their paths."""
     data = Path(root) / DATA_PREFIX
-    files = _files(data)
+    return _detect(data, _files(data))
+
+
+def _detect(data: Path, files: list[Path]) -> tuple[str, str]:
     if not files:
         raise LayoutError(f"no event objects under {data}")
     formats = {k[0] for k in map(_kind, files) if k}
@@ -298,7 +301,9 @@ class LocalEvents:
 
     def __init__(self, root: Path, *, format: str | None = None, partitioning: str | Scheme | None = None):
         self.root = Path(root)
-        detected = detect(self.root) if format is None or partitioning is None else (format, partitioning)
+        data = self.root / DATA_PREFIX
+        files = _files(data)
+        detected = _detect(data, files) if format is None or partitioning is None else (format, partitioning)
         self.format = format or detected[0]
         self.scheme = scheme_of(partitioning or detected[1])
         self.connection = duckdb.connect()
@@ -308,9 +313,8 @@ class LocalEvents:
         # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
         # parsing them is a third of a small query's time. DuckDB reads a replaced object anew.
         self.connection.execute("SET parquet_metadata_cache = true")
-        data = self.root / DATA_PREFIX
         objects: dict[str, list[Path]] = {}
-        for path in _files(data):
+        for path in files:
             kind = _kind(path)
             if kind and kind[0] == self.format:
                 objects.setdefault(kind[1], []).append(path)

@@ -125,7 +125,9 @@ class NamedQuery:
 
     def render(self, scheme: Scheme | str, table: str, dialect: str = "athena") -> RenderedQuery:
         """The query for a table laid out in ``scheme``, in ``dialect`` (athena or duckdb)."""
-        scheme = _scheme(scheme)
+        return _render(self, _scheme(scheme), table, dialect)
+
+    def _render(self, scheme: Scheme, table: str, dialect: str) -> RenderedQuery:
         if dialect not in DIALECTS:
             raise QueryError(f"dialect {dialect!r} is none of {', '.join(DIALECTS)}")
         sql = _expand(self.template, scheme, table).strip()
@@ -149,6 +151,20 @@ class NamedQuery:
             # The console has no seslog to decode the ID: tell its user how to find the day to give.
             text += f" {ATHENA_SEND_TIME} From those days this table reads {message_reach(_scheme(scheme))}."
         return text
+
+
+_RENDERED: dict[tuple[NamedQuery, str, str, str], RenderedQuery] = {}
+"""The queries rendered for the product's schemes, worked out once: transpiling to DuckDB takes
+sqlglot about 10 ms, and serve, mcp and why run the same queries again and again."""
+
+
+def _render(query: NamedQuery, scheme: Scheme, table: str, dialect: str) -> RenderedQuery:
+    if SCHEMES.get(scheme.name) is not scheme:  # a scheme of the caller's own (the benchmark's)
+        return query._render(scheme, table, dialect)
+    key = (query, scheme.name, table, dialect)
+    if key not in _RENDERED:
+        _RENDERED[key] = query._render(scheme, table, dialect)
+    return _RENDERED[key]
 
 
 def _scheme(scheme: Scheme | str) -> Scheme:
