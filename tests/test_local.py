@@ -174,7 +174,7 @@ def _damaged_in_place(path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_orc_objects_a_query_read_are_kept_for_the_next_and_read_again_once_changed(samples, tmp_path):
+def test_the_orc_columns_a_query_read_are_kept_for_the_next_and_read_again_once_changed(samples, tmp_path):
     write_layout([(ARRIVAL, r) for r in samples], tmp_path / "all", format="orc", partitioning="none")
     write_layout([(ARRIVAL, r) for r in samples[:3]], tmp_path / "three", format="orc", partitioning="none")
     events = LocalEvents(tmp_path / "all")
@@ -182,6 +182,8 @@ def test_orc_objects_a_query_read_are_kept_for_the_next_and_read_again_once_chan
     (kept,) = (tmp_path / "all").rglob("*.orc")
     _damaged_in_place(kept)
     assert events.sql("SELECT count(*), count(DISTINCT eventtype) FROM events").rows == [(10, 10)]  # not opened again
+    with pytest.raises(UnreadableObjectError, match=f"^{kept}: cannot read it as ORC"):
+        events.sql("SELECT count(mail.messageid) FROM events")  # a column no query read yet
     with pytest.raises(UnreadableObjectError, match=f"^{kept}: cannot read it as ORC"):
         LocalEvents(tmp_path / "all").sql("SELECT count(*) FROM events")
     (replacement,) = (tmp_path / "three").rglob("*.orc")
