@@ -25,9 +25,11 @@ plan-all: install
 	@status=0; for stack in $(STACKS); do $(BIN)/python -m offline.plan $$stack || status=1; done; exit $$status
 
 # The tests spread over the machine's cores (-n auto), one at a time to whichever worker is free;
-# the data sets several tests read are written once for the run (tests/shared_data.py).
+# the data sets several tests read are written once for the run (tests/shared_data.py). Bytecode is
+# written even where PYTHONDONTWRITEBYTECODE is set: the workers and the seslog processes the tests
+# start then compile the code and rewrite the tests' asserts once, not each.
 test: install
-	$(BIN)/python -m pytest -q -n auto --dist worksteal
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
