@@ -204,3 +204,17 @@ def test_orc_objects_beyond_the_memory_kept_are_read_again(samples, tmp_path, mo
     assert events.sql("SELECT count(*) FROM events WHERE hour = 13").rows == [(10,)]  # kept
     with pytest.raises(UnreadableObjectError, match=f"^{first}: "):
         events.sql("SELECT count(*) FROM events WHERE hour = 12")  # let go
+
+
+def test_views_share_one_duckdb_database_and_its_footers_but_not_their_objects(samples, tmp_path):
+    """Making a DuckDB database takes about 25 ms and each seslog command or page opens a view: every
+    view is a connection of its own to one database, in a schema of its own, and the Parquet footers
+    one view read serve the next (seslog serve and mcp open the same directory again and again)."""
+    write_layout([(ARRIVAL, r) for r in samples], tmp_path / "all", format="parquet", partitioning="none")
+    write_layout([(ARRIVAL, r) for r in samples[:3]], tmp_path / "three", format="parquet", partitioning="none")
+    every, three = LocalEvents(tmp_path / "all"), LocalEvents(tmp_path / "three")
+    assert every.sql("SELECT count(*) FROM events").rows == [(10,)]
+    assert three.sql("SELECT count(*) FROM events").rows == [(3,)]
+    (kept,) = (tmp_path / "all").rglob("*.parquet")
+    _damaged_in_place(kept)  # the footer another view read is kept: a count reads nothing else
+    assert LocalEvents(tmp_path / "all").sql("SELECT count(*) FROM events").rows == [(10,)]

@@ -36,6 +36,7 @@ skipped rather than a row of nulls.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
@@ -286,7 +287,7 @@ class _OrcObjects(ds.FileSystemDataset):
             for path, read in self._read(group, list(unread)).items():
                 found = self._kept[path]
                 for name in unread:
-                    found.columns[name] = read.get(name) or pa.chunked_array([], self.schema.field(name).type)
+                    found.columns[name] = read[name] if name in read else pa.chunked_array([], self.schema.field(name).type)
                     found.nbytes += found.columns[name].nbytes
                     self._kept_bytes += found.columns[name].nbytes
         while self._kept_bytes > _ORC_KEPT_BYTES and len(self._kept) > len(fragments):
@@ -357,6 +358,30 @@ def _globs(paths: Iterable[Path]) -> str:
     return "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
 
 
+_DATABASE: list[duckdb.DuckDBPyConnection] = []
+"""The process's one DuckDB database, made on first use."""
+
+_VIEWS = itertools.count(1)
+"""Numbers the schemas that hold each ``LocalEvents``' view."""
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """A connection of its own, in a schema of its own, to the process's one DuckDB database: making
+    a database takes DuckDB about 25 ms, a connection to it nothing, and the Parquet footers the
+    database keeps serve every view over the same objects."""
+    if not _DATABASE:
+        _DATABASE.append(duckdb.connect())
+    connection = _DATABASE[0].cursor()
+    schema = f"view_{next(_VIEWS)}"
+    connection.execute(f"CREATE SCHEMA {schema}; SET schema = '{schema}'")
+    # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
+    connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
+    # parsing them is a third of a small query's time. DuckDB reads a replaced object anew.
+    connection.execute("SET parquet_metadata_cache = true")
+    return connection
+
+
 class LocalEvents:
     """The events under ``root`` as a DuckDB view, and the named queries run on them."""
 
@@ -367,13 +392,8 @@ class LocalEvents:
         detected = _detect(data, files) if format is None or partitioning is None else (format, partitioning)
         self.format = format or detected[0]
         self.scheme = scheme_of(partitioning or detected[1])
-        self.connection = duckdb.connect()
+        self.connection = _connection()
         self._orc: _OrcObjects | None = None
-        # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
-        self.connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
-        # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
-        # parsing them is a third of a small query's time. DuckDB reads a replaced object anew.
-        self.connection.execute("SET parquet_metadata_cache = true")
         objects: dict[str, list[Path]] = {}
         for path in files:
             kind = _kind(path)
