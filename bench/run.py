@@ -40,7 +40,7 @@ from bench.workload import CASES, pick_values
 from seslog.eventlog.costs import DensityPoint
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layouts
-from seslog.eventlog.local import TABLE, LocalEvents
+from seslog.eventlog.local import TABLE, LocalEvents, forget
 from seslog.eventlog.prefixes import DATA_PREFIX
 
 
@@ -205,8 +205,8 @@ def time_layout(
     measure: LayoutMeasure, root: Path, picked: dict[str, dict[str, str]], runs: int, cases: Sequence[str] | None = None
 ) -> None:
     """DuckDB's median wall time and row count for each case (or those named), through ``seslog.eventlog.local``.
-    Each run opens the layout afresh, as a first question does: no Parquet footer or ORC object is
-    kept from the run before."""
+    Each run opens the layout afresh, as a process's first question does: no Parquet footer or ORC
+    column is kept from the run before."""
     layout = measure.layout
     for case in CASES:
         if cases is not None and case.name not in cases:
@@ -215,6 +215,7 @@ def time_layout(
         seconds: list[float] = []
         rows = 0
         while len(seconds) < runs and not (seconds and seconds[0] > SINGLE_RUN_SECONDS):
+            forget()
             events = LocalEvents(root / layout.name, format=layout.format, partitioning=layout.partitioning)
             started = time.perf_counter()
             rows = len(events.sql(sql, values).rows)

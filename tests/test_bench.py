@@ -34,6 +34,7 @@ from bench.query_scope import partition_conditions, touched_columns, with_condit
 from bench.report import csv_text, markdown, rows
 from bench.run import WRITE_SECONDS, Scale, run, shares, time_layout, write_share
 from bench.workload import BY_NAME, CASES
+from seslog.eventlog import local
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.layout import KeyExtractor
 from seslog.eventlog.local import LocalEvents
@@ -229,19 +230,21 @@ def test_every_query_reads_at_most_what_is_stored_and_at_least_the_lower_bound(r
 
 
 def test_each_timed_run_opens_the_layout_afresh_as_a_first_question_does(results, monkeypatch):
-    """seslog.eventlog.local keeps Parquet footers and ORC objects between queries: a run timed on the
-    same view as the one before would time a second question, not the first."""
+    """seslog.eventlog.local keeps Parquet footers and ORC columns for the process: a run timed after
+    the one before would time a second question, not the first."""
     opened = []
 
     class Counted(LocalEvents):
         def __init__(self, *arguments, **options):
             super().__init__(*arguments, **options)
-            opened.append(self)
+            opened.append((self, local._DATABASE[0], dict(local._KEPT._objects)))
 
     monkeypatch.setattr(bench_run, "LocalEvents", Counted)
     measure = results.layouts["orc-date"]
     time_layout(measure, results.work, results.picked, runs=3, cases=["timeline"])
     assert len(opened) == measure.queries["timeline"].runs == 3
+    assert len({id(database) for _, database, _ in opened}) == 3  # a new database each time
+    assert [kept for *_, kept in opened] == [{}, {}, {}]  # and no ORC column kept
 
 
 def test_the_baseline_reads_everything_for_every_query(results):

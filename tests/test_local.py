@@ -182,10 +182,10 @@ def test_the_orc_columns_a_query_read_are_kept_for_the_next_and_read_again_once_
     (kept,) = (tmp_path / "all").rglob("*.orc")
     _damaged_in_place(kept)
     assert events.sql("SELECT count(*), count(DISTINCT eventtype) FROM events").rows == [(10, 10)]  # not opened again
+    # Kept for the process: the next question's view (serve and mcp open one each) reads them too.
+    assert LocalEvents(tmp_path / "all").sql("SELECT count(DISTINCT eventtype) FROM events").rows == [(10,)]
     with pytest.raises(UnreadableObjectError, match=f"^{kept}: cannot read it as ORC"):
         events.sql("SELECT count(mail.messageid) FROM events")  # a column no query read yet
-    with pytest.raises(UnreadableObjectError, match=f"^{kept}: cannot read it as ORC"):
-        LocalEvents(tmp_path / "all").sql("SELECT count(*) FROM events")
     (replacement,) = (tmp_path / "three").rglob("*.orc")
     kept.write_bytes(replacement.read_bytes())
     assert events.sql("SELECT count(*) FROM events").rows == [(3,)]

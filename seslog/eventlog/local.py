@@ -36,12 +36,12 @@ skipped rather than a row of nulls.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import os
 import re
 import struct
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -225,19 +225,18 @@ def _checked_column(field: Field) -> str:
 class _OrcObjects(ds.FileSystemDataset):
     """ORC objects for DuckDB, which pushes its partition filters and columns into ``scanner``.
 
-    The columns a query reads of each object are kept in memory for the next query (up to
-    ``_ORC_KEPT_BYTES``, the objects read least recently let go first; an object changed since
-    is read anew): pyarrow's ORC reader sets up every column it reads for each object, about a
-    millisecond for the few records of a Firehose object, and why, serve and mcp ask several
-    questions of the same objects. Objects are read in batches of DuckDB's vector size: pyarrow's
-    default of 131,072 rows sets up buffers for that many rows of every nested column."""
+    The columns a query reads of each object stay in memory for the next (``_KEPT``): pyarrow's
+    ORC reader sets up every column it reads for each object, about a millisecond for the few
+    records of a Firehose object, and one question asks several queries of the same objects
+    (why: the events, then the address's other labels; the message page: the timeline, then the
+    verdicts), as do the questions that follow it in serve and mcp. Objects are read in batches of
+    DuckDB's vector size: pyarrow's default of 131,072 rows sets up buffers for that many rows of
+    every nested column."""
 
     def __init__(self, fragments: list[ds.Fragment], schema: pa.Schema, partitions: list[str]):
         files = fragments[0].filesystem if fragments else LocalFileSystem()
         super().__init__(fragments, schema, ds.OrcFileFormat(), files)
         self._partitions = partitions
-        self._kept: OrderedDict[str, _KeptObject] = OrderedDict()
-        self._kept_bytes = 0
         self.unreadable: UnreadableObjectError | None = None
         """The object the last query could not read (DuckDB reports it with a Python traceback)."""
 
@@ -257,7 +256,7 @@ class _OrcObjects(ds.FileSystemDataset):
         for start in range(0, len(fragments), _ORC_READ_AT_ONCE):
             some = fragments[start : start + _ORC_READ_AT_ONCE]
             tables = []
-            for fragment, columns in zip(some, self._kept_columns(some, data), strict=True):
+            for fragment, columns in zip(some, _KEPT.columns(some, data, self._read), strict=True):
                 values = ds.get_partition_keys(fragment.partition_expression)
                 rows = len(columns[data[0]]) if data else fragment.count_rows()
                 arrays = [columns[f.name] if f.name in columns else pa.array([values.get(f.name)] * rows, f.type) for f in schema]
@@ -265,35 +264,6 @@ class _OrcObjects(ds.FileSystemDataset):
             # In batches of many objects' rows: pyarrow's filter and DuckDB's conversion cost about
             # a millisecond a batch, whatever its size.
             yield from pa.concat_tables(tables).combine_chunks().to_batches(_ORC_BATCH_ROWS)
-
-    def _kept_columns(self, fragments: list[ds.Fragment], columns: list[str]) -> list[dict[str, pa.ChunkedArray]]:
-        """``columns`` of each object: kept from an earlier query, else read now."""
-        kept, missing = [], {}
-        for fragment in fragments:
-            try:
-                stat = os.stat(fragment.path)
-            except OSError as error:
-                self._unreadable(fragment, error)
-            found = self._kept.pop(fragment.path, None)
-            if found is not None and found.signature != (stat.st_mtime_ns, stat.st_size):
-                self._kept_bytes -= found.nbytes
-                found = None
-            found = found or _KeptObject((stat.st_mtime_ns, stat.st_size), {}, 0)
-            self._kept[fragment.path] = found
-            kept.append(found)
-            if unread := tuple(c for c in columns if c not in found.columns):
-                missing.setdefault(unread, []).append(fragment)
-        for unread, group in missing.items():
-            for path, read in self._read(group, list(unread)).items():
-                found = self._kept[path]
-                for name in unread:
-                    found.columns[name] = read[name] if name in read else pa.chunked_array([], self.schema.field(name).type)
-                    found.nbytes += found.columns[name].nbytes
-                    self._kept_bytes += found.columns[name].nbytes
-        while self._kept_bytes > _ORC_KEPT_BYTES and len(self._kept) > len(fragments):
-            _, dropped = self._kept.popitem(last=False)
-            self._kept_bytes -= dropped.nbytes
-        return [found.columns for found in kept]
 
     def _read(self, fragments: list[ds.Fragment], columns: list[str]) -> dict[str, dict[str, pa.ChunkedArray]]:
         """``columns`` of the objects, by path, in one scan; an object that cannot be read is named."""
@@ -309,12 +279,10 @@ class _OrcObjects(ds.FileSystemDataset):
                 except (pa.ArrowException, OSError) as alone:
                     self._unreadable(fragment, alone)
             self._unreadable(fragments[0], error)
-        read = {}
-        for path, found in batches.items():
-            read[path] = (
-                {n: pa.chunked_array([b.column(n) for b in found], self.schema.field(n).type) for n in columns} if found else {}
-            )
-        return read
+        return {
+            path: {n: pa.chunked_array([b.column(n) for b in found], self.schema.field(n).type) for n in columns}
+            for path, found in batches.items()
+        }
 
     def _unreadable(self, fragment: ds.Fragment, error: Exception) -> NoReturn:
         self.unreadable = UnreadableObjectError(f"{fragment.path}: cannot read it as ORC: {error}")
@@ -327,6 +295,60 @@ class _KeptObject:
     """The object's modification time and size when it was read."""
     columns: dict[str, pa.ChunkedArray]
     nbytes: int
+
+
+class _KeptColumns:
+    """The ORC columns read in this process, by object, up to ``_ORC_KEPT_BYTES`` (the objects read
+    least recently let go first); an object changed since it was read is read anew."""
+
+    def __init__(self) -> None:
+        self._objects: OrderedDict[str, _KeptObject] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # serve and mcp answer from several threads
+
+    def clear(self) -> None:
+        with self._lock:
+            self._objects.clear()
+            self._bytes = 0
+
+    def columns(
+        self,
+        fragments: list[ds.Fragment],
+        columns: list[str],
+        read: Callable[[list[ds.Fragment], list[str]], dict[str, dict[str, pa.ChunkedArray]]],
+    ) -> list[dict[str, pa.ChunkedArray]]:
+        """``columns`` of each object: kept from an earlier query, else ``read`` now (by path)."""
+        with self._lock:
+            kept, missing = [], {}
+            for fragment in fragments:
+                try:
+                    stat = os.stat(fragment.path)
+                except OSError:
+                    read([fragment], columns)  # names the object
+                    raise
+                found = self._objects.pop(fragment.path, None)
+                if found is not None and found.signature != (stat.st_mtime_ns, stat.st_size):
+                    self._bytes -= found.nbytes
+                    found = None
+                found = found or _KeptObject((stat.st_mtime_ns, stat.st_size), {}, 0)
+                self._objects[fragment.path] = found
+                kept.append(found)
+                if unread := tuple(c for c in columns if c not in found.columns):
+                    missing.setdefault(unread, []).append(fragment)
+            for unread, group in missing.items():
+                for path, arrays in read(group, list(unread)).items():
+                    found = self._objects[path]
+                    for name in unread:
+                        found.columns[name] = arrays[name]
+                        found.nbytes += arrays[name].nbytes
+                        self._bytes += arrays[name].nbytes
+            while self._bytes > _ORC_KEPT_BYTES and len(self._objects) > len(fragments):
+                _, dropped = self._objects.popitem(last=False)
+                self._bytes -= dropped.nbytes
+            return [found.columns for found in kept]
+
+
+_KEPT = _KeptColumns()
 
 
 def _first_malformed_line(path: Path) -> str:
@@ -361,25 +383,28 @@ def _globs(paths: Iterable[Path]) -> str:
 _DATABASE: list[duckdb.DuckDBPyConnection] = []
 """The process's one DuckDB database, made on first use."""
 
-_VIEWS = itertools.count(1)
-"""Numbers the schemas that hold each ``LocalEvents``' view."""
-
 
 def _connection() -> duckdb.DuckDBPyConnection:
-    """A connection of its own, in a schema of its own, to the process's one DuckDB database: making
-    a database takes DuckDB about 25 ms, a connection to it nothing, and the Parquet footers the
-    database keeps serve every view over the same objects."""
+    """A connection of its own to the process's one DuckDB database, whose view (temporary: it goes
+    with the connection) no other sees: making a database takes DuckDB about 25 ms, a connection to
+    it nothing, and the Parquet footers the database keeps serve every view over the same objects
+    (serve and mcp open one for each question)."""
     if not _DATABASE:
         _DATABASE.append(duckdb.connect())
     connection = _DATABASE[0].cursor()
-    schema = f"view_{next(_VIEWS)}"
-    connection.execute(f"CREATE SCHEMA {schema}; SET schema = '{schema}'")
     # Progress is tracked for ``query_progress()`` (seslog shows it) but never printed by DuckDB.
     connection.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
     # Parquet footers kept between queries (why, serve and mcp ask several of the same objects):
     # parsing them is a third of a small query's time. DuckDB reads a replaced object anew.
     connection.execute("SET parquet_metadata_cache = true")
     return connection
+
+
+def forget() -> None:
+    """Open the next views afresh, as a process's first question: on a new DuckDB database (no
+    Parquet footer kept) and with no ORC column kept (the benchmark times such questions)."""
+    _DATABASE.clear()
+    _KEPT.clear()
 
 
 class LocalEvents:
@@ -411,7 +436,7 @@ class LocalEvents:
             self._open_orc(data, [p for paths in objects.values() for p in paths])
 
     def _view(self, select: str) -> None:
-        self.connection.execute(f"CREATE VIEW {TABLE} AS {select}")
+        self.connection.execute(f"CREATE TEMPORARY VIEW {TABLE} AS {select}")
 
     def _open_json(self, data: Path, objects: Mapping[str, list[Path]]) -> None:
         extension = FORMATS["json"].file_extension
