@@ -218,3 +218,8 @@ def test_views_share_one_duckdb_database_and_its_footers_but_not_their_objects(s
     (kept,) = (tmp_path / "all").rglob("*.parquet")
     _damaged_in_place(kept)  # the footer another view read is kept: a count reads nothing else
     assert LocalEvents(tmp_path / "all").sql("SELECT count(*) FROM events").rows == [(10,)]
+
+
+def test_the_guide_says_how_much_of_the_orc_columns_is_kept():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "investigating.md").read_text(encoding="utf-8")
+    assert f"up to {local._ORC_KEPT_BYTES // 1024**2} MiB of ORC columns" in " ".join(guide.split())

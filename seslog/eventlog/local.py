@@ -5,7 +5,9 @@ view ``events``: the Glue table's columns (``seslog.eventlog.schema.glue_columns
 fields under the Glue (lower-case) names, plus the scheme's partition columns, their values
 taken from the object paths as Athena's partition projection does. Opening lists the objects
 and reads none: every query reads them itself, and its predicates on the partition columns
-keep it from opening the objects of other partitions, in every format.
+keep it from opening the objects of other partitions, in every format. Every view is a
+connection to the process's one DuckDB database; what the process read and may read again is
+kept (Parquet footers, ORC columns) until ``forget()``, and an object changed since is read anew.
 
 - Parquet: DuckDB's ``read_parquet``.
 - JSON: each line read as text by DuckDB's ``read_json_objects`` and typed by one
@@ -17,7 +19,8 @@ keep it from opening the objects of other partitions, in every format.
   decompress, is decompressed into a temporary copy when the directory is opened (a damaged
   object then raises ``UnreadableObjectError`` naming it).
 - ORC, which DuckDB cannot read: a ``pyarrow.dataset`` of the objects there when the
-  directory is opened, which DuckDB scans, pushing its partition filters and columns into it.
+  directory is opened, which DuckDB scans, pushing its partition filters and columns into it;
+  the columns read are kept in memory, up to ``_ORC_KEPT_BYTES`` (``_OrcObjects``).
   ORC written by ``seslog.eventlog.layout`` holds a struct of nulls where Firehose writes a null
   ``mail.commonheaders``; the queries read both alike.
 
