@@ -76,7 +76,7 @@ _ORC_READ_AT_ONCE = 256
 """ORC objects read in one pyarrow scan (which reads objects ahead, twice as fast as one by one)."""
 
 _ORC_KEPT_BYTES = 512 * 1024**2
-"""How much of the ORC objects read stays in memory for the next query (see ``_OrcObjects``)."""
+"""How much of the ORC columns read stays in memory for the next queries (see ``_KeptColumns``)."""
 
 _FRAMED_SNAPPY = "HADOOP_SNAPPY"
 """The one JSON compression DuckDB cannot read (it reads gzip and plain text itself)."""
