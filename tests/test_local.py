@@ -208,8 +208,9 @@ def test_orc_objects_beyond_the_memory_kept_are_read_again(samples, tmp_path, mo
 
 def test_views_share_one_duckdb_database_and_its_footers_but_not_their_objects(samples, tmp_path):
     """Making a DuckDB database takes about 25 ms and each seslog command or page opens a view: every
-    view is a connection of its own to one database, in a schema of its own, and the Parquet footers
-    one view read serve the next (seslog serve and mcp open the same directory again and again)."""
+    view is a connection of its own to one database, its view temporary (no other connection sees it),
+    and the Parquet footers one view read serve the next (seslog serve and mcp open the same directory
+    again and again)."""
     write_layout([(ARRIVAL, r) for r in samples], tmp_path / "all", format="parquet", partitioning="none")
     write_layout([(ARRIVAL, r) for r in samples[:3]], tmp_path / "three", format="parquet", partitioning="none")
     every, three = LocalEvents(tmp_path / "all"), LocalEvents(tmp_path / "three")

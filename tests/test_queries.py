@@ -406,20 +406,20 @@ def decoyed(first_days, tmp_path_factory) -> Callable[[str, tuple[str, ...]], tu
     clean: dict[str, LocalEvents] = {}
     with_decoys: dict[tuple[str, tuple[str, ...]], LocalEvents] = {}
 
-    def open_pair(layout: str, folders: tuple[str, ...]) -> tuple[LocalEvents, LocalEvents]:
+    def write(root: Path, layout: str, folders: tuple[str, ...]) -> None:
         format = layout.split("-", 1)[0]
+        shutil.copytree(first_days[layout], root, dirs_exist_ok=True, copy_function=os.link)
+        for folder in folders:
+            (root / "events" / folder).mkdir(parents=True, exist_ok=True)
+            (root / "events" / folder / DECOYS[format]).write_bytes(f"not a {format} object".encode())
 
-        def write(root: Path) -> None:
-            shutil.copytree(first_days[layout], root, dirs_exist_ok=True, copy_function=os.link)
-            for folder in folders:
-                (root / "events" / folder).mkdir(parents=True, exist_ok=True)
-                (root / "events" / folder / DECOYS[format]).write_bytes(f"not a {format} object".encode())
-
+    def open_pair(layout: str, folders: tuple[str, ...]) -> tuple[LocalEvents, LocalEvents]:
         if layout not in clean:
             clean[layout] = LocalEvents(first_days[layout])
         if (layout, folders) not in with_decoys:
             digest = hashlib.sha256("\n".join(folders).encode()).hexdigest()[:12]
-            with_decoys[layout, folders] = LocalEvents(shared_directory(tmp_path_factory, f"decoyed-{layout}-{digest}", write))
+            root = shared_directory(tmp_path_factory, f"decoyed-{layout}-{digest}", lambda r: write(r, layout, folders))
+            with_decoys[layout, folders] = LocalEvents(root)
         return clean[layout], with_decoys[layout, folders]
 
     return open_pair
