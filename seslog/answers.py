@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any, TextIO
 
 from seslog import investigate, why
 from seslog.arguments import TimeRange, WhyTarget
+from seslog.diagnosis.providers import domain_of
 from seslog.engine import Engine
 from seslog.output import PARAGRAPH_WIDTH, wrap
 from seslog.ses import Finding
@@ -71,8 +73,28 @@ def stats(engine: Engine, span: TimeRange) -> Answer:
     )
 
 
-SesChecks = Callable[[str | None], Sequence[Finding]]
-"""Asks SES about an address (or only the account, given None)."""
+@dataclass(frozen=True)
+class SesQuestion:
+    """What `why` asks SES, read-only."""
+
+    address: str | None
+    """The address asked about (None for a message: only the account is asked)."""
+    spellings: tuple[str, ...] = ()
+    """The address as the events spell it, looked up on the suppression list first: the list keeps the case of the
+    address that bounced."""
+    identities: tuple[str, ...] = ()
+    """Sending identities whose authentication to check (the From domain, then the From address), for an authfailure."""
+
+
+SesChecks = Callable[[SesQuestion], Sequence[Finding]]
+"""Asks SES about an address, the sending identities and the account."""
+
+
+def ses_question(asked: WhyTarget, verdicts: Sequence[why.Verdict]) -> SesQuestion:
+    spellings = tuple(dict.fromkeys([*(v.listed for v in verdicts if v.listed), *([asked.address] if asked.address else [])]))
+    senders = [parseaddr(v.sender or "")[1] for v in verdicts if v.reason == "authfailure"]
+    identities = tuple(dict.fromkeys(name for sender in senders if sender for name in (domain_of(sender), sender)))
+    return SesQuestion(asked.address, spellings if asked.address else (), identities)
 
 
 def explain(
@@ -85,7 +107,8 @@ def explain(
         hint = None if verdicts else label_hint(engine, asked.address, span)
     else:
         verdicts = why.for_message(engine, asked.message_id, span, now, region)
-    findings = list(ask_ses(asked.address)) if ask_ses else []
+    verdicts = why.with_others(engine, verdicts, span)
+    findings = list(ask_ses(ses_question(asked, verdicts))) if ask_ses else []
     subject = asked.address or asked.message_id
     document: dict[str, Any] = {
         ("address" if asked.address else "message_id"): subject,

@@ -194,7 +194,7 @@ def _why(args: argparse.Namespace) -> int:
 def _ses_checks(target: StackTarget | LocalTarget, no_aws: bool = False) -> answers.SesChecks | None:
     if isinstance(target, LocalTarget) or no_aws:
         return None
-    return lambda address: _ask_ses(address, target.region)
+    return lambda question: _ask_ses(question, target.region)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -232,10 +232,13 @@ def _mcp(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_ses(address: str | None, region: str | None) -> list[ses.Finding]:
-    """The read-only SES checks: the suppression list for an address, the account either way."""
+def _ask_ses(question: answers.SesQuestion, region: str | None) -> list[ses.Finding]:
+    """The read-only SES checks: the suppression list for an address, the sending identity after an authentication
+    failure, the account either way."""
     sesv2 = client("sesv2", region)
-    found = [ses.suppression(sesv2, address, region)] if address else []
+    found = [ses.suppression(sesv2, question.spellings or (question.address,), region)] if question.address else []
+    if question.identities:
+        found.append(ses.identity(sesv2, question.identities, region))
     return [*found, ses.account(sesv2, region)]
 
 

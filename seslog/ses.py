@@ -9,6 +9,7 @@ either call: each check then says so in one line and the others go on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,17 +39,24 @@ def _unasked(check: str, action: str, error: BotoCoreError | ClientError) -> Fin
     return Finding(check, text, {"error": text})
 
 
-def suppression(sesv2: Any, address: str, region: str | None) -> Finding:
-    """Whether ``address`` is on the account's suppression list, and how to take it off."""
+def suppression(sesv2: Any, spellings: Sequence[str], region: str | None) -> Finding:
+    """Whether the address is on the account's suppression list, and how to take it off. The list keeps the address
+    as it bounced, and the lookup may be exact: each spelling (as the events spell it first, then as asked) is
+    looked up until one is found."""
     check = "suppression list"
-    try:
-        found = sesv2.get_suppressed_destination(EmailAddress=address)["SuppressedDestination"]
-    except ClientError as error:
-        if error_code(error) == "NotFoundException":
-            return Finding(check, f"{address} is not on the account's suppression list", {"suppressed": False})
-        return _unasked(check, "GetSuppressedDestination", error)
-    except BotoCoreError as error:
-        return _unasked(check, "GetSuppressedDestination", error)
+    for address in spellings:
+        try:
+            found = sesv2.get_suppressed_destination(EmailAddress=address)["SuppressedDestination"]
+            break
+        except ClientError as error:
+            if error_code(error) != "NotFoundException":
+                return _unasked(check, "GetSuppressedDestination", error)
+        except BotoCoreError as error:
+            return _unasked(check, "GetSuppressedDestination", error)
+    else:
+        shown = " or ".join(spellings)
+        return Finding(check, f"{shown} is not on the account's suppression list", {"suppressed": False})
+    address = found.get("EmailAddress") or address
     since = found.get("LastUpdateTime")
     since_text = since.isoformat() if hasattr(since, "isoformat") else str(since or "an unknown time")
     attributes = found.get("Attributes") or {}
@@ -68,6 +76,71 @@ def suppression(sesv2: Any, address: str, region: str | None) -> Finding:
             "remove_with": command,
         },
     )
+
+
+def identity(sesv2: Any, names: Sequence[str], region: str | None) -> Finding:
+    """Whether a sending identity (the From domain, else the From address) authenticates: DKIM signing on and verified,
+    a custom MAIL FROM domain set up (without one, SPF passes for SES's domain, not the sender's, and DMARC can pass only
+    through DKIM). What is missing, with the command that shows or sets it."""
+    check = "sending identity"
+    region_option = f" --region {region}" if region else ""
+    for name in names:
+        try:
+            found = sesv2.get_email_identity(EmailIdentity=name)
+            break
+        except ClientError as error:
+            if error_code(error) != "NotFoundException":
+                return _unasked(check, "GetEmailIdentity", error)
+        except BotoCoreError as error:
+            return _unasked(check, "GetEmailIdentity", error)
+    else:
+        text = (
+            f"{' nor '.join(names)} is an SES identity{' in ' + region if region else ''}: nothing signs this mail with DKIM "
+            f"for the domain; create the domain identity with Easy DKIM: aws sesv2 create-email-identity --email-identity {names[0]}{region_option}"
+        )
+        return Finding(check, text, {"identity": None, "problems": ["not an identity"]})
+    dkim = found.get("DkimAttributes") or {}
+    mail_from = found.get("MailFromAttributes") or {}
+    problems = []
+    if not found.get("VerifiedForSendingStatus"):
+        problems.append("it is not verified for sending")
+    if not dkim.get("SigningEnabled"):
+        problems.append(
+            f"DKIM signing is off: aws sesv2 put-email-identity-dkim-attributes --email-identity {name} --signing-enabled"
+            f"{region_option}"
+        )
+    elif dkim.get("Status") != "SUCCESS":
+        problems.append(
+            f"DKIM is {dkim.get('Status', 'not set up')}: the CNAME records SES gave for the domain are not (all) in its DNS"
+        )
+    if not mail_from.get("MailFromDomain"):
+        problems.append(
+            "no custom MAIL FROM domain: SPF passes for SES's domain, not yours, so DMARC can pass only through DKIM; "
+            f"set one: aws sesv2 put-email-identity-mail-from-attributes --email-identity {name} --mail-from-domain "
+            f"bounce.{name.rpartition('@')[2]}{region_option}"
+        )
+    elif mail_from.get("MailFromDomainStatus") != "SUCCESS":
+        problems.append(
+            f"the MAIL FROM domain {mail_from['MailFromDomain']} is {mail_from.get('MailFromDomainStatus')}: its MX and SPF "
+            "TXT records are missing or wrong"
+        )
+    facts = {
+        "identity": name,
+        "verified_for_sending": found.get("VerifiedForSendingStatus"),
+        "dkim_signing": dkim.get("SigningEnabled"),
+        "dkim_status": dkim.get("Status"),
+        "mail_from_domain": mail_from.get("MailFromDomain"),
+        "mail_from_status": mail_from.get("MailFromDomainStatus"),
+        "problems": problems,
+    }
+    if not problems:
+        text = (
+            f"{name} signs with DKIM (verified) and has the MAIL FROM domain {mail_from['MailFromDomain']}: SES's side is "
+            f"set up; check the DMARC record (dig TXT _dmarc.{name.rpartition('@')[2]}) and any other service sending as the domain"
+        )
+    else:
+        text = f"{name}: " + "; ".join(problems)
+    return Finding(check, text, facts)
 
 
 def account(sesv2: Any, region: str | None) -> Finding:

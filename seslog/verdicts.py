@@ -1,12 +1,15 @@
 """Every verdict `seslog why` can give, in plain words, with the next step: the one table of them.
 
-A verdict is keyed by what decided it: the event type, then the bounce type and subtype or the
-delay type (``Bounce/Permanent/OnAccountSuppressionList``, ``DeliveryDelay/MailboxFull``), or
-``Send`` for a message with no outcome yet and ``none`` for an address or ID with no events.
-A delivery with opens is ``Delivery/Opened``. A key with no text of its own falls back to its parent (``Bounce/Permanent/Other`` reads as
-``Bounce/Permanent``). Texts are ``str.format`` templates over the facts ``seslog.why`` passes
-(``Facts``); the SES behaviour they state is from the SES developer guide's pages on event
-publishing, bounces, the suppression lists and the sending quotas.
+A verdict is keyed by what decided it. A bounce by its reason (``seslog.diagnosis``: what the
+receiving side's reply means), sometimes with a qualifier of the rule that decided
+(``Bounce/authfailure``, ``Bounce/filtered/unconfirmed``, ``Bounce/suppressed/account``); a delay
+by SES's ``delayType`` (``DeliveryDelay/MailboxFull``); the other outcomes by their event
+(``Delivery``, ``Delivery/Opened``, ``Complaint`` ...), ``Send/recent`` and ``Send/stale`` for a
+message with no outcome yet, and ``none`` for an address or ID with no events. A key with no
+text of its own falls back to its parent (``Bounce/contenterror/attachment`` reads as
+``Bounce/contenterror`` when it has none). Texts are ``str.format`` templates over the facts
+``seslog.why`` passes; the SES behaviour they state is from the SES developer guide's pages on
+event publishing, bounces, the suppression lists and the sending quotas.
 """
 
 from __future__ import annotations
@@ -22,12 +25,33 @@ class Text:
     """What happened, from the events."""
     next: str
     """What to do next."""
+    reason: str | None = None
+    """The reason of a verdict no reply decides (a delivery, a complaint ...); a bounce's comes from its diagnosis."""
+    actor: str | None = None
+    """Who must act on such a verdict."""
 
 
 _SPAM_FOLDER = (
     "Ask the recipient to look in their spam or junk folder and quarantine, to check their filtering and forwarding rules, "
     "and to search the exact address {recipient} (mail to another alias or mailbox is a common mix-up)."
 )
+_REMOVE = "aws sesv2 delete-suppressed-destination --email-address {listed}{region_option}"
+_SUPPRESSION_NOTE = (
+    "If your account's suppression list collects bounces, SES has put {listed} on it and sends it nothing until it is removed."
+)
+_REFUSED = "The receiving server {server} refused the message {bounce_kind} at {event_time}, answering: {reply}."
+_AUTHENTICATE = (
+    "Make {sender_domain} authenticate in SES: Easy DKIM on and verified for the domain (aws sesv2 get-email-identity "
+    "--email-identity {sender_domain}{region_option}), a custom MAIL FROM domain under it so that SPF aligns, and a DMARC record "
+    "(dig TXT _dmarc.{sender_domain}; start with p=none). Then send again."
+)
+_REPUTATION = (
+    "What you control: your bounce and complaint rates (seslog stats; SES's reputation dashboard), removing addresses that "
+    "bounce, sending only to people who asked, and honouring unsubscribes. On SES's shared IP addresses you do not control "
+    "the address itself; a dedicated IP pool gives you a reputation of your own."
+)
+_WAIT = "SES retries deferrals on its own; if this bounce ended it, send again later."
+_DELAYED = " SES has been trying for {trying} and gives up at {expiration_time}."
 
 VERDICTS: dict[str, Text] = {
     "Delivery": Text(
@@ -35,6 +59,8 @@ VERDICTS: dict[str, Text] = {
         "The receiving server {server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it, "
         "answering: {smtp_response}. SES's part ends there: from now on the mail is the recipient's mail service's.",
         _SPAM_FOLDER,
+        reason="delivered",
+        actor="recipient",
     ),
     "Delivery/Opened": Text(
         "delivered and opened",
@@ -43,138 +69,318 @@ VERDICTS: dict[str, Text] = {
         "(an open can also be a mail client or a privacy proxy loading its images, so it does not prove a person read it).",
         "Ask the recipient to search their whole mailbox (archive, other folders, other devices) for the subject; "
         "if they still do not see it, another person or program reads that mailbox.",
+        reason="delivered",
+        actor="recipient",
     ),
     "Bounce": Text(
         "bounced",
-        "The receiving side returned the message at {event_time}: {bounce_type}/{bounce_subtype}: {diagnostic_code}.",
-        "Read the diagnostic code with the recipient or their mail administrator; check the address and send again if it was a passing fault.",
+        "The receiving side returned the message at {event_time} ({bounce_type}/{bounce_subtype}): {reply}.",
+        "Read the reply with the recipient or their mail administrator; check the address and send again if it was a passing fault.",
     ),
-    "Bounce/Permanent": Text(
-        "not delivered (hard bounce)",
-        "The receiving side refused the message for good at {event_time} ({bounce_subtype}): {diagnostic_code}.",
-        "Do not send to this address again as it is; confirm the address with the recipient.",
+    "Bounce/userunknown": Text(
+        "not delivered: the address does not exist",
+        _REFUSED + " The address {recipient} does not exist at {domain}.",
+        "Check the address for typos with the recipient, by another channel, and send to the corrected one. " + _SUPPRESSION_NOTE,
     ),
-    "Bounce/Permanent/General": Text(
-        "not delivered: the address does not exist or refuses mail",
-        "The receiving server {server} refused the message for good at {event_time}: {diagnostic_code}. "
-        "The mailbox does not exist, was closed, or does not accept mail from this sender.",
-        "Check the address for typos with the recipient and send to the corrected one. If your account's suppression list "
-        "collects bounces, SES has added {recipient} to it and will not try it again until it is removed.",
-    ),
-    "Bounce/Permanent/NoEmail": Text(
+    "Bounce/hostunknown": Text(
         "not delivered: the domain takes no mail",
-        "SES found no mail server for the recipient's domain at {event_time}: {diagnostic_code}.",
-        "Check the domain part of {recipient} for typos with the recipient; the domain has no MX record that accepts mail.",
+        "SES could not deliver to {domain} at {event_time}: {reply}. The domain does not exist or has no mail server.",
+        "Check the domain part of {recipient} for typos with the recipient (gmial.com, docomo.ne.jo); nothing on your side can fix it.",
     ),
-    "Bounce/Permanent/Suppressed": Text(
+    "Bounce/hasmoved": Text(
+        "not delivered: the address has moved",
+        _REFUSED + " The mailbox has moved.",
+        "Ask the recipient for their new address, or use the one the reply names, and update your records.",
+    ),
+    "Bounce/suspend": Text(
+        "not delivered: the mailbox is disabled",
+        _REFUSED + " The mailbox {recipient} exists but is disabled, inactive or suspended.",
+        "Ask the recipient, by another channel, for an address they use; only they can get the mailbox reactivated.",
+    ),
+    "Bounce/mailboxfull": Text(
+        "not delivered: the mailbox is full",
+        "The recipient's mailbox was full: {reply}.{story}",
+        "Ask the recipient to free space in their mailbox, then send again.",
+    ),
+    "Bounce/filtered": Text(
+        "not delivered: the recipient's filter refused your mail",
+        _REFUSED + " The address exists; the recipient's own reception filter (at Japanese carriers, domain-specified "
+        "reception, ドメイン指定受信) refused mail from {sender_domain}.",
+        "Ask the recipient to allow {sender_domain} in their reception settings (receive list, 受信リスト設定). The address "
+        "exists: if SES put it on your account's suppression list, remove it once they have: " + _REMOVE,
+    ),
+    "Bounce/filtered/unconfirmed": Text(
+        "not delivered: the address does not exist, or the recipient's filter refused your mail",
+        _REFUSED + " {provider} says this both for an address that does not exist and for a subscriber whose reception "
+        "filter (domain-specified reception, ドメイン指定受信) refuses the sender, and this bounce does not tell which.",
+        "Ask the recipient, by another channel, whether {recipient} is right. If it is, ask them to allow {sender_domain} in "
+        "their reception settings (受信リスト設定), then take the address off your account's suppression list if SES put "
+        "it there: " + _REMOVE,
+    ),
+    "Bounce/authfailure": Text(
+        "not delivered: your mail failed authentication (SPF, DKIM, DMARC)",
+        _REFUSED + " It did not pass the sender authentication checks for {sender_domain}: the address is fine, the fix "
+        "is on your side.",
+        _AUTHENTICATE,
+    ),
+    "Bounce/requireptr": Text(
+        "not delivered: the sending IP address has no reverse DNS",
+        _REFUSED + " The receiving side requires a reverse DNS (PTR) name for the sending IP address.",
+        "SES's shared sending addresses have reverse DNS; with dedicated or BYOIP addresses, check their PTR records. "
+        "Otherwise the check failed in passing: send again, and if it persists ask the recipient's mail administrator.",
+    ),
+    "Bounce/blocked": Text(
+        "not delivered: the sending IP address is blocked",
+        _REFUSED + " The block is on the IP address SES sent from (a block list or the provider's own), not on the recipient.",
+        "With dedicated IPs, look the address up at the list the reply names and ask for removal. " + _REPUTATION,
+    ),
+    "Bounce/badreputation": Text(
+        "not delivered: your sending reputation is too low",
+        _REFUSED + " The provider refuses or defers mail from this sender for its reputation (complaints, bounces, volume).",
+        _REPUTATION,
+    ),
+    "Bounce/spamdetected": Text(
+        "not delivered: judged to be spam",
+        _REFUSED + " The receiving side's filter judged the message to be spam.",
+        "Check the content: links and their domains, wording, images against text, an unsubscribe link, and that "
+        "{sender_domain} passes SPF, DKIM and DMARC. The recipient's mail administrator can allow the sender.",
+    ),
+    "Bounce/policyviolation": Text(
+        "not delivered: refused by the receiving side's policy",
+        _REFUSED + " A policy of the receiving side refused it (not the address, not authentication).",
+        "Read the reply for the policy it names; the recipient's mail administrator can allow {sender_domain}.",
+    ),
+    "Bounce/contenterror": Text(
+        "not delivered: the content was refused",
+        _REFUSED + " The receiving side refused the content.",
+        "Check the message's headers, encoding and attachments against what the reply names, then send again.",
+    ),
+    "Bounce/contenterror/attachment": Text(
+        "not delivered: an attachment was refused",
+        _REFUSED + " The receiving side refused an attachment.",
+        "Send without the attachment, or with another file type, or a link instead.",
+    ),
+    "Bounce/virusdetected": Text(
+        "not delivered: malware was found",
+        _REFUSED + " The receiving side found malware in the message.",
+        "Scan what the message carries, remove what is infected, and send again.",
+    ),
+    "Bounce/securityerror": Text(
+        "not delivered: refused as a security risk",
+        _REFUSED + " The receiving side judged the message a security risk (its attachments, links or encryption).",
+        "Remove executable or archived attachments and suspicious links, then send again.",
+    ),
+    "Bounce/notcompliantrfc": Text(
+        "not delivered: the message breaks the mail standards",
+        _REFUSED + " The message does not follow the mail standards (RFC 5322 headers, MIME).",
+        "Check that the message has exactly one From, a Date and a Message-ID, and valid MIME; fix the code that builds it.",
+    ),
+    "Bounce/mesgtoobig": Text(
+        "not delivered: the message is too large",
+        _REFUSED + " The message is larger than the receiving side accepts.",
+        "Send a smaller message: fewer or smaller attachments, or a link instead.",
+    ),
+    "Bounce/rejected": Text(
+        "not delivered: your sender address was refused",
+        _REFUSED + " The receiving side refused the sender's address or domain ({sender_domain}).",
+        "Check that the From and MAIL FROM domains exist and take mail (MX), and that {sender_domain} is verified in SES.",
+    ),
+    "Bounce/speeding": Text(
+        "not delivered: the receiving side limited the rate",
+        _REFUSED + " The receiving side takes mail from this sender, or for this mailbox, only so fast.{story}",
+        "Send again later, and spread large sends over time. " + _WAIT,
+    ),
+    "Bounce/toomanyconn": Text(
+        "not delivered: too many connections",
+        _REFUSED + " The receiving side refused more connections from the sending IP for now.",
+        "Send again later. " + _WAIT,
+    ),
+    "Bounce/norelaying": Text(
+        "not delivered: the receiving server does not take mail for the domain",
+        _REFUSED + " The server that answered does not take mail for {domain} (relay denied): the domain's MX points elsewhere.",
+        "The recipient's mail administrator must fix {domain}'s MX records; check the domain part of {recipient} too.",
+    ),
+    "Bounce/networkerror": Text(
+        "not delivered: the receiving server could not be reached",
+        _REFUSED + " The receiving server could not be reached, or the connection broke.{story}",
+        "Send again later; if it fails again, the recipient's mail administrator must check {domain}'s mail servers.",
+    ),
+    "Bounce/systemerror": Text(
+        "not delivered: the receiving server failed",
+        _REFUSED + " The receiving server had an error of its own.{story}",
+        "Send again later; if it fails again, the recipient's mail administrator must look at {domain}'s mail servers.",
+    ),
+    "Bounce/systemfull": Text(
+        "not delivered: the receiving server is out of storage",
+        _REFUSED + " The receiving server is out of storage.",
+        "Send again later; the recipient's mail administrator must free storage.",
+    ),
+    "Bounce/notaccept": Text(
+        "not delivered: the domain takes no mail",
+        _REFUSED + " The receiving domain or server takes no mail.",
+        "Confirm the address with the recipient: {domain} does not take mail.",
+    ),
+    "Bounce/expired": Text(
+        "not delivered: SES gave up retrying",
+        "SES kept trying from {sent_at} and gave up at {event_time}, {after} later.{story}",
+        "{inner_next}",
+    ),
+    "Bounce/suppressed/account": Text(
+        "not sent: on your account's suppression list",
+        "SES did not even try to deliver: {listed} is on this account's suppression list{listed_after}. "
+        "SES recorded the bounce at {event_time}: {reply}.",
+        "If the recipient confirms the address works now, remove it from the list and send again: " + _REMOVE,
+    ),
+    "Bounce/suppressed/global": Text(
         "not sent: on SES's global suppression list",
         "SES did not even try to deliver: {recipient} is on SES's global suppression list, because it recently hard-bounced "
-        "for SES senders. SES recorded the bounce at {event_time}: {diagnostic_code}.",
+        "for SES senders. SES recorded the bounce at {event_time}: {reply}.",
         "Nothing on your account lists it: SES takes addresses off the global list on its own after a while. "
         "Confirm the address with the recipient, or ask for another one.",
     ),
-    "Bounce/Permanent/OnAccountSuppressionList": Text(
-        "not sent: on your account's suppression list",
-        "SES did not even try to deliver: {recipient} is on this account's suppression list{listed_after}. "
-        "SES recorded the bounce at {event_time}: {diagnostic_code}.",
-        "If the recipient confirms the address works now, remove it from the list and send again: "
-        "aws sesv2 delete-suppressed-destination --email-address {recipient}{region_option}",
-    ),
-    "Bounce/Transient": Text(
-        "not delivered (soft bounce)",
-        "SES kept trying from {sent_at} and gave up at {event_time}, {after} later; the receiving side last said: {diagnostic_code}.",
-        "The fault may have passed: send again. If it bounces again, the recipient's mail administrator can tell why "
-        "{reporting_mta} defers mail from this sender.",
-    ),
-    "Bounce/Transient/MailboxFull": Text(
-        "not delivered: the mailbox is full",
-        "The recipient's mailbox was full; SES gave up at {event_time}: {diagnostic_code}.",
-        "Ask the recipient to free space in their mailbox, then send again.",
-    ),
-    "Bounce/Transient/MessageTooLarge": Text(
-        "not delivered: the message is too large",
-        "The receiving server refused the message as too large at {event_time}: {diagnostic_code}.",
-        "Send a smaller message: fewer or smaller attachments, or a link instead.",
-    ),
-    "Bounce/Transient/ContentRejected": Text(
-        "not delivered: the content was refused",
-        "The receiving server refused the content at {event_time} (a spam or policy filter): {diagnostic_code}.",
-        "Check the sending domain's SPF, DKIM and DMARC and the message's links and wording; the recipient's mail "
-        "administrator can allow the sender.",
-    ),
-    "Bounce/Transient/AttachmentRejected": Text(
-        "not delivered: an attachment was refused",
-        "The receiving server refused an attachment at {event_time}: {diagnostic_code}.",
-        "Send without the attachment, or with another file type.",
-    ),
-    "Bounce/Undetermined": Text(
-        "bounced, reason unknown",
-        "A bounce came back at {event_time} that SES could not classify: {diagnostic_code}.",
-        "Read the diagnostic code with the recipient's mail administrator; send again if the address is right.",
+    "Bounce/undefined": Text(
+        "bounced: the reply does not say why",
+        "The receiving side returned the message {bounce_kind} at {event_time} ({bounce_type}/{bounce_subtype}), "
+        "answering: {reply}.",
+        "Read the reply with the recipient's mail administrator; send again if the address is right.",
     ),
     "DeliveryDelay": Text(
         "not delivered yet: SES is still trying",
-        "The receiving side deferred the message at {event_time} ({delay_type}): {diagnostic_code}. SES has been trying "
-        "for {trying} and gives up at {expiration_time}.",
+        "The receiving side deferred the message ({delay_type}).{story}" + _DELAYED,
         "Wait: SES retries on its own until then and publishes a Delivery or a Bounce. Look again later with the same command.",
+        actor="wait",
+    ),
+    "DeliveryDelay/General": Text(
+        "not delivered yet: deferred by the receiving side",
+        "The receiving side deferred the message for a reason it did not classify.{story}" + _DELAYED,
+        "Wait: SES retries on its own until then. If it keeps failing, the words above say who can fix it.",
+        actor="wait",
+    ),
+    "DeliveryDelay/Undetermined": Text(
+        "not delivered yet: deferred, reason not determined",
+        "SES could not determine why the message is delayed.{story}" + _DELAYED,
+        "Wait: SES retries on its own until then and publishes a Delivery or a Bounce.",
+        actor="wait",
+    ),
+    "DeliveryDelay/InternalFailure": Text(
+        "not delivered yet: a fault inside SES",
+        "An internal fault in SES delayed the message.{story}" + _DELAYED,
+        "Wait: SES retries on its own. If many messages show this, check the AWS Health Dashboard for SES in the region.",
+        actor="wait",
     ),
     "DeliveryDelay/MailboxFull": Text(
         "not delivered yet: the mailbox is full",
-        "The recipient's mailbox was full at {event_time}: {diagnostic_code}. SES has been trying for {trying} and gives "
-        "up at {expiration_time}.",
+        "The recipient's mailbox is full.{story}" + _DELAYED,
         "Ask the recipient to free space in their mailbox; SES keeps retrying until then.",
+        actor="recipient",
     ),
     "DeliveryDelay/SpamDetected": Text(
         "not delivered yet: held as suspected spam",
-        "The receiving server deferred the message as suspected spam at {event_time}: {diagnostic_code}. SES has been "
-        "trying for {trying} and gives up at {expiration_time}.",
-        "Check the sending domain's SPF, DKIM and DMARC and the content; the recipient's mail administrator can allow the sender.",
+        "The receiving server deferred the message as suspected spam.{story}" + _DELAYED,
+        "Check {sender_domain}'s SPF, DKIM and DMARC and the content; the recipient's mail administrator can allow the sender.",
+        actor="sender-content",
+    ),
+    "DeliveryDelay/RecipientServerError": Text(
+        "not delivered yet: the receiving server has a problem",
+        "The receiving server answered with an error of its own.{story}" + _DELAYED,
+        "Wait: SES retries. If it persists, the recipient's mail administrator must look at {domain}'s mail servers.",
+        actor="wait",
     ),
     "DeliveryDelay/IPFailure": Text(
-        "not delivered yet: the sending IP address is blocked",
-        "The receiving server refused the sending IP address at {event_time}: {diagnostic_code}. SES has been trying for "
-        "{trying} and gives up at {expiration_time}.",
-        "SES retries, possibly from other addresses. With dedicated IPs, check their reputation; otherwise wait.",
+        "not delivered yet: the sending IP address is blocked or limited",
+        "The receiving server refused or limited the IP address SES sent from.{story}" + _DELAYED,
+        "SES retries, possibly from other addresses. With dedicated IPs, check their reputation and the block lists; " + _REPUTATION,
+        actor="sender-reputation",
+    ),
+    "DeliveryDelay/TransientCommunicationFailure": Text(
+        "not delivered yet: the receiving server could not be reached",
+        "SES could not talk to the receiving server (a timeout or a broken connection).{story}" + _DELAYED,
+        "Wait: SES retries on its own. If it persists, the recipient's mail administrator must check {domain}'s MX and servers.",
+        actor="wait",
+    ),
+    "DeliveryDelay/BYOIPHostNameLookupUnavailable": Text(
+        "not delivered yet: the hostname of your own IP address could not be looked up",
+        "SES could not look up the hostname of the sending IP address you brought to AWS (BYOIP).{story}" + _DELAYED,
+        "Check the reverse DNS (PTR) of your BYOIP addresses; SES retries until then.",
+        actor="sender-domain",
+    ),
+    "DeliveryDelay/SendingDeferral": Text(
+        "not delivered yet: SES itself deferred sending",
+        "SES deferred sending the message itself.{story}" + _DELAYED,
+        "Wait: SES retries on its own. If many messages show this, check the account's sending status (aws sesv2 get-account).",
+        actor="ses-account",
     ),
     "Complaint": Text(
         "delivered, then marked as spam",
         "The recipient reported the message as spam at {event_time} ({complaint_type}). It had reached their mailbox.",
-        "Do not send them bulk mail again. If your account's suppression list collects complaints, SES has added {recipient} "
+        "Do not send them bulk mail again. If your account's suppression list collects complaints, SES has added {listed} "
         "to it and will not send to it until it is removed; if they need this mail, ask them to mark it as not spam.",
+        reason="feedback",
+        actor="sender-reputation",
     ),
     "Reject": Text(
         "not sent: SES rejected it",
         "SES accepted the call but rejected the message at {event_time} without sending it to anyone: {reject_reason} "
         "(SES found a virus in it).",
         "Scan the attachments, remove what is infected, and send again.",
+        reason="virusdetected",
+        actor="sender-content",
     ),
     "Rendering Failure": Text(
         "not sent: the template did not render",
         "SES could not render template {template_name} at {event_time} and sent nothing: {template_error}.",
         "Fix the template data (every variable the template names must be given, with the right type) and send again.",
+        reason="contenterror",
+        actor="sender-content",
     ),
     "Send/recent": Text(
         "accepted by SES, no outcome yet",
         "SES accepted the message at {sent_at}, {ago} ago, and no Delivery, Bounce or Delay is logged yet.",
         "Events reach the log within minutes: Firehose holds them for up to the stack's buffer interval (bufferIntervalSeconds). "
         "Look again in a few minutes.",
+        reason="onhold",
+        actor="wait",
     ),
     "Send/stale": Text(
         "accepted by SES, no outcome logged",
         "SES accepted the message at {sent_at}, {ago} ago, and no Delivery, Bounce or Delay is logged for {recipient}.",
         "Deliveries and bounces are logged within minutes, delays within hours. Check that the stack publishes DELIVERY, "
         "BOUNCE and DELIVERY_DELAY (config eventTypes), and widen the range with --until in case the events are later.",
+        reason="undefined",
+        actor="ses-account",
     ),
     "Open": Text(
         "delivered and opened",
         "The message was opened at {event_time}; its Send is outside the range, so it was sent earlier.",
         "Ask the recipient to search their mailbox for it; widen the range with --from to see how it was sent.",
+        reason="delivered",
+        actor="recipient",
     ),
     "none": Text(
         "no trace in this log",
         "No event in this log matches {subject} {range}.",
         "Go through the reasons mail leaves no trace here, in this order:",
     ),
+}
+
+STORY = {
+    "one": " The receiving side said at {first_time}: {first_reply} ({first_reason}).",
+    "two": " The receiving side first said at {first_time}: {first_reply} ({first_reason}); and last, at {last_time}: "
+    "{last_reply} ({last_reason}).",
+}
+"""What the receiving side said while SES retried (``{story}`` in a delay's or a soft bounce's text): its first and last reply."""
+
+OTHERS = {
+    "alone": "No other {domain} recipient failed with {reason} {range}: it is about this address.",
+    "many": "{count} other {domain} recipient{s} failed with {reason} {range}",
+    "sender": ": this is about your {about}, not this user.",
+}
+"""Whether a failure is one address's or many: how many other recipients at the same domain had the same reason."""
+SENDER_SIDE = {
+    "sender-domain": "sending domain",
+    "sender-content": "message",
+    "sender-reputation": "sending reputation",
+    "ses-account": "SES account",
 }
 
 CHECKLIST: tuple[tuple[str, str], ...] = (
@@ -187,6 +393,13 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
             "aws cognito-idp describe-user-pool --user-pool-id POOL_ID --query UserPool.EmailConfiguration; "
             "aws sesv2 get-email-identity --email-identity DOMAIN --query ConfigurationSetName"
         ),
+    ),
+    (
+        (
+            "Cognito never handed it to SES: a user pool limits how many messages it sends to one address in a short time "
+            "(repeated sign-up codes, password resets), and drops the rest; the user then waits and asks again."
+        ),
+        "aws cognito-idp admin-get-user --user-pool-id POOL_ID --username USER (and the pool's user-notification error log)",
     ),
     (
         "It was sent in another region or account than this stack's.",

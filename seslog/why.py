@@ -11,15 +11,43 @@ before the range).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from email.utils import parseaddr
+
 from seslog.arguments import TimeRange
+from seslog.diagnosis import Diagnosis, Failure, diagnose
+from seslog.diagnosis.providers import domain_of, provider_of
+from seslog.diagnosis.reasons import ACTORS
+from seslog.diagnosis.replies import Reply
 from seslog.engine import Engine, Row
 from seslog.output import PARAGRAPH_WIDTH, cut, wrap
 from seslog.ses import Finding
-from seslog.verdicts import CHECKLIST, VERDICTS, text_key
+from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
+
+@dataclass(frozen=True)
+class Others:
+    """How many other recipients at the same domain failed with the same reason in the range: one address's problem, or many."""
+
+    domain: str
+    reason: str
+    count: int
+    range: str
+    actor: str | None
+
+    def text(self) -> str:
+        facts = {"domain": self.domain, "reason": self.reason, "range": self.range, "count": self.count}
+        if not self.count:
+            return OTHERS["alone"].format(**facts)
+        about = SENDER_SIDE.get(self.actor or "")
+        many = OTHERS["many"].format(**facts, s="" if self.count == 1 else "s")
+        return many + (OTHERS["sender"].format(about=about) if about else ".")
+
+    def document(self) -> dict[str, Any]:
+        return {"domain": self.domain, "reason": self.reason, "count": self.count, "text": self.text()}
+
 
 STALE_AFTER = timedelta(hours=1)
 """A Send without an outcome for longer than this is no longer 'on its way': deliveries and bounces are
@@ -27,6 +55,12 @@ published within minutes (plus at most Firehose's 900 s buffer), delays within h
 
 _DECIDED_FIRST = ("Reject", "Rendering Failure", "Complaint")
 _FINAL = ("Delivery", "Bounce")
+_FAILED = ("Bounce", "DeliveryDelay")
+_BOUNCE_KINDS = {"Permanent": "for good", "Transient": "for now (SES then stopped retrying)"}
+_EXPIRED_NEXT = (
+    "Send again later; if it fails again, the recipient's mail administrator can tell why {domain}'s mail servers "
+    "do not take mail from this sender."
+)
 _SUPPRESSION_CAUSES = {"Complaint"}
 _SUPPRESSION_SUBTYPES = {"Suppressed", "OnAccountSuppressionList"}
 _NOT_GIVEN = "(not given)"
@@ -44,6 +78,17 @@ class Verdict:
     status: str
     why: str
     next: str
+    reason: str | None = None
+    """What the receiving side's reply (or the outcome) means, in the field's words (``seslog.diagnosis.reasons``)."""
+    provider: str | None = None
+    actor: str | None = None
+    """Who must act (``seslog.diagnosis.reasons.ACTORS``)."""
+    rule: str | None = None
+    """The rule that decided the reason, or ``ses-<event>`` for an outcome no reply decides."""
+    listed: str | None = None
+    """The address as SES's events spell it: the suppression list keeps the case of the address that bounced."""
+    diagnosis: Diagnosis | None = None
+    others: Others | None = None
     events: list[Row] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
@@ -57,6 +102,12 @@ class Verdict:
             "status": self.status,
             "why": self.why,
             "next": self.next,
+            "reason": self.reason,
+            "provider": self.provider,
+            "actor": self.actor,
+            "rule": self.rule,
+            "source": self.diagnosis.rule.source if self.diagnosis else None,
+            "others": self.others.document() if self.others else None,
             "events": self.events,
         }
 
@@ -88,6 +139,24 @@ def duration(start: str | datetime | None, end: str | datetime | None) -> str:
     return f"{hours // 24} days {hours % 24} h"
 
 
+def failure_of(row: Row) -> Failure:
+    """A Bounce or DeliveryDelay row, as the diagnosis reads it."""
+    return Failure(
+        recipient=row.get("recipient") or "",
+        diagnostic_code=row.get("diagnostic_code"),
+        status=row.get("status"),
+        event_type=row["event_type"],
+        bounce_type=row.get("bounce_type"),
+        bounce_subtype=row.get("bounce_subtype"),
+        delay_type=row.get("delay_type"),
+    )
+
+
+def bounce_key(diagnosis: Diagnosis) -> str:
+    """A bounce's verdict key: its reason, and the deciding rule's qualifier if it has one."""
+    return "/".join(filter(None, ("Bounce", diagnosis.reason, diagnosis.rule.verdict)))
+
+
 def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
     """The verdict key for one recipient's events of one message (in time order), and the event that decided it."""
 
@@ -100,7 +169,7 @@ def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
             return event_type, decisive
     final = last(*_FINAL)
     if final and final["event_type"] == "Bounce":
-        return f"Bounce/{final.get('bounce_type') or 'Undetermined'}/{final.get('bounce_subtype') or 'Undetermined'}", final
+        return bounce_key(diagnose(failure_of(final))), final
     if final:
         return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final
     delay = last("DeliveryDelay")
@@ -136,6 +205,47 @@ def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) ->
     return f", since {what} message {cause['message_id']} at {cause['event_time']}"
 
 
+def quoted(reply: Reply) -> str:
+    """A reply as a verdict quotes it: without its DSN type, and without a full stop of its own (the text adds one)."""
+    return reply.raw.split(";", 1)[1].strip() if reply.raw.lower().startswith("smtp;") else reply.raw.rstrip(" .") or _NOT_GIVEN
+
+
+def _said(events: Sequence[Row], decisive: Row | None, diagnosis: Diagnosis | None) -> list[tuple[str, Diagnosis]]:
+    """What the receiving side said while SES retried, in order: each delay's reply, then a soft bounce's own (or the
+    reply SES quotes inside its expiry)."""
+    said = [(e["event_time"], diagnose(failure_of(e))) for e in events if e["event_type"] == "DeliveryDelay"]
+    if diagnosis and decisive and decisive["event_type"] == "Bounce" and decisive.get("bounce_type") != "Permanent":
+        if diagnosis.reason != "expired":
+            said.append((decisive["event_time"], diagnosis))
+        elif diagnosis.inner:
+            said.append((decisive["event_time"], diagnosis.inner))
+    return said
+
+
+def _story(said: Sequence[tuple[str, Diagnosis]]) -> dict[str, str]:
+    if not said:
+        return {"story": ""}
+    (first_time, first), (last_time, last) = said[0], said[-1]
+    facts = {
+        "first_time": first_time,
+        "first_reply": quoted(first.reply.receiving_side),
+        "first_reason": first.reason,
+        "last_time": last_time,
+        "last_reply": quoted(last.reply.receiving_side),
+        "last_reason": last.reason,
+    }
+    form = "one" if len(said) == 1 else "two"
+    return {"story": STORY[form].format(**facts), **facts}
+
+
+def _server(facts: Mapping[str, Any]) -> str:
+    """The receiving server in words: its name when the event gives one that is not SES's own, and its address."""
+    mta = (facts.get("reporting_mta") or "").removeprefix("dsn; ").strip()
+    name = mta if mta and not mta.lower().endswith("amazonses.com") else None
+    address = f"({facts['remote_mta_ip']})" if facts.get("remote_mta_ip") else None
+    return " ".join(filter(None, ("the receiving server" if name is None else "", name, address))).strip() or "the receiving server"
+
+
 def verdict(
     events: Sequence[Row], *, recipient: str, now: datetime, history: Sequence[Row] = (), region: str | None = None
 ) -> Verdict:
@@ -145,29 +255,44 @@ def verdict(
     facts: dict[str, Any] = {name: value for name, value in (decisive or {}).items() if value not in (None, "")}
     if "reporting_mta" in facts:
         facts["reporting_mta"] = facts["reporting_mta"].removeprefix("dsn; ")  # a bounce's reportingMTA is a DSN field
-    server = " ".join(
-        filter(None, (facts.get("reporting_mta"), f"({facts['remote_mta_ip']})" if "remote_mta_ip" in facts else None))
-    )
-    facts["server"] = server or "the receiving server"
+    facts["server"] = _server(facts)
     first = events[0] if events else {}
     opens = [e for e in events if e["event_type"] == "Open"]
     delays = [e for e in events if e["event_type"] == "DeliveryDelay"]
+    failed = decisive if decisive and decisive["event_type"] in _FAILED else None
+    diagnosis = diagnose(failure_of(failed)) if failed else None
+    said = _said(events, decisive, diagnosis)
+    listed = (decisive or {}).get("recipient") or recipient
     facts.update(
         recipient=recipient,
+        listed=listed,
+        domain=domain_of(recipient),
+        sender_domain=domain_of(parseaddr(first.get("sender") or "")[1]) or _NOT_GIVEN,
         sent_at=first.get("sent_at") or _NOT_GIVEN,
         after=duration(first.get("sent_at"), facts.get("event_time")),
         trying=duration(first.get("sent_at"), delays[-1]["event_time"] if delays else None),
         ago=duration(first.get("sent_at"), now),
-        listed_after=_listed_after(recipient, facts.get("event_time"), history)
-        if key.endswith("OnAccountSuppressionList")
-        else "",
+        listed_after=_listed_after(recipient, facts.get("event_time"), history) if key == "Bounce/suppressed/account" else "",
         region_option=f" --region {region}" if region else "",
         opens=len(opens),
         opens_s="" if len(opens) == 1 else "s",
         last_open=opens[-1]["event_time"] if opens else _NOT_GIVEN,
+        bounce_kind=_BOUNCE_KINDS.get((decisive or {}).get("bounce_type"), ""),
+        **_story(said),
     )
+    if diagnosis:
+        facts.update(reply=quoted(diagnosis.reply), provider=diagnosis.provider)
     text = VERDICTS[text_key(key)]
-    story = text.why.format_map(_Facts(facts))
+    reason, actor, provider, rule = text.reason, text.actor, provider_of(recipient, facts.get("smtp_response", "")), None
+    if diagnosis:
+        # An expiry is the last thing the receiving side said before SES gave up: its reason says who acts.
+        last = said[-1][1] if said else None
+        acting = last if diagnosis.reason == "expired" and last and last.reason != "undefined" else diagnosis
+        reason, provider, rule = diagnosis.reason, diagnosis.provider, diagnosis.rule.id
+        actor = acting.actor if key.startswith("Bounce") or acting.reason != "undefined" else (text.actor or acting.actor)
+        if diagnosis.reason == "expired":
+            inner = VERDICTS.get(f"Bounce/{acting.reason}") if acting is not diagnosis else None
+            facts["inner_next"] = (inner.next if inner else _EXPIRED_NEXT).format_map(_Facts(facts))
     return Verdict(
         message_id=first.get("message_id"),
         sent_at=first.get("sent_at"),
@@ -176,8 +301,14 @@ def verdict(
         recipient=recipient,
         key=key,
         status=text.status.format_map(_Facts(facts)),
-        why=story,
+        why=text.why.format_map(_Facts(facts)),
         next=text.next.format_map(_Facts(facts)),
+        reason=reason,
+        provider=provider,
+        actor=actor,
+        rule=rule or f"ses-{key.split('/')[0].lower().replace(' ', '-')}",
+        listed=listed,
+        diagnosis=diagnosis,
         events=[_event(e) for e in events],
     )
 
@@ -228,6 +359,30 @@ def for_message(engine: Engine, message_id: str, span: TimeRange, now: datetime,
     ]
 
 
+def with_others(engine: Engine, verdicts: Sequence[Verdict], span: TimeRange) -> list[Verdict]:
+    """``verdicts``, each failure with how many other recipients at its domain failed with the same reason
+    on the days of ``span``: one query for all of them."""
+    failed = [v for v in verdicts if v.diagnosis]
+    if not failed:
+        return list(verdicts)
+    domains = sorted({domain_of(v.recipient) for v in failed})
+    rows = engine.run("failed-recipients", {"domains": ",".join(domains), **_days(span)})
+    seen: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        reason = diagnose(failure_of(row)).reason
+        seen.setdefault((domain_of(row["recipient"]), reason), set()).add(row["recipient"].lower())
+    days = f"on {span.first_day} to {span.last_day} (UTC)" if span.first_day != span.last_day else f"on {span.first_day} (UTC)"
+
+    def counted(v: Verdict) -> Verdict:
+        if not v.diagnosis or not v.reason:
+            return v
+        domain = domain_of(v.recipient)
+        others = seen.get((domain, v.reason), set()) - {v.recipient.lower()}
+        return replace(v, others=Others(domain, v.reason, len(others), days, v.actor))
+
+    return [counted(v) for v in verdicts]
+
+
 def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:
     """Addresses differing from ``address`` only by a plus-label that received mail in ``span``."""
     return engine.run("address-variants", {"address": address, **_days(span)})
@@ -272,8 +427,21 @@ def print_verdicts(verdicts: Sequence[Verdict], out: TextIO, width: int | None, 
             subject = found.subject or "(no subject)"
             out.write(cut(f"  {subject}" + (f"  (from {found.sender})" if found.sender else ""), lines) + "\n")
             out.write(cut(f"  -> {found.status}", lines) + "\n")
-        for label, paragraph in (("Why", found.why), ("Next", found.next)):
+        for label, paragraph in (("Why", found.why), ("Next", found.next), *_diagnosis_lines(found)):
             out.writelines(line + "\n" for line in wrap(f"{label}: {paragraph}", lines, indent="  "))
+
+
+def _diagnosis_lines(found: Verdict) -> list[tuple[str, str]]:
+    """For a failure: its reason, the provider and the rule that decided it, who must act, and whether others share it."""
+    if not found.diagnosis:
+        return []
+    lines = [
+        ("Reason", f"{found.reason} ({found.provider}; rule {found.rule})"),
+        ("Who acts", ACTORS.get(found.actor or "", found.actor or _NOT_GIVEN)),
+    ]
+    if found.others:
+        lines.append(("Others", found.others.text()))
+    return lines
 
 
 def print_no_trace(document: Mapping[str, Any], out: TextIO, width: int | None) -> None:

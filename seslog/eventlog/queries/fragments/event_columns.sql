@@ -1,5 +1,6 @@
 -- What seslog why reads a verdict from: one column per fact an event can carry, null where the
--- event type has none. A select list, inlined as it is (fragments named *_columns are).
+-- event type has none. A select list, inlined as it is (fragments named *_columns are). The
+-- recipient's own reply (diagnostic_code, status) is taken beside the recipient, after the unnest.
 mail.messageid AS message_id,
 mail."timestamp" AS sent_at,
 mail.source AS sender,
@@ -8,10 +9,6 @@ mail.commonheaders.subject AS subject,
 eventtype AS event_type,
 bounce.bouncetype AS bounce_type,
 bounce.bouncesubtype AS bounce_subtype,
-coalesce(
-  array_join(transform(bounce.bouncedrecipients, x -> x.diagnosticcode), '; '),
-  array_join(transform(deliverydelay.delayedrecipients, x -> x.diagnosticcode), '; ')
-) AS diagnostic_code,
 coalesce(delivery.reportingmta, bounce.reportingmta, deliverydelay.reportingmta) AS reporting_mta,
 coalesce(delivery.remotemtaip, bounce.remotemtaip) AS remote_mta_ip,
 delivery.smtpresponse AS smtp_response,

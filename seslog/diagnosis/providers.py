@@ -1,0 +1,59 @@
+"""Which mail provider a recipient's mail goes to: from the address's domain, or, for a domain of the
+organisation's own hosted at a provider (Google Workspace, Microsoft 365), from the provider's
+signature in its reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    domains: tuple[str, ...]
+    """Its consumer domains; a subdomain of one counts too (``d.vodafone.ne.jp``)."""
+    signature: re.Pattern[str] | None = None
+    """What marks its replies whatever the domain: its servers' names or its reference pages."""
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    # Google's replies end with " - gsmtp" and point at support.google.com.
+    Provider("gmail", ("gmail.com", "googlemail.com"), re.compile(r"\bgsmtp\b|support\.google\.com", re.I)),
+    # Exchange Online names its servers *.protection.outlook.com (Microsoft 365 and outlook.com alike).
+    Provider(
+        "microsoft",
+        ("outlook.com", "hotmail.com", "hotmail.co.jp", "hotmail.co.uk", "live.com", "live.jp", "msn.com", "outlook.jp"),
+        re.compile(r"protection\.outlook\.com|\bsendersupport\.olc\.|microsoft\.com/|\boutlook\.com\b", re.I),
+    ),
+    Provider(
+        "yahoo",
+        ("yahoo.com", "yahoo.co.uk", "ymail.com", "rocketmail.com", "aol.com", "aim.com"),
+        re.compile(r"yahooinc\.com|\byahoo\.com\b|\baol\.com\b", re.I),
+    ),
+    Provider("apple", ("icloud.com", "me.com", "mac.com"), re.compile(r"support\.apple\.com|\bicloud\.com\b", re.I)),
+    # Yahoo! JAPAN (yahoo.co.jp) is a provider of its own, not Yahoo's: only its domain names it here.
+    Provider("docomo", ("docomo.ne.jp", "mopera.net")),
+    Provider("au", ("ezweb.ne.jp", "au.com", "biz.ezweb.ne.jp", "biz.au.com")),
+    Provider("softbank", ("softbank.ne.jp", "i.softbank.jp", "disney.ne.jp", "vodafone.ne.jp")),
+)
+BY_NAME = {p.name: p for p in PROVIDERS}
+JAPANESE_CARRIERS = ("docomo", "au", "softbank")
+"""Carriers whose reception filters (domain-specified reception, ドメイン指定受信) refuse senders the subscriber has not allowed."""
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].strip().strip(">").lower()
+
+
+def provider_of(recipient: str, reply_text: str = "") -> str:
+    """The provider's name (``gmail``, ``docomo`` ...) for mail to ``recipient``, else the recipient's domain."""
+    domain = domain_of(recipient)
+    for provider in PROVIDERS:
+        if any(domain == d or domain.endswith("." + d) for d in provider.domains):
+            return provider.name
+    for provider in PROVIDERS:
+        if provider.signature and provider.signature.search(reply_text):
+            return provider.name
+    return domain or "unknown"
