@@ -24,7 +24,7 @@ from seslog.window import message_window
 INSTRUCTIONS = (
     "Investigates what happened to email sent through Amazon SES, from the event log of a ses-event-log stack. "
     "To answer 'a user never got the email', call the tool why with the address first; it gives one verdict per message "
-    "with the next step. Dates are UTC days, YYYY-MM-DD; since is a span like 7d or 12h."
+    "with the next step, the reason the receiving server gave and who must act. Dates are UTC days, YYYY-MM-DD; since is a span like 7d or 12h."
 )
 
 
@@ -91,7 +91,11 @@ def build(
         address_or_message_id: str, since: str | None = None, from_date: str | None = None, until_date: str | None = None
     ) -> dict[str, Any]:
         """The verdict, in plain words, and the next step: for each message sent to an address (newest first) or for
-        each recipient of one message ID. With no events at all, 'none' holds the checklist of why mail leaves no trace.
+        each recipient of one message ID. Each verdict carries 'reason' (what the receiving server's reply means, in
+        Sisimai's vocabulary: userunknown, filtered, authfailure, blocked, mailboxfull, expired ...), 'provider'
+        (gmail, microsoft, yahoo, apple, docomo, au, softbank, or the domain), 'actor' (who must act: recipient,
+        sender-domain, sender-content, sender-reputation, ses-account, wait), 'rule' (the rule that decided) and, for a
+        failure, 'others' (how many other recipients at the same domain failed with the same reason). With no events at all, 'none' holds the checklist of why mail leaves no trace.
         On a deployed stack it also reports, read-only, whether the address is on the account's suppression list and
         whether the account can send ('ses'). Default range: 7 days for an address, 30 for a message."""
         asked: WhyTarget = _checked(lambda: parsed("ADDRESS|MESSAGE_ID", arguments.address_or_message_id, address_or_message_id))
@@ -107,7 +111,8 @@ def build(
     @server.tool(annotations=read_only)
     def daily_stats(since: str | None = None, from_date: str | None = None, until_date: str | None = None) -> dict[str, Any]:
         """Events per UTC day and event type over a range (default the last 7 days), with the bounce rate (Bounce / Send
-        events) and complaint rate (Complaint / Send events) of the log; SES's own reputation rates are computed differently."""
+        events) and complaint rate (Complaint / Send events) of the log; SES's own reputation rates are computed differently.
+        'failures' lists the bounces and delays by reason and provider, largest first, with who must act (actor)."""
         return answer(answers.stats, since, from_date, until_date, "7d")
 
     def _checked(check: Callable[[], Any]) -> Any:

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from seslog.arguments import TimeRange
+from seslog.diagnosis import diagnose
 from seslog.engine import Engine, Row
 from seslog.eventlog.events import BY_API_NAME, EVENT_TYPES
 from seslog.output import print_table, wrap
+from seslog.why import failure_of
 
 SEND, BOUNCE, COMPLAINT = (BY_API_NAME[n].record_name for n in ("SEND", "BOUNCE", "COMPLAINT"))
 MESSAGE_COLUMNS = ["sent_at", "message_id", "status", "status_detail", "opens", "clicks", "subject"]
@@ -56,6 +58,8 @@ class Stats:
     span: TimeRange
     counts: dict[str, dict[str, int]]
     """Events by UTC day (every day of the span, in order), then by ``eventType``."""
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    """Bounces and delays by reason and provider (``failure_reasons``), largest first."""
 
     def total(self, event_type: str) -> int:
         return sum(day.get(event_type, 0) for day in self.counts.values())
@@ -79,7 +83,20 @@ def daily_stats(engine: Engine, span: TimeRange) -> Stats:
     counts: dict[str, dict[str, int]] = {day.isoformat(): {} for day in span.days()}
     for row in engine.run("daily-counts", _days(span)):
         counts.setdefault(row["day"], {})[row["event_type"]] = int(row["events"])
-    return Stats(span, counts)
+    return Stats(span, counts, failure_reasons(engine, span))
+
+
+def failure_reasons(engine: Engine, span: TimeRange) -> list[dict[str, Any]]:
+    """The bounces and delays that happened in ``span`` by reason and provider, with who must act, largest first."""
+    totals: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in engine.run("failure-reasons", _days(span)):
+        found = diagnose(failure_of({**row, "recipient": f"@{row['domain']}"}))
+        entry = totals.setdefault(
+            (found.reason, found.provider, found.actor),
+            {"reason": found.reason, "provider": found.provider, "actor": found.actor, "bounces": 0, "delays": 0},
+        )
+        entry["bounces" if row["event_type"] == BOUNCE else "delays"] += int(row["events"])
+    return sorted(totals.values(), key=lambda e: (-(e["bounces"] + e["delays"]), e["reason"], e["provider"]))
 
 
 def print_messages(rows: Sequence[Row], out: TextIO, width: int | None = None) -> None:
@@ -110,6 +127,11 @@ def print_stats(stats: Stats, out: TextIO, width: int | None = None) -> None:
     print_table(["rate", "value", "of"], rates, out, right=["value"], width=width, shrink=["of"])
     note = RATES_NOTE.format(range=stats.span.describe())
     out.writelines(line + "\n" for line in (wrap(note, width) if width else [note]))
+    if stats.failures:
+        out.write("\nBounces and delays by reason and provider, largest first (ACTOR: who must act):\n")
+        print_table(
+            ["reason", "provider", "actor", "bounces", "delays"], stats.failures, out, right=["bounces", "delays"], width=width
+        )
 
 
 def stats_document(stats: Stats) -> dict[str, Any]:
@@ -119,6 +141,7 @@ def stats_document(stats: Stats) -> dict[str, Any]:
         "totals": {t: stats.total(t) for t in stats.event_types},
         "bounce_rate": stats.rate(BOUNCE),
         "complaint_rate": stats.rate(COMPLAINT),
+        "failures": stats.failures,
     }
 
 

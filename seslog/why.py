@@ -206,8 +206,9 @@ def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) ->
 
 
 def quoted(reply: Reply) -> str:
-    """A reply as a verdict quotes it: without its DSN type, and without a full stop of its own (the text adds one)."""
-    return reply.raw.split(";", 1)[1].strip() if reply.raw.lower().startswith("smtp;") else reply.raw.rstrip(" .") or _NOT_GIVEN
+    """A reply as a verdict quotes it: its codes once (not on each line of a multi-line reply), its words, and no full
+    stop of its own (the verdict's sentence adds one)."""
+    return " ".join(filter(None, (reply.code, reply.status if reply.code else None, reply.text))).rstrip(" .") or _NOT_GIVEN
 
 
 def _said(events: Sequence[Row], decisive: Row | None, diagnosis: Diagnosis | None) -> list[tuple[str, Diagnosis]]:

@@ -64,6 +64,5 @@ def diagnose(failure: Failure) -> Diagnosis:
             provider = inner.provider
     for rule in RULES:
         if rule.matches(reply, provider, failure):
-            actor = rule.actor or (inner.actor if inner and rule.reason == "expired" else REASONS[rule.reason].actor)
-            return Diagnosis(rule.reason, provider, actor, rule, reply, inner)
+            return Diagnosis(rule.reason, provider, rule.actor or REASONS[rule.reason].actor, rule, reply, inner)
     raise AssertionError("the rule table ends with a rule that matches everything")

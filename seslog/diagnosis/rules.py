@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 GMAIL = "https://support.google.com/a/answer/3726730"
 GMAIL_SENDERS = "https://support.google.com/mail/answer/81126"
-MICROSOFT_NDR = "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online"
+MICROSOFT_NDR = "https://learn.microsoft.com/en-us/troubleshoot/exchange/email-delivery/ndr/non-delivery-reports-in-exchange-online"
+MICROSOFT_THROTTLING = "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/ndr/fix-error-code-451-4-7-500-699-asxxx-in-exchange-online"
 OUTLOOK_POSTMASTER = "https://sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx"
 YAHOO = "https://senders.yahooinc.com/smtp-error-codes/"
 APPLE = "https://support.apple.com/en-us/102322"
@@ -127,7 +128,19 @@ RULES: tuple[Rule, ...] = (
     Rule("microsoft-5.7.515-auth-level", "authfailure", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.515"),
     Rule("microsoft-banned-ip", "blocked", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.(?:6[0-4][0-9]|708)"),
     Rule("microsoft-ip-reputation", "badreputation", MICROSOFT_NDR, provider="microsoft", status=r"4\.7\.65[01]"),
-    Rule("microsoft-spam", "spamdetected", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.5(?:20|1[0-2])"),
+    Rule("microsoft-banned-sender", "blocked", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.511"),
+    # 5.7.520 is the recipient's own organisation refusing to forward mail outside it, not spam.
+    Rule(
+        "microsoft-external-forwarding",
+        "policyviolation",
+        MICROSOFT_NDR,
+        provider="microsoft",
+        status=r"5\.7\.520",
+        words=r"external forwarding",
+        actor="recipient",
+    ),
+    Rule("microsoft-internal-senders-only", "rejected", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.1(?:2|2[0-9]|3[0-9])", actor="recipient"),
+    Rule("microsoft-throttled", "speeding", MICROSOFT_THROTTLING, provider="microsoft", status=r"4\.7\.[56][0-9]{2}"),
     Rule("microsoft-recipient-not-found", "userunknown", MICROSOFT_NDR, provider="microsoft", status=r"5\.1\.(?:1|10)"),
     Rule(
         "microsoft-5.4.1-edge-blocking",
@@ -149,8 +162,8 @@ RULES: tuple[Rule, ...] = (
     Rule("yahoo-disabled", "suspend", YAHOO, provider="yahoo", words=r"mailbox is disabled|\(554\.30\)"),
     Rule("yahoo-policy", "policyviolation", YAHOO, provider="yahoo", words=r"not accepted for policy reasons|\[PH0[0-9]\]"),
     # Apple iCloud Mail.
-    Rule("apple-cs01-policy", "policyviolation", APPLE, provider="apple", words=r"\[CS0[0-9]\]|local policy"),
     Rule("apple-hm-blocked", "blocked", APPLE, provider="apple", words=r"\[HM0[0-9]\]"),
+    Rule("apple-cs01-policy", "policyviolation", APPLE, provider="apple", words=r"\[CS0[0-9]\]|local policy"),
     Rule("apple-inactive", "suspend", APPLE, provider="apple", words=r"inactive email address"),
     # docomo and au answer "User unknown" both for an address that does not exist and for a subscriber whose
     # reception filter (ドメイン指定受信, 受信拒否設定) refuses the sender: docomo refuses the first at RCPT (5.1.1)

@@ -217,13 +217,22 @@ _BOUNCES = (
 )
 # Bounces SES itself raises from a suppression list: the message never reached a remote server.
 _SUPPRESSION_SUB_TYPES = ("Suppressed", "OnAccountSuppressionList")
-# What SES reports when it stops retrying a delayed message.
+# What SES reports when it stops retrying a delayed message: its own reply, with the receiving side's last one inside.
 _EXPIRED = (
     "Transient",
     "General",
     "4.4.7",
-    f"smtp; 421 4.4.7 Message expired: unable to deliver in {MAX_DELIVERY_SECONDS // 60} minutes",
+    f"smtp; 554 4.4.7 Message expired: unable to deliver in {MAX_DELIVERY_SECONDS // 60} minutes.<{{last}}>",
 )
+# A hard bounce's reply depends on where the domain's mail is hosted: two of the demo's domains are at
+# Google Workspace and Microsoft 365, whose replies are shaped as their reference pages show them.
+_GENERAL_REPLIES = {
+    "example.com": "smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail "
+    "requires all senders to authenticate with either SPF or DKIM. 550-5.7.26 For instructions on setting up "
+    "authentication, go to 550 5.7.26 https://support.google.com/mail/answer/81126#authentication - gsmtp",
+    "example.net": "smtp; 550 5.7.606 Access denied, banned sending IP [{ip}]. To request removal from this list please "
+    "visit https://sender.office.com/ and follow the directions. AS(1430) [DM6PR00MB0000.namprd00.prod.outlook.com]",
+}
 _DELAYS = (
     ("TransientCommunicationFailure", "4.4.1", "smtp; 421 4.4.1 Unable to connect to remote host"),
     ("MailboxFull", "4.2.2", "smtp; 452 4.2.2 Mailbox full"),
@@ -316,8 +325,12 @@ class _Builder:
             "remoteMtaIp": _mail_server_ip(recipient),
         }
 
-    def bounce(self, at: float, recipient: str, kind: tuple[str, str, str, str | None]) -> dict[str, Any]:
+    def bounce(self, at: float, recipient: str, kind: tuple[str, str, str, str | None], last: str = "") -> dict[str, Any]:
+        """``last``: the receiving side's last reply, which an expiry quotes."""
         bounce_type, sub_type, status, diagnostic = kind
+        if diagnostic is None:
+            diagnostic = _GENERAL_REPLIES.get(recipient.rpartition("@")[2], self.bounce_diagnostic)
+            status = "5.7.26" if "5.7.26" in diagnostic else "5.7.606" if "5.7.606" in diagnostic else status
         return {
             "bounceType": bounce_type,
             "bounceSubType": sub_type,
@@ -326,7 +339,7 @@ class _Builder:
                     "emailAddress": recipient,
                     "action": "failed",
                     "status": status,
-                    "diagnosticCode": (diagnostic or self.bounce_diagnostic).format(recipient),
+                    "diagnosticCode": diagnostic.format(recipient, ip="54.240.8.1", last=last),
                 }
             ],
             "timestamp": _iso(at),
@@ -449,10 +462,11 @@ def _recipient_events(
         expiry = sent + MAX_DELIVERY_SECONDS
         for _ in range(rng.randint(1, 3)):
             at = min(at + 300 + rng.random() * 3 * 3600, expiry - 60)
-            publish(at, "DeliveryDelay", mail, build.delay(sent, at, recipient, rng.choice(_DELAYS)))
+            delay = rng.choice(_DELAYS)
+            publish(at, "DeliveryDelay", mail, build.delay(sent, at, recipient, delay))
         if rng.random() < 0.3:
             at = expiry + rng.random() * 60
-            publish(at, "Bounce", mail, build.bounce(at, recipient, _EXPIRED))
+            publish(at, "Bounce", mail, build.bounce(at, recipient, _EXPIRED, last=delay[2].removeprefix("smtp; ")))
             return
         at = min(at + 600 + rng.random() * 3600, expiry)
     elif rng.random() < mix.bounce:

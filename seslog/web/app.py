@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seslog import answers, why
 from seslog.arguments import WhyTarget, address_or_message_id, parsed, span_of
+from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.engine import Engine
 from seslog.errors import SeslogError
 from seslog.eventlog.partitioning import Scheme
@@ -102,7 +103,9 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
     jobs = Jobs()
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = templates.get_template(template).render(request=request, target=site.target, **context)
+        html = templates.get_template(template).render(
+            request=request, target=site.target, reasons=REASONS, actors=ACTORS, **context
+        )
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
     def failed(request: Request, error: SeslogError) -> Response:
