@@ -39,7 +39,7 @@ _REMOVE = "aws sesv2 delete-suppressed-destination --email-address {listed}{regi
 _SUPPRESSION_NOTE = (
     "If your account's suppression list collects bounces, SES has put {listed} on it and sends it nothing until it is removed."
 )
-_REFUSED = "The receiving server {server} refused the message {bounce_kind} at {event_time}, answering: {reply}."
+_REFUSED = "The receiving server{server} refused the message {bounce_kind} at {event_time}, answering: {reply}."
 _AUTHENTICATE = (
     "Make {sender_domain} authenticate in SES: Easy DKIM on and verified for the domain (aws sesv2 get-email-identity "
     "--email-identity {sender_domain}{region_option}), a custom MAIL FROM domain under it so that SPF aligns, and a DMARC record "
@@ -56,7 +56,7 @@ _DELAYED = " SES has been trying for {trying} and gives up at {expiration_time}.
 VERDICTS: dict[str, Text] = {
     "Delivery": Text(
         "delivered",
-        "The receiving server {server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it, "
+        "The receiving server{server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it, "
         "answering: {smtp_response}. SES's part ends there: from now on the mail is the recipient's mail service's.",
         _SPAM_FOLDER,
         reason="delivered",
@@ -64,7 +64,7 @@ VERDICTS: dict[str, Text] = {
     ),
     "Delivery/Opened": Text(
         "delivered and opened",
-        "The receiving server {server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it "
+        "The receiving server{server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it "
         "({smtp_response}), and it was opened {opens} time{opens_s}, last at {last_open}: it reached a mailbox and was shown "
         "(an open can also be a mail client or a privacy proxy loading its images, so it does not prove a person read it).",
         "Ask the recipient to search their whole mailbox (archive, other folders, other devices) for the subject; "

@@ -206,9 +206,7 @@ def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) ->
 
 
 def quoted(reply: Reply) -> str:
-    """A reply as a verdict quotes it: its codes once (not on each line of a multi-line reply), its words, and no full
-    stop of its own (the verdict's sentence adds one)."""
-    return " ".join(filter(None, (reply.code, reply.status if reply.code else None, reply.text))).rstrip(" .") or _NOT_GIVEN
+    return reply.quoted or _NOT_GIVEN
 
 
 def _said(events: Sequence[Row], decisive: Row | None, diagnosis: Diagnosis | None) -> list[tuple[str, Diagnosis]]:
@@ -240,11 +238,12 @@ def _story(said: Sequence[tuple[str, Diagnosis]]) -> dict[str, str]:
 
 
 def _server(facts: Mapping[str, Any]) -> str:
-    """The receiving server in words: its name when the event gives one that is not SES's own, and its address."""
+    """The receiving server as the texts name it after "The receiving server": its name when the event gives one that is
+    not SES's own, and its address, each after a space; nothing when the event gives neither."""
     mta = (facts.get("reporting_mta") or "").removeprefix("dsn; ").strip()
     name = mta if mta and not mta.lower().endswith("amazonses.com") else None
     address = f"({facts['remote_mta_ip']})" if facts.get("remote_mta_ip") else None
-    return " ".join(filter(None, ("the receiving server" if name is None else "", name, address))).strip() or "the receiving server"
+    return "".join(f" {part}" for part in (name, address) if part)
 
 
 def verdict(

@@ -120,6 +120,11 @@ CASES: tuple[Case, ...] = (
     Case("taro@example.org", "smtp; 552 Message size exceeds maximum permitted", "mesgtoobig", "size"),
     Case("taro@example.org", "smtp; 550 High probability of spam", "spamdetected", "spam"),
     Case("taro@example.org", "smtp; 421 Connection timed out", "networkerror", "connection", bounce_type="Transient"),
+    Case("taro@example.org", "smtp; 550 Rejected by header based Anti-Spoofing policy: taro@example.org - https://community.mimecast.com/docs/DOC-1369#550", "policyviolation", "mimecast-anti-spoofing"),
+    Case("taro@example.org", "smtp; 554 5.7.0 Blocked - see https://ipcheck.proofpoint.com/?ip=54.240.8.1", "blocked", "dnsbl"),
+    Case("taro@example.org", "smtp; 551 User not local; please try <taro@example.net>", "hasmoved", "code-551-user-not-local"),
+    Case("taro@example.org", "smtp; 552 Requested mail action aborted: exceeded storage allocation", "mailboxfull", "code-552-storage"),
+    Case("taro@example.org", "smtp; 556 Domain does not accept mail", "notaccept", "code-521-556-no-mail"),
     # SES's own bounce and delay types, when the words decide nothing.
     Case("taro@example.jp", "", "suppressed", "ses-on-account-suppression-list", subtype="OnAccountSuppressionList"),
     Case("taro@example.jp", "", "suppressed", "ses-suppressed", subtype="Suppressed"),

@@ -15,6 +15,7 @@ from seslog import cli, ses
 from seslog.cli import main
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.verdicts import CHECKLIST, VERDICTS, text_key
 from seslog.why import decide, verdict
 from tests.test_queries import EVENT_FACTS
@@ -43,9 +44,72 @@ COLUMNS = tuple(c for c in EVENT_FACTS if c not in event("Send", SENT))
 """Every fact column of the queries (event_columns.sql), for rows as Athena returns them: all columns, null or not."""
 SEND = event("Send", SENT)
 BOUNCE = {"reporting_mta": "dsn; mx.example.jp", "diagnostic_code": "smtp; 550 5.1.1 user unknown"}
+ON_THE_LIST = "Amazon SES did not send the message to this address because it is on the suppression list for your account."
+
+def bounced(diagnostic: str, bounce_type: str = "Permanent", subtype: str = "General", status: str | None = None, **facts) -> dict:
+    return event(
+        "Bounce",
+        "2024-05-03T10:00:03.000Z",
+        bounce_type=bounce_type,
+        bounce_subtype=subtype,
+        diagnostic_code=diagnostic,
+        status=status,
+        reporting_mta="dsn; a8-1.smtp-out.amazonses.com",
+        **facts,
+    )
+
+
+def delayed(delay_type: str, diagnostic: str = "smtp; 451 4.3.0 Temporary server error", at: str = "2024-05-03T10:30:00.000Z") -> dict:
+    return event(
+        "DeliveryDelay",
+        at,
+        delay_type=delay_type,
+        diagnostic_code=diagnostic,
+        status="4.3.0",
+        reporting_mta="mx.example.jp",
+        expiration_time="2024-05-04T00:00:00.000Z",
+    )
+
+
+EXPIRED = "smtp; 554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>"
+BOUNCES: dict[str, tuple[dict, list[str]]] = {
+    # key: (the deciding bounce, words the verdict must show)
+    "Bounce/userunknown": (bounced("smtp; 550 5.1.1 <taro@example.jp>: Recipient address rejected: User unknown"), ["does not exist at example.jp", "typos"]),
+    "Bounce/hostunknown": (bounced("smtp; 550 Host or domain name not found. Name service error"), ["domain does not exist", "domain part"]),
+    "Bounce/hasmoved": (bounced("smtp; 551 User not local; please try <taro@example.net>"), ["has moved", "new address"]),
+    "Bounce/suspend": (bounced("smtp; 550 5.2.1 Mailbox disabled for this recipient"), ["disabled", "reactivated"]),
+    "Bounce/mailboxfull": (bounced("smtp; 552 5.2.2 Mailbox full", "Transient", "MailboxFull"), ["mailbox was full", "free space"]),
+    "Bounce/filtered": (bounced("smtp; 550 Unknown user taro@docomo.ne.jp", status="5.2.0", recipient="taro@docomo.ne.jp"), ["reception filter", "allow example.com", "delete-suppressed-destination --email-address taro@docomo.ne.jp --region eu-west-1"]),
+    "Bounce/filtered/unconfirmed": (bounced("smtp; 550 Unknown user taro@docomo.ne.jp", recipient="taro@docomo.ne.jp"), ["docomo says this both", "does not tell which", "whether taro@example.jp is right"]),
+    "Bounce/authfailure": (bounced("smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."), ["550 5.7.26 This mail", "SPF or DKIM. It did not pass", "Easy DKIM", "MAIL FROM", "_dmarc.example.com"]),
+    "Bounce/requireptr": (bounced("smtp; 550 5.7.25 The IP address sending this message does not have a PTR record"), ["reverse DNS", "PTR"]),
+    "Bounce/blocked": (bounced("smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org"), ["not on the recipient", "dedicated IP"]),
+    "Bounce/badreputation": (bounced("smtp; 421 4.7.0 [TSS04] Messages from 54.240.8.1 temporarily deferred due to unexpected volume or user complaints", "Transient", recipient="taro@yahoo.com"), ["reputation", "bounce and complaint rates"]),
+    "Bounce/spamdetected": (bounced("smtp; 550 High probability of spam"), ["judged the message to be spam", "unsubscribe"]),
+    "Bounce/policyviolation": (bounced("smtp; 550 5.7.1 Delivery not authorized, message refused"), ["policy", "allow example.com"]),
+    "Bounce/contenterror": (bounced("smtp; 554 Transaction failed", "Transient", "ContentRejected"), ["refused the content"]),
+    "Bounce/contenterror/attachment": (bounced("smtp; 554 Transaction failed", "Transient", "AttachmentRejected"), ["attachment", "file type"]),
+    "Bounce/virusdetected": (bounced("smtp; 554 5.7.1 Virus found"), ["malware"]),
+    "Bounce/securityerror": (bounced("smtp; 554 5.7.0 Other security status"), ["security risk"]),
+    "Bounce/notcompliantrfc": (bounced("smtp; 550 5.6.7 Requested action not taken"), ["mail standards", "Message-ID"]),
+    "Bounce/mesgtoobig": (bounced("smtp; 552 5.3.4 Message size exceeds fixed maximum message size", "Transient", "MessageTooLarge"), ["larger than", "smaller"]),
+    "Bounce/rejected": (bounced("smtp; 553 5.1.8 Requested action not taken"), ["sender's address", "verified in SES"]),
+    "Bounce/speeding": (bounced("smtp; 421 Too many messages, rate limit exceeded", "Transient"), ["only so fast", "spread large sends"]),
+    "Bounce/toomanyconn": (bounced("smtp; 421 Too many concurrent connections", "Transient"), ["more connections"]),
+    "Bounce/norelaying": (bounced("smtp; 554 5.7.1 <taro@example.jp>: Relay access denied"), ["relay denied", "MX"]),
+    "Bounce/networkerror": (bounced("smtp; 421 4.4.2 Connection timed out", "Transient"), ["could not be reached", "421 4.4.2 Connection timed out (networkerror)"]),
+    "Bounce/systemerror": (bounced("smtp; 451 4.3.0 Temporary server error", "Transient"), ["error of its own"]),
+    "Bounce/systemfull": (bounced("smtp; 452 4.3.1 Insufficient system storage", "Transient"), ["out of storage"]),
+    "Bounce/notaccept": (bounced("smtp; 556 Requested action not taken", recipient="taro@example.jp"), ["takes no mail"]),
+    "Bounce/expired": (bounced(EXPIRED, "Transient", status="4.4.7"), ["gave up at 2024-05-03T10:00:03.000Z", "421 4.4.2 Connection timed out (networkerror)", "example.jp's mail servers"]),
+    "Bounce/suppressed/account": (bounced("Amazon SES did not send the message to this address because it is on the suppression list for your account.", subtype="OnAccountSuppressionList"), ["did not even try", "account's suppression list", "does not show how it got there", f"delete-suppressed-destination --email-address {TO} --region eu-west-1"]),
+    "Bounce/suppressed/global": (bounced("Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.", subtype="Suppressed"), ["did not even try", "global suppression list"]),
+    "Bounce/undefined": (bounced("smtp; 550 Requested action not taken"), ["550 Requested action not taken", "(Permanent/General)"]),
+}
 
 CASES: dict[str, tuple[list[dict], list[str]]] = {
     # key: (the recipient's events, words the verdict must show from them)
+    **{key: ([SEND, decisive], words) for key, (decisive, words) in BOUNCES.items()},
     "Delivery": (
         [
             SEND,
@@ -67,124 +131,17 @@ CASES: dict[str, tuple[list[dict], list[str]]] = {
         ],
         ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"],
     ),
-    "Bounce/Permanent/General": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="General", **BOUNCE)],
-        ["mx.example.jp refused", "550 5.1.1 user unknown", "typos"],
-    ),
-    "Bounce/Permanent/NoEmail": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="NoEmail", **BOUNCE)],
-        ["no mail server", "domain part"],
-    ),
-    "Bounce/Permanent/Suppressed": (
-        [SEND, event("Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="Suppressed", **BOUNCE)],
-        ["did not even try", "global suppression list"],
-    ),
-    "Bounce/Permanent/OnAccountSuppressionList": (
-        [
-            SEND,
-            event(
-                "Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE
-            ),
-        ],
-        [
-            "did not even try",
-            "account's suppression list",
-            "does not show how it got there",
-            f"delete-suppressed-destination --email-address {TO} --region eu-west-1",
-        ],
-    ),
-    "Bounce/Permanent": (
-        [
-            SEND,
-            event(
-                "Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Permanent", bounce_subtype="UnsubscribedRecipient", **BOUNCE
-            ),
-        ],
-        ["for good", "UnsubscribedRecipient"],
-    ),
-    "Bounce/Transient": (
-        [SEND, event("Bounce", "2024-05-04T00:00:00.000Z", bounce_type="Transient", bounce_subtype="General", **BOUNCE)],
-        ["kept trying from 2024-05-03T10:00:00.000Z", "14 h later", "550 5.1.1"],
-    ),
-    "Bounce/Transient/MailboxFull": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MailboxFull", **BOUNCE)],
-        ["mailbox was full", "free space"],
-    ),
-    "Bounce/Transient/MessageTooLarge": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="MessageTooLarge", **BOUNCE)],
-        ["too large", "smaller"],
-    ),
-    "Bounce/Transient/ContentRejected": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="ContentRejected", **BOUNCE)],
-        ["refused the content", "DKIM"],
-    ),
-    "Bounce/Transient/AttachmentRejected": (
-        [
-            SEND,
-            event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Transient", bounce_subtype="AttachmentRejected", **BOUNCE),
-        ],
-        ["attachment", "file type"],
-    ),
-    "Bounce/Undetermined": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Undetermined", bounce_subtype="Undetermined", **BOUNCE)],
-        ["could not classify"],
-    ),
-    "Bounce": (
-        [SEND, event("Bounce", "2024-05-03T10:00:03.000Z", bounce_type="Other", bounce_subtype="Thing", **BOUNCE)],
-        ["Other/Thing: smtp; 550"],
-    ),
-    "DeliveryDelay": (
-        [
-            SEND,
-            event(
-                "DeliveryDelay",
-                "2024-05-03T11:30:00.000Z",
-                delay_type="General",
-                diagnostic_code="smtp; 451 later",
-                expiration_time="2024-05-04T00:00:00.000Z",
-            ),
-        ],
-        ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"],
-    ),
-    "DeliveryDelay/MailboxFull": (
-        [
-            SEND,
-            event(
-                "DeliveryDelay",
-                "2024-05-03T10:30:00.000Z",
-                delay_type="MailboxFull",
-                diagnostic_code="452 full",
-                expiration_time="2024-05-04T00:00:00.000Z",
-            ),
-        ],
-        ["mailbox was full", "30 min"],
-    ),
-    "DeliveryDelay/SpamDetected": (
-        [
-            SEND,
-            event(
-                "DeliveryDelay",
-                "2024-05-03T10:30:00.000Z",
-                delay_type="SpamDetected",
-                diagnostic_code="spam",
-                expiration_time="2024-05-04T00:00:00.000Z",
-            ),
-        ],
-        ["suspected spam"],
-    ),
-    "DeliveryDelay/IPFailure": (
-        [
-            SEND,
-            event(
-                "DeliveryDelay",
-                "2024-05-03T10:30:00.000Z",
-                delay_type="IPFailure",
-                diagnostic_code="blocked",
-                expiration_time="2024-05-04T00:00:00.000Z",
-            ),
-        ],
-        ["sending IP address"],
-    ),
+    "DeliveryDelay": ([SEND, delayed("SomethingNew", "smtp; 451 later", "2024-05-03T11:30:00.000Z")], ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"]),
+    "DeliveryDelay/General": ([SEND, delayed("General")], ["did not classify", "30 min"]),
+    "DeliveryDelay/Undetermined": ([SEND, delayed("Undetermined")], ["could not determine"]),
+    "DeliveryDelay/InternalFailure": ([SEND, delayed("InternalFailure")], ["internal fault in SES", "Health Dashboard"]),
+    "DeliveryDelay/MailboxFull": ([SEND, delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full")], ["mailbox is full", "452 4.2.2 Mailbox full (mailboxfull)"]),
+    "DeliveryDelay/SpamDetected": ([SEND, delayed("SpamDetected")], ["suspected spam"]),
+    "DeliveryDelay/RecipientServerError": ([SEND, delayed("RecipientServerError")], ["error of its own", "(systemerror)"]),
+    "DeliveryDelay/IPFailure": ([SEND, delayed("IPFailure")], ["IP address SES sent from"]),
+    "DeliveryDelay/TransientCommunicationFailure": ([SEND, delayed("TransientCommunicationFailure", "smtp; 421 4.4.1 Unable to connect to remote host")], ["could not talk to the receiving server", "(networkerror)"]),
+    "DeliveryDelay/BYOIPHostNameLookupUnavailable": ([SEND, delayed("BYOIPHostNameLookupUnavailable")], ["BYOIP"]),
+    "DeliveryDelay/SendingDeferral": ([SEND, delayed("SendingDeferral")], ["SES deferred sending"]),
     "Complaint": (
         [
             SEND,
@@ -208,7 +165,7 @@ CASES: dict[str, tuple[list[dict], list[str]]] = {
 
 
 def test_every_verdict_text_has_a_case_here():
-    assert set(CASES) | {"none"} == set(VERDICTS)
+    assert set(CASES) | {"none", "Bounce"} == set(VERDICTS)
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -223,12 +180,15 @@ def test_each_verdict_says_what_happened_and_what_next_from_the_events(key):
     for word in words:
         assert word in shown, (key, word, shown)
     assert "{" not in shown and "(not given)" not in shown, shown
+    assert ".." not in shown.replace("...", ""), shown  # a quoted reply's own full stop is not doubled
+    document = found.document()
+    assert document["reason"] in REASONS and document["actor"] in ACTORS and document["rule"] and document["provider"]
 
 
 def test_a_complaint_decides_before_the_delivery_and_a_late_bounce_after_it():
     delivered = event("Delivery", "2024-05-03T10:00:02.000Z")
-    bounced = event("Bounce", "2024-05-03T10:05:00.000Z", bounce_type="Permanent", bounce_subtype="General")
-    assert decide([SEND, delivered, bounced], NOW)[0] == "Bounce/Permanent/General"
+    bounced = event("Bounce", "2024-05-03T10:05:00.000Z", bounce_type="Permanent", bounce_subtype="General", **BOUNCE)
+    assert decide([SEND, delivered, bounced], NOW)[0] == "Bounce/userunknown"
     assert decide([SEND, bounced, event("Delivery", "2024-05-03T10:06:00.000Z")], NOW)[0] == "Delivery"
     assert decide([SEND, delivered, event("Complaint", "2024-05-03T10:07:00.000Z")], NOW)[0] == "Complaint"
 
@@ -272,7 +232,7 @@ def test_a_suppressed_address_is_reported_with_the_command_that_removes_it(sesv2
         },
         {"EmailAddress": TO},
     )
-    found = ses.suppression(client, TO, "eu-west-1")
+    found = ses.suppression(client, [TO], "eu-west-1")
     assert found.facts["suppressed"] is True
     assert found.text == (
         f"{TO} IS on the account's suppression list since 2024-05-01T09:00:00+00:00 (reason BOUNCE by message m0): SES sends it nothing. "
@@ -285,7 +245,7 @@ def test_an_address_not_suppressed_says_so(sesv2):
     stubber.add_client_error(
         "get_suppressed_destination", "NotFoundException", "not found", 404, expected_params={"EmailAddress": TO}
     )
-    assert ses.suppression(client, TO, "eu-west-1").text == f"{TO} is not on the account's suppression list"
+    assert ses.suppression(client, [TO], "eu-west-1").text == f"{TO} is not on the account's suppression list"
 
 
 def test_a_denied_check_is_one_line_and_the_next_check_goes_on(sesv2):
@@ -300,7 +260,7 @@ def test_a_denied_check_is_one_line_and_the_next_check_goes_on(sesv2):
             "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
         },
     )
-    denied = ses.suppression(client, TO, "eu-west-1")
+    denied = ses.suppression(client, [TO], "eu-west-1")
     assert (
         denied.text
         == "could not check: the credentials may not call GetSuppressedDestination (IAM action ses:GetSuppressedDestination); going on without it"
@@ -429,25 +389,38 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
     monkeypatch.setattr(cli, "client", lambda service, region: {"athena": athena, "sesv2": sesv2}[service])
     stack_environment(monkeypatch)
     monkeypatch.setattr("seslog.athena.time.sleep", lambda s: None)
+    # The bounce names the address as it bounced; the suppression list keeps that spelling.
+    listed = "Taro@Example.jp"
     row = event(
-        "Bounce", "2024-05-03T10:00:01.000Z", bounce_type="Permanent", bounce_subtype="OnAccountSuppressionList", **BOUNCE
+        "Bounce",
+        "2024-05-03T10:00:01.000Z",
+        bounce_type="Permanent",
+        bounce_subtype="OnAccountSuppressionList",
+        recipient=listed,
+        reporting_mta="dsn; a8-1.smtp-out.amazonses.com",
+        diagnostic_code=ON_THE_LIST,
     )
+    other = {"recipient": "jiro@example.jp", "event_type": "Bounce", "bounce_type": "Permanent"}
+    other |= {"bounce_subtype": "OnAccountSuppressionList", "delay_type": None, "diagnostic_code": ON_THE_LIST, "status": "5.1.1"}
+    other |= {"events": 1, "last_time": "2024-05-02T01:00:00.000Z"}
+    days = ["'2024-05-01'", "'2024-05-03'"]
     with Stubber(athena) as athena_stub, Stubber(sesv2) as ses_stub:
         for _ in range(2):
-            expect_start(
-                athena_stub,
-                "recipient-events",
-                "date",
-                ["'2024-05-01'", "'2024-05-03'", "'2024-05-01'", "'2024-05-03'", f"'{TO}'"],
-            )
+            expect_start(athena_stub, "recipient-events", "date", [*days, *days, f"'{TO}'"])
             expect_results(athena_stub, "recipient-events", [{**dict.fromkeys(COLUMNS), **r} for r in (SEND, row)])
-        ses_stub.add_client_error("get_suppressed_destination", "AccessDeniedException", "denied", 403)
+            expect_start(athena_stub, "failed-recipients", "date", [*days, "'example.jp'", *days])
+            expect_results(athena_stub, "failed-recipients", [other])
+        ses_stub.add_client_error(
+            "get_suppressed_destination", "AccessDeniedException", "denied", 403, expected_params={"EmailAddress": listed}
+        )
         ses_stub.add_response(
             "get_account", {"ProductionAccessEnabled": False, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"}
         )
         code, out, err = run(capsys, "why", TO, "--from", "2024-05-01", "--until", "2024-05-03")
         assert code == 0 and "Athena scanned" in err and QUERY_ID in err
         assert "-> not sent: on your account's suppression list" in out
+        assert f"delete-suppressed-destination --email-address {listed} --region eu-west-1" in " ".join(out.split())
+        assert "Others: 1 other example.jp recipient failed with suppressed on 2024-05-01 to 2024-05-03 (UTC): this is about your SES account" in " ".join(out.split())
         assert (
             "SES, asked directly (read-only):\n  suppression list: could not check: the credentials may not call GetSuppressedDestination"
             in out

@@ -25,7 +25,11 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "microsoft",
         ("outlook.com", "hotmail.com", "hotmail.co.jp", "hotmail.co.uk", "live.com", "live.jp", "msn.com", "outlook.jp"),
-        re.compile(r"protection\.outlook\.com|\bsendersupport\.olc\.|microsoft\.com/|\boutlook\.com\b", re.I),
+        re.compile(
+            r"protection\.outlook\.com|\boutlook\.com\b|sendersupport\.olc\.|sender\.office\.com|mail\.live\.com/mail/troubleshooting"
+            r"|\bAS\(\d+\)",
+            re.I,
+        ),
     ),
     Provider(
         "yahoo",

@@ -32,6 +32,15 @@ class Reply:
     """The reply without its type, codes and continuation prefixes: what the server said in words."""
     inner: Reply | None = None
     """The receiving side's reply that SES quotes inside its own (an expiry), when there is one."""
+    status_said: bool = True
+    """Whether the status is in the reply itself, rather than taken from the DSN's status field."""
+
+    @property
+    def quoted(self) -> str:
+        """The reply as a person reads it: its codes once (not on each line of a multi-line reply) and its words,
+        without a full stop of its own (the sentence quoting it adds one)."""
+        status = self.status if self.code and self.status_said else None
+        return " ".join(filter(None, (self.code, status, self.text))).rstrip(" .")
 
     @property
     def permanent(self) -> bool | None:
@@ -70,7 +79,7 @@ def parse(diagnostic: str | None, dsn_status: str | None = None) -> Reply:
         text = re.sub(rf"(?:^|\s){code}[ -](?:{re.escape(status)}\s+)?" if status else rf"(?:^|\s){code}[ -]", " ", text)
     elif status_match:
         text = text.replace(status_match.group(0), " ", 1)
-    return Reply(raw, code, status, " ".join(text.split()), inner)
+    return Reply(raw, code, status, " ".join(text.split()), inner, status_match is not None)
 
 
 def _checked_status(value: str | None) -> str | None:

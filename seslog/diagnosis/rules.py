@@ -177,10 +177,17 @@ RULES: tuple[Rule, ...] = (
     Rule("softbank-access-denied", "filtered", SOFTBANK, provider="softbank", words=r"access denied|refused|rejected"),
     # The words any mail server uses.
     Rule(
+        "mimecast-anti-spoofing",
+        "policyviolation",
+        "https://mimecastsupport.zendesk.com/hc/en-us/articles/34000709564691-Policies-Mimecast-SMTP-Error-Codes",
+        words=r"Anti-Spoofing policy",
+        actor="sender-domain",
+    ),
+    Rule(
         "dnsbl",
         "blocked",
         "the block lists' own pages: spamhaus.org, barracudacentral.org, spamcop.net, sorbs.net, uceprotect.net",
-        words=r"spamhaus|\bsorbs\b|barracuda|spamcop|uceprotect|\b(?:dnsbl|rbl)\b|block ?list|black ?list|blocked using|listed (?:on|in|at|by)",
+        words=r"spamhaus|\bsorbs\b|barracuda|spamcop|uceprotect|ipcheck\.proofpoint|cloudmark|\b(?:dnsbl|rbl)\b|block ?list|black ?list|blocked using|listed (?:on|in|at|by)",
     ),
     Rule("unauthenticated", "authfailure", "RFC 7372 (5.7.20 to 5.7.26); RFC 7489 (DMARC)", words=r"\bDMARC\b|\bSPF\b.{0,40}\b(?:fail|not pass)|\bDKIM\b.{0,40}\b(?:fail|not pass|no valid|missing)|unauthenticated|authentication (?:failed|required|checks)"),
     Rule("no-reverse-dns", "requireptr", "RFC 8601 section 3 (iprev); RFC 7372 5.7.25", words=r"reverse (?:dns|lookup)|\bPTR\b|\brdns\b|no hostname for"),
@@ -206,7 +213,6 @@ RULES: tuple[Rule, ...] = (
     _status("1.8", "rejected", "bad sender's system address"),
     _status("1.10", "hostunknown", "recipient address has null MX"),
     _status("1.11", "rejected", "sender address has null MX"),
-    _status("2.0", "filtered", "other or undefined mailbox status: the mailbox exists, something about it refused"),
     _status("2.1", "suspend", "mailbox disabled, not accepting messages"),
     _status("2.2", "mailboxfull", "mailbox full"),
     _status("2.3", "mesgtoobig", "message length exceeds administrative limit"),
@@ -218,10 +224,10 @@ RULES: tuple[Rule, ...] = (
     _status("4.0", "networkerror", "other or undefined network or routing status"),
     _status("4.1", "networkerror", "no answer from host"),
     _status("4.2", "networkerror", "bad connection"),
-    _status("4.3", "networkerror", "directory server failure"),
+    _status("4.3", "systemerror", "directory server failure"),
     _status("4.4", "hostunknown", "unable to route"),
-    _status("4.5", "systemerror", "mail system congestion"),
-    _status("4.6", "networkerror", "routing loop detected"),
+    _status("4.5", "toomanyconn", "mail system congestion"),
+    _status("4.6", "systemerror", "routing loop detected"),
     _status("4.7", "expired", "delivery time expired"),
     _status("6.0", "contenterror", "other or undefined media error"),
     _status("6.1", "contenterror", "media not supported"),
@@ -261,6 +267,10 @@ RULES: tuple[Rule, ...] = (
     Rule("ses-delay-communication", "networkerror", SES_BOUNCES, event="DeliveryDelay", subtype="TransientCommunicationFailure"),
     Rule("ses-delay-recipient-server", "systemerror", SES_BOUNCES, event="DeliveryDelay", subtype="RecipientServerError"),
     Rule("ses-delay-internal", "systemerror", SES_BOUNCES, event="DeliveryDelay", subtype="InternalFailure", actor="wait"),
+    # The basic reply code alone, where RFC 5321 (and RFC 7504) give it one meaning.
+    Rule("code-551-user-not-local", "hasmoved", RFC5321, code=r"551"),
+    Rule("code-552-storage", "mailboxfull", RFC5321, code=r"552"),
+    Rule("code-521-556-no-mail", "notaccept", "RFC 7504 (521, 556: the host or domain takes no mail)", code=r"521|556"),
     # Nothing decided.
     Rule("undefined", "undefined", "no rule matched: the reply's words are shown as they are"),
 )
