@@ -252,7 +252,7 @@ VERDICTS: dict[str, Text] = {
     ),
     "DeliveryDelay/General": Text(
         "not delivered yet: deferred by the receiving side",
-        "The receiving side deferred the message for a reason it did not classify.{story}" + _DELAYED,
+        "A failure in the conversation with the receiving server delayed the message.{story}" + _DELAYED,
         "Wait: SES retries on its own until then. If it keeps failing, the words above say who can fix it.",
         actor="wait",
     ),
@@ -275,10 +275,10 @@ VERDICTS: dict[str, Text] = {
         actor="recipient",
     ),
     "DeliveryDelay/SpamDetected": Text(
-        "not delivered yet: held as suspected spam",
-        "The receiving server deferred the message as suspected spam.{story}" + _DELAYED,
-        "Check {sender_domain}'s SPF, DKIM and DMARC and the content; the recipient's mail administrator can allow the sender.",
-        actor="sender-content",
+        "not delivered yet: too much unsolicited mail from your account",
+        "The receiving server detected a large amount of unsolicited mail from your account and defers it.{story}" + _DELAYED,
+        _REPUTATION,
+        actor="sender-reputation",
     ),
     "DeliveryDelay/RecipientServerError": Text(
         "not delivered yet: the receiving server has a problem",
@@ -396,10 +396,10 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
     ),
     (
         (
-            "Cognito never handed it to SES: a user pool limits how many messages it sends to one address in a short time "
-            "(repeated sign-up codes, password resets), and drops the rest; the user then waits and asks again."
+            "Cognito never handed it to SES: it may stop sending more mail to one address in a short time (repeated "
+            "sign-up codes, password resets), and the user pool's message-delivery error log says so."
         ),
-        "aws cognito-idp admin-get-user --user-pool-id POOL_ID --username USER (and the pool's user-notification error log)",
+        "aws cognito-idp get-log-delivery-configuration --user-pool-id POOL_ID (where the pool's userNotification errors go)",
     ),
     (
         "It was sent in another region or account than this stack's.",

@@ -102,7 +102,7 @@ CASES: tuple[Case, ...] = (
     Case("taro@ezweb.ne.jp", "smtp; 550 5.1.1 <taro@ezweb.ne.jp>: User unknown", "userunknown", "au-user-unknown-named", status="5.1.1"),
     Case("taro@au.com", "smtp; 550 : User unknown", "filtered", "au-user-unknown-unnamed", status="5.0.0"),
     Case("taro@i.softbank.jp", "smtp; 550 Invalid recipient: <taro@i.softbank.jp>", "userunknown", "softbank-invalid-recipient"),
-    Case("taro@softbank.ne.jp", "smtp; 550 Access denied", "filtered", "softbank-access-denied"),
+    Case("taro@docomo.ne.jp", "smtp; 552 Too much mail data taro@docomo.ne.jp", "mailboxfull", "docomo-too-much-mail-data"),
     # The words any mail server uses.
     Case("taro@example.org", "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/54.240.8.1", "blocked", "dnsbl"),
     Case("taro@example.org", "smtp; 550 Rejected: 54.240.8.1 listed at b.barracudacentral.org", "blocked", "dnsbl"),
@@ -133,7 +133,7 @@ CASES: tuple[Case, ...] = (
     Case("taro@example.jp", "smtp; 552 Requested action not taken", "mesgtoobig", "ses-message-too-large", bounce_type="Transient", subtype="MessageTooLarge"),
     Case("taro@example.jp", "smtp; 554 Transaction failed", "contenterror", "ses-content-rejected", bounce_type="Transient", subtype="ContentRejected"),
     Case("taro@example.jp", "smtp; 554 Transaction failed", "contenterror", "ses-attachment-rejected", bounce_type="Transient", subtype="AttachmentRejected"),
-    Case("taro@example.jp", "smtp; 421 Service not available", "spamdetected", "ses-delay-spam-detected", event="DeliveryDelay", bounce_type="", subtype="SpamDetected"),
+    Case("taro@example.jp", "smtp; 421 Service not available", "badreputation", "ses-delay-spam-detected", event="DeliveryDelay", bounce_type="", subtype="SpamDetected"),
     Case("taro@example.jp", "smtp; 421 Service not available", "blocked", "ses-delay-ip-failure", event="DeliveryDelay", bounce_type="", subtype="IPFailure"),
     Case("taro@example.jp", "", "networkerror", "ses-delay-communication", event="DeliveryDelay", bounce_type="", subtype="TransientCommunicationFailure"),
     Case("taro@example.jp", "smtp; 451 Requested action aborted", "systemerror", "ses-delay-recipient-server", event="DeliveryDelay", bounce_type="", subtype="RecipientServerError"),

@@ -108,6 +108,37 @@ class Model:
         ]
         return sorted(rows, key=lambda row: (row[0], row[3], row[2]))
 
+    def _replies(self, first: str, last: str):
+        """(address, record, its entry) of every bounced or delayed address whose event happened in the range."""
+        for r in self.records:
+            if r["eventType"] in ("Bounce", "DeliveryDelay") and first <= day(event_time(r)) <= last:
+                listed = detail(r)["bouncedRecipients" if r["eventType"] == "Bounce" else "delayedRecipients"]
+                for entry in listed:
+                    yield entry["emailAddress"].lower(), r, entry
+
+    def reply(self, message_id: str, at: str, address: str) -> tuple[str, str]:
+        """The diagnostic code and DSN status that the failure of ``message_id`` at ``at`` gives ``address``."""
+        for r in self.messages[message_id]:
+            if r["eventType"] in ("Bounce", "DeliveryDelay") and event_time(r) == at:
+                listed = detail(r)["bouncedRecipients" if r["eventType"] == "Bounce" else "delayedRecipients"]
+                entry = next(e for e in listed if e["emailAddress"].lower() == address.lower())
+                return entry["diagnosticCode"], entry["status"]
+        raise KeyError((message_id, at))
+
+    def failed_recipients(self, domains: set[str], first: str, last: str) -> list[tuple[str, str, str, str, int]]:
+        counts = Counter(
+            (address, r["eventType"], entry["diagnosticCode"], entry["status"])
+            for address, r, entry in self._replies(first, last)
+            if address.split("@")[1] in domains
+        )
+        return sorted((*key, n) for key, n in counts.items())
+
+    def failure_reasons(self, first: str, last: str) -> list[tuple[str, str, str, str, int, int]]:
+        groups: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+        for address, r, entry in self._replies(first, last):
+            groups[(address.split("@")[1], r["eventType"], entry["diagnosticCode"], entry["status"])].append(address)
+        return sorted((*key, len(found), len(set(found))) for key, found in groups.items())
+
     def sending_problems(self, first: str, last: str) -> list[tuple[str, str, str]]:
         rows = [
             (event_time(r), r["eventType"], r["mail"]["messageId"])

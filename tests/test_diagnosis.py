@@ -118,7 +118,7 @@ def test_the_guide_lists_every_reason_and_actor_with_its_meaning():
 def test_the_coverage_report_counts_what_each_provider_s_rules_decide():
     report = coverage(ALL_CASES)
     assert report["gmail"]["cases"] >= 15 and report["gmail"]["own"] == report["gmail"]["cases"]
-    assert report["docomo"]["own"] == 3
+    assert report["docomo"]["own"] == report["docomo"]["cases"] >= 4
     assert sum(r["cases"] for r in report.values()) == len(ALL_CASES)
     lines = []
     print_coverage(report, lines.append)

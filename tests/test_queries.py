@@ -179,7 +179,6 @@ EVENT_FACTS = [
     "event_type",
     "bounce_type",
     "bounce_subtype",
-    "diagnostic_code",
     "reporting_mta",
     "remote_mta_ip",
     "smtp_response",
@@ -191,6 +190,8 @@ EVENT_FACTS = [
     "template_name",
     "template_error",
     "recipient",
+    "diagnostic_code",
+    "status",
 ]
 
 
@@ -202,6 +203,11 @@ def test_recipient_events_are_every_event_concerning_the_address_with_its_facts(
     assert [(r["message_id"], r["event_type"], r["event_time"]) for r in rows] == model.recipient_events(address, FIRST, LAST)
     bounced = [r for r in rows if r["event_type"] == "Bounce"]
     assert all(r["bounce_type"] and r["bounce_subtype"] and r["diagnostic_code"] for r in bounced)
+    # Each failure carries the address's own reply and DSN status, as the event lists them for it.
+    failed = [r for r in rows if r["event_type"] in ("Bounce", "DeliveryDelay")]
+    assert failed
+    for row in failed:
+        assert (row["diagnostic_code"], row["status"]) == model.reply(row["message_id"], row["event_time"], address)
     assert all(r["smtp_response"] and r["reporting_mta"] for r in rows if r["event_type"] == "Delivery")
 
 
@@ -240,6 +246,19 @@ def test_bounces_and_complaints_by_domain_and_by_address(events, model):
     assert [(r["event_time"], r["event_type"], r["recipient"], r["message_id"]) for r in rows] == model.bounces_complaints(
         address, LAST, LAST
     )
+
+
+def test_failed_recipients_are_each_address_s_replies_at_the_domains_asked(events, model):
+    rows = run(events, "failed-recipients", domains="EXAMPLE.jp,example.org", from_date=FIRST, to_date=LAST)
+    expected = model.failed_recipients({"example.jp", "example.org"}, FIRST, LAST)
+    assert expected and {r["recipient"].split("@")[1] for r in rows} == {"example.jp", "example.org"}
+    assert sorted((r["recipient"], r["event_type"], r["diagnostic_code"], r["status"], r["events"]) for r in rows) == expected
+
+
+def test_failure_reasons_count_bounces_and_delays_by_domain_and_reply(events, model):
+    rows = run(events, "failure-reasons", from_date=FIRST, to_date=LAST)
+    expected = model.failure_reasons(FIRST, LAST)
+    assert sorted((r["domain"], r["event_type"], r["diagnostic_code"], r["status"], r["events"], r["recipients"]) for r in rows) == expected
 
 
 def test_sending_problems_lists_rejects_rendering_failures_and_delays(events, model, samples):
@@ -299,6 +318,8 @@ STRAY_VALUES = {
     "recipient-events": {"address": "stray@example.org", "from_date": FIRST, "to_date": FIRST},
     "message-events": {"message_id": "stray-message", "from_date": FIRST, "to_date": FIRST},
     "address-variants": {"address": "stray+label@example.org", "from_date": FIRST, "to_date": FIRST},
+    "failed-recipients": {"domains": "example.org", "from_date": FIRST, "to_date": FIRST},
+    "failure-reasons": {"from_date": FIRST, "to_date": FIRST},
 }
 
 
@@ -335,10 +356,12 @@ def test_a_record_in_a_partition_outside_the_window_is_not_read(samples, tmp_pat
     read = {
         name: any("stray" in str(row) for row in local.run(name, STRAY_VALUES[name]).records())
         for name in QUERIES
-        if name != "daily-counts"
+        if name not in ("daily-counts", "failure-reasons")
     }
     counts = {(r["day"], r["event_type"]): r["events"] for r in local.run("daily-counts", STRAY_VALUES["daily-counts"]).records()}
     read["daily-counts"] = ("2024-05-01", "Bounce") in counts
+    # Counts by domain name no address: the stray records are the layout's only ones.
+    read["failure-reasons"] = bool(local.run("failure-reasons", STRAY_VALUES["failure-reasons"]).records())
     by_send_day = SCHEMES[scheme].key(SENT) is not None
     assert read == {name: scheme == "none" or (by_send_day and _by_message(name)) for name in QUERIES}
 
@@ -368,6 +391,7 @@ def data_values(model: Model, name: str) -> dict[str, str]:
         "message_id": message,
         "address": records[0]["mail"]["destination"][0],
         "recipient": "example.com",
+        "domains": "example.com,example.net,example.org,example.jp,example.co.jp,mail.example.ne.jp",
         "from_date": FIRST,
         "to_date": FIRST,
     }
@@ -488,7 +512,7 @@ def test_names_of_a_select_list_are_its_column_names_and_only_select_lists_have_
     columns = sqlglot.parse_one(QUERIES["message-events"].render("none", "events").sql, read="trino")
     assert columns.named_selects == EVENT_FACTS
     inner = next(s for s in columns.find_all(exp.Select) if s is not columns)
-    assert inner.named_selects == [*EVENT_FACTS[:-1], "recipients"]
+    assert inner.named_selects == [*EVENT_FACTS[:-3], "recipients", "diagnostics", "statuses"]
     for macro in ("{names(event_time)}", "{names(no_such_columns)}", "{names()}"):
         with pytest.raises(QueryError, match="unknown template macro"):
             NamedQuery("q", "", (), f"SELECT {macro} FROM {{table}}").render("none", "events")

@@ -167,14 +167,15 @@ RULES: tuple[Rule, ...] = (
     Rule("apple-inactive", "suspend", APPLE, provider="apple", words=r"inactive email address"),
     # docomo and au answer "User unknown" both for an address that does not exist and for a subscriber whose
     # reception filter (ドメイン指定受信, 受信拒否設定) refuses the sender: docomo refuses the first at RCPT (5.1.1)
-    # and the second after DATA (5.2.0); au names the address only for the first.
+    # and the second after DATA (5.2.0); au names the address only for the first. SoftBank drops what its filters
+    # refuse without a reply, so only its unknown address has a rule.
     Rule("docomo-unknown-user-at-rcpt", "userunknown", DOCOMO, provider="docomo", words=r"unknown user|user unknown", status=r"5\.1\.1"),
     Rule("docomo-unknown-user-after-data", "filtered", DOCOMO, provider="docomo", words=r"unknown user|user unknown", status=r"5\.2\.0"),
     Rule("docomo-unknown-user-unconfirmed", "filtered", DOCOMO, provider="docomo", words=r"unknown user|user unknown", verdict="unconfirmed"),
     Rule("au-user-unknown-named", "userunknown", AU, provider="au", words=r"user unknown|unknown user", names_address=True),
     Rule("au-user-unknown-unnamed", "filtered", AU, provider="au", words=r"user unknown|unknown user", names_address=False),
+    Rule("docomo-too-much-mail-data", "mailboxfull", DOCOMO, provider="docomo", words=r"too much mail data"),
     Rule("softbank-invalid-recipient", "userunknown", SOFTBANK, provider="softbank", words=r"invalid recipient|user unknown"),
-    Rule("softbank-access-denied", "filtered", SOFTBANK, provider="softbank", words=r"access denied|refused|rejected"),
     # The words any mail server uses.
     Rule(
         "mimecast-anti-spoofing",
@@ -262,7 +263,8 @@ RULES: tuple[Rule, ...] = (
     Rule("ses-message-too-large", "mesgtoobig", SES_BOUNCES, subtype="MessageTooLarge"),
     Rule("ses-content-rejected", "contenterror", SES_BOUNCES, subtype="ContentRejected"),
     Rule("ses-attachment-rejected", "contenterror", SES_BOUNCES, subtype="AttachmentRejected", verdict="attachment"),
-    Rule("ses-delay-spam-detected", "spamdetected", SES_BOUNCES, event="DeliveryDelay", subtype="SpamDetected"),
+    # SpamDetected: "the recipient's mail server has detected a large amount of unsolicited email from your account".
+    Rule("ses-delay-spam-detected", "badreputation", SES_BOUNCES, event="DeliveryDelay", subtype="SpamDetected"),
     Rule("ses-delay-ip-failure", "blocked", SES_BOUNCES, event="DeliveryDelay", subtype="IPFailure"),
     Rule("ses-delay-communication", "networkerror", SES_BOUNCES, event="DeliveryDelay", subtype="TransientCommunicationFailure"),
     Rule("ses-delay-recipient-server", "systemerror", SES_BOUNCES, event="DeliveryDelay", subtype="RecipientServerError"),
