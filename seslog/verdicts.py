@@ -289,7 +289,8 @@ VERDICTS: dict[str, Text] = {
     "DeliveryDelay/IPFailure": Text(
         "not delivered yet: the sending IP address is blocked or limited",
         "The receiving server refused or limited the IP address SES sent from.{story}" + _DELAYED,
-        "SES retries, possibly from other addresses. With dedicated IPs, check their reputation and the block lists; " + _REPUTATION,
+        "SES retries, possibly from other addresses. With dedicated IPs, check their reputation and the block lists; "
+        + _REPUTATION,
         actor="sender-reputation",
     ),
     "DeliveryDelay/TransientCommunicationFailure": Text(

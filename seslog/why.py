@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
-
 from email.utils import parseaddr
+from typing import Any, TextIO
 
 from seslog.arguments import TimeRange
 from seslog.diagnosis import Diagnosis, Failure, diagnose
@@ -26,6 +25,7 @@ from seslog.engine import Engine, Row
 from seslog.output import PARAGRAPH_WIDTH, cut, wrap
 from seslog.ses import Finding
 from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
+
 
 @dataclass(frozen=True)
 class Others:
@@ -216,7 +216,8 @@ def _said(events: Sequence[Row], decisive: Row | None, diagnosis: Diagnosis | No
     if diagnosis and decisive and decisive["event_type"] == "Bounce" and decisive.get("bounce_type") != "Permanent":
         if diagnosis.reason != "expired":
             said.append((decisive["event_time"], diagnosis))
-        elif diagnosis.inner:
+        elif diagnosis.inner and (not said or said[-1][1].reply.quoted != diagnosis.inner.reply.quoted):
+            # The reply SES quotes when it gives up, unless it is the last delay's again.
             said.append((decisive["event_time"], diagnosis.inner))
     return said
 

@@ -38,7 +38,9 @@ def test_rules_have_unique_ids_known_reasons_and_actors_and_a_source():
         assert rule.reason in REASONS and rule.source, rule.id
         assert rule.actor is None or rule.actor in ACTORS, rule.id
     assert all(r.actor in ACTORS for r in REASONS.values())
-    assert RULES[-1].id == "undefined" and all(v is None for k, v in vars(RULES[-1]).items() if k not in ("id", "reason", "source", "_words"))
+    assert RULES[-1].id == "undefined" and all(
+        v is None for k, v in vars(RULES[-1]).items() if k not in ("id", "reason", "source", "_words")
+    )
 
 
 def test_the_same_unknown_user_is_unknown_or_filtered_at_japanese_carriers_by_status_and_naming():
@@ -72,16 +74,27 @@ def test_the_issue_s_three_bounces_get_three_reasons_and_two_are_the_sender_s():
 
 def test_ses_s_expiry_is_unwrapped_and_what_the_receiving_side_said_is_classified():
     found = diagnose(
-        Failure("taro@example.jp", "smtp; 554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>")
+        Failure(
+            "taro@example.jp",
+            "smtp; 554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>",
+        )
     )
     assert found.reason == "expired" and found.inner and found.inner.reason == "networkerror"
-    assert (found.reply.code, found.reply.status, found.reply.receiving_side.raw) == ("554", "4.4.7", "421 4.4.2 Connection timed out")
+    assert (found.reply.code, found.reply.status, found.reply.receiving_side.raw) == (
+        "554",
+        "4.4.7",
+        "421 4.4.2 Connection timed out",
+    )
     assert found.document()["inner"]["reason"] == "networkerror"
 
 
 def test_a_multi_line_reply_keeps_its_words_once_without_the_line_prefixes():
     reply = parse("smtp; 550-5.7.26 This mail is blocked. 550-5.7.26 Authenticate. 550 5.7.26 https://x.example - gsmtp")
-    assert (reply.code, reply.status, reply.text) == ("550", "5.7.26", "This mail is blocked. Authenticate. https://x.example - gsmtp")
+    assert (reply.code, reply.status, reply.text) == (
+        "550",
+        "5.7.26",
+        "This mail is blocked. Authenticate. https://x.example - gsmtp",
+    )
     assert parse("smtp; 550 Unknown user", "5.2.0").status == "5.2.0"  # the DSN status when the words carry none
     assert parse("smtp; 550 5.1.1 user unknown", "5.0.0").status == "5.1.1"
 
@@ -110,7 +123,7 @@ def test_every_reason_a_rule_gives_has_a_bounce_verdict_of_its_own():
 def test_the_guide_lists_every_reason_and_actor_with_its_meaning():
     text = GUIDE.read_text(encoding="utf-8")
     for name, reason in REASONS.items():
-        assert re.search(rf"^\| `{name}` \| {re.escape(reason.meaning)} \| `{reason.actor}` \|$", text, re.M), name
+        assert re.search(rf"^\| `{name}` \| {re.escape(reason.meaning)} \| `{reason.actor}` \|$", text, re.MULTILINE), name
     for actor, meaning in ACTORS.items():
         assert f"| `{actor}` | {meaning} |" in text, actor
 

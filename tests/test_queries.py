@@ -258,7 +258,10 @@ def test_failed_recipients_are_each_address_s_replies_at_the_domains_asked(event
 def test_failure_reasons_count_bounces_and_delays_by_domain_and_reply(events, model):
     rows = run(events, "failure-reasons", from_date=FIRST, to_date=LAST)
     expected = model.failure_reasons(FIRST, LAST)
-    assert sorted((r["domain"], r["event_type"], r["diagnostic_code"], r["status"], r["events"], r["recipients"]) for r in rows) == expected
+    assert (
+        sorted((r["domain"], r["event_type"], r["diagnostic_code"], r["status"], r["events"], r["recipients"]) for r in rows)
+        == expected
+    )
 
 
 def test_sending_problems_lists_rejects_rendering_failures_and_delays(events, model, samples):

@@ -75,6 +75,9 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
     for tool in tools:
         assert tool.annotations.read_only_hint is True and tool.description and tool.input_schema["type"] == "object"
     assert next(t for t in tools if t.name == "find_messages").input_schema["required"] == ["address"]
+    described = {t.name: " ".join(t.description.split()) for t in tools}
+    assert "'reason' (what the receiving server's reply means" in described["why"] and "'actor' (who must act" in described["why"]
+    assert "'failures' lists the bounces and delays by reason and provider" in described["daily_stats"]
 
     expected = [
         cli_json(capsys, "find", "--to", address.upper(), *local),
@@ -90,6 +93,8 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
                 if verdict["verdict"].startswith("Send"):
                     verdict.pop("why")
         assert answered == document
+        for verdict in answered.get("verdicts", []):
+            assert {"reason", "provider", "actor", "rule"} <= set(verdict) and verdict["reason"] and verdict["rule"]
     assert results[4].is_error and "argument --to: 'not an address' is not an email address" in results[4].content[0].text
     assert results[5].is_error and "argument --from: '2024-05-32' is not a date" in results[5].content[0].text
     main(["message", message, "--local", str(root), "--json"])

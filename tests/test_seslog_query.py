@@ -315,41 +315,51 @@ def test_the_commands_print_the_same_on_athena_as_locally(capsys, athena, layout
     address = busiest_address(model)
     message = next(m for m in sorted(model.messages) if "DeliveryDelay" in {r["eventType"] for r in model.messages[m]})
     sent = day(model.sent(message))
+    days = [f"'{FIRST}'", f"'{AFTER}'", f"'{FIRST}'", f"'{AFTER}'"]
     commands = [
         (
             ["find", "--to", address, "--from", FIRST, "--until", LAST],
-            "recipient-messages",
-            {"address": address, "from_date": FIRST, "to_date": LAST},
-            [f"'{FIRST}'", f"'{LAST}'", f"'{FIRST}'", f"'{LAST}'", f"'{address}'"],
+            [
+                (
+                    "recipient-messages",
+                    {"address": address, "from_date": FIRST, "to_date": LAST},
+                    [f"'{FIRST}'", f"'{LAST}'", f"'{FIRST}'", f"'{LAST}'", f"'{address}'"],
+                )
+            ],
         ),
         (
             ["message", message, "--from", sent, "--until", sent],
-            "message-timeline",
-            {"message_id": message, "from_date": sent, "to_date": sent},
-            [f"'{message}'", f"'{sent}'", f"'{sent}'", f"'{sent}'", f"'{sent}'"],
+            [
+                (
+                    "message-timeline",
+                    {"message_id": message, "from_date": sent, "to_date": sent},
+                    [f"'{message}'", f"'{sent}'", f"'{sent}'", f"'{sent}'", f"'{sent}'"],
+                )
+            ],
         ),
         (
             ["stats", "--from", FIRST, "--until", AFTER],
-            "daily-counts",
-            {"from_date": FIRST, "to_date": AFTER},
-            [f"'{FIRST}'", f"'{AFTER}'", f"'{FIRST}'", f"'{AFTER}'"],
+            [
+                ("daily-counts", {"from_date": FIRST, "to_date": AFTER}, days),
+                ("failure-reasons", {"from_date": FIRST, "to_date": AFTER}, days),
+            ],
         ),
     ]
-    for argv, query, values, parameters in commands:
+    for argv, queries in commands:
         for json_flag in ([], ["--json"]):
             code, expected_out, _ = run(capsys, *argv, *json_flag, "--local", str(local))
             assert code == 0
-            expect_start(stubber, query, "date", parameters)
-            expect_results(stubber, query, LocalEvents(local).run(query, values).records())
+            for query, values, parameters in queries:
+                expect_start(stubber, query, "date", parameters)
+                expect_results(stubber, query, LocalEvents(local).run(query, values).records())
             fake.sleeps.clear()
 
             code, out, err = run(capsys, *argv, *json_flag)
 
             assert (code, out) == (0, expected_out), argv
-            assert fake.sleeps == [0.5, 1.0]  # polled through QUEUED and RUNNING with backoff
-            assert re.fullmatch(
-                rf"\d+ rows?; Athena scanned 52\.0 MiB in 2\.3 s, about \$0\.000248 .*; query {QUERY_ID}\n", err
-            ), err
+            assert fake.sleeps == [0.5, 1.0] * len(queries)  # each polled through QUEUED and RUNNING with backoff
+            line = rf"\d+ rows?; Athena scanned 52\.0 MiB in 2\.3 s, about \$0\.000248 .*; query {QUERY_ID}\n"
+            assert re.fullmatch(line * len(queries), err), err
     assert set(regions) == {("athena", "eu-west-1")}
 
 

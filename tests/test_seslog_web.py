@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from seslog.cli import main
+from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.engine import LocalEngine
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
@@ -103,6 +105,12 @@ def test_the_message_page_tells_the_story_and_its_json_is_what_the_cli_prints(cl
     assert [(v["recipient"], v["verdict"], v["why"]) for v in both["why"]["verdicts"]] == [
         (v["recipient"], v["verdict"], v["why"]) for v in verdicts["verdicts"]
     ]
+    # A failure's reason and who acts, in words; the JSON carries the reason, provider, actor and rule.
+    failed = [v for v in both["why"]["verdicts"] if v["source"]]
+    assert failed and all(v["reason"] and v["provider"] and v["actor"] and v["rule"] for v in both["why"]["verdicts"])
+    for verdict in failed:
+        assert f'<span class="reason-name">{verdict["reason"]}</span>: {escape(REASONS[verdict["reason"]].meaning)}' in page.text
+        assert f'<span class="actor">{escape(ACTORS[verdict["actor"]])}</span>' in page.text
 
 
 def test_text_from_an_email_is_escaped_everywhere(client, data):
@@ -123,6 +131,12 @@ def test_the_overview_draws_inline_svg_from_the_stats_document(client, data, cap
     assert not re.search(r'(src|href)="(https?:)?//', page.text)  # nothing from elsewhere
     stats = cli_json(capsys, "stats", "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root))
     assert client.get("/overview", params={**RANGE, "format": "json"}).json() == stats
+    # The failures by reason, largest first, each with who acts in words.
+    rows = re.findall(
+        r'<tr><td><span class="reason">(\w+)</span>: [^<]*</td><td>([^<]+)</td><td title="([^"]+)">([\w-]+)</td>', page.text
+    )
+    assert rows and [(r, p, a) for r, p, _, a in rows] == [(f["reason"], f["provider"], f["actor"]) for f in stats["failures"]]
+    assert all(title == escape(ACTORS[actor]) for _, _, title, actor in rows)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +202,7 @@ def test_a_running_query_shows_a_page_and_is_not_started_twice():
             break
         release.wait(0.05)
     assert done.status_code == 200 and "Athena scanned 12.0 MiB" in done.text
-    assert asked == ["daily-counts"]
+    assert asked == ["daily-counts", "failure-reasons"]
 
 
 def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):

@@ -13,9 +13,9 @@ from botocore.stub import Stubber
 
 from seslog import cli, ses
 from seslog.cli import main
+from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
-from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.verdicts import CHECKLIST, VERDICTS, text_key
 from seslog.why import decide, verdict
 from tests.test_queries import EVENT_FACTS
@@ -46,7 +46,10 @@ SEND = event("Send", SENT)
 BOUNCE = {"reporting_mta": "dsn; mx.example.jp", "diagnostic_code": "smtp; 550 5.1.1 user unknown"}
 ON_THE_LIST = "Amazon SES did not send the message to this address because it is on the suppression list for your account."
 
-def bounced(diagnostic: str, bounce_type: str = "Permanent", subtype: str = "General", status: str | None = None, **facts) -> dict:
+
+def bounced(
+    diagnostic: str, bounce_type: str = "Permanent", subtype: str = "General", status: str | None = None, **facts
+) -> dict:
     return event(
         "Bounce",
         "2024-05-03T10:00:03.000Z",
@@ -59,7 +62,9 @@ def bounced(diagnostic: str, bounce_type: str = "Permanent", subtype: str = "Gen
     )
 
 
-def delayed(delay_type: str, diagnostic: str = "smtp; 451 4.3.0 Temporary server error", at: str = "2024-05-03T10:30:00.000Z") -> dict:
+def delayed(
+    delay_type: str, diagnostic: str = "smtp; 451 4.3.0 Temporary server error", at: str = "2024-05-03T10:30:00.000Z"
+) -> dict:
     return event(
         "DeliveryDelay",
         at,
@@ -74,37 +79,112 @@ def delayed(delay_type: str, diagnostic: str = "smtp; 451 4.3.0 Temporary server
 EXPIRED = "smtp; 554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>"
 BOUNCES: dict[str, tuple[dict, list[str]]] = {
     # key: (the deciding bounce, words the verdict must show)
-    "Bounce/userunknown": (bounced("smtp; 550 5.1.1 <taro@example.jp>: Recipient address rejected: User unknown"), ["does not exist at example.jp", "typos"]),
-    "Bounce/hostunknown": (bounced("smtp; 550 Host or domain name not found. Name service error"), ["domain does not exist", "domain part"]),
+    "Bounce/userunknown": (
+        bounced("smtp; 550 5.1.1 <taro@example.jp>: Recipient address rejected: User unknown"),
+        ["does not exist at example.jp", "typos"],
+    ),
+    "Bounce/hostunknown": (
+        bounced("smtp; 550 Host or domain name not found. Name service error"),
+        ["domain does not exist", "domain part"],
+    ),
     "Bounce/hasmoved": (bounced("smtp; 551 User not local; please try <taro@example.net>"), ["has moved", "new address"]),
     "Bounce/suspend": (bounced("smtp; 550 5.2.1 Mailbox disabled for this recipient"), ["disabled", "reactivated"]),
-    "Bounce/mailboxfull": (bounced("smtp; 552 5.2.2 Mailbox full", "Transient", "MailboxFull"), ["mailbox was full", "free space"]),
-    "Bounce/filtered": (bounced("smtp; 550 Unknown user taro@docomo.ne.jp", status="5.2.0", recipient="taro@docomo.ne.jp"), ["reception filter", "allow example.com", "delete-suppressed-destination --email-address taro@docomo.ne.jp --region eu-west-1"]),
-    "Bounce/filtered/unconfirmed": (bounced("smtp; 550 Unknown user taro@docomo.ne.jp", recipient="taro@docomo.ne.jp"), ["docomo says this both", "does not tell which", "whether taro@example.jp is right"]),
-    "Bounce/authfailure": (bounced("smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."), ["550 5.7.26 This mail", "SPF or DKIM. It did not pass", "Easy DKIM", "MAIL FROM", "_dmarc.example.com"]),
-    "Bounce/requireptr": (bounced("smtp; 550 5.7.25 The IP address sending this message does not have a PTR record"), ["reverse DNS", "PTR"]),
-    "Bounce/blocked": (bounced("smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org"), ["not on the recipient", "dedicated IP"]),
-    "Bounce/badreputation": (bounced("smtp; 421 4.7.0 [TSS04] Messages from 54.240.8.1 temporarily deferred due to unexpected volume or user complaints", "Transient", recipient="taro@yahoo.com"), ["reputation", "bounce and complaint rates"]),
+    "Bounce/mailboxfull": (
+        bounced("smtp; 552 5.2.2 Mailbox full", "Transient", "MailboxFull"),
+        ["mailbox was full", "free space"],
+    ),
+    "Bounce/filtered": (
+        bounced("smtp; 550 Unknown user taro@docomo.ne.jp", status="5.2.0", recipient="taro@docomo.ne.jp"),
+        [
+            "reception filter",
+            "allow example.com",
+            "delete-suppressed-destination --email-address taro@docomo.ne.jp --region eu-west-1",
+        ],
+    ),
+    "Bounce/filtered/unconfirmed": (
+        bounced("smtp; 550 Unknown user taro@docomo.ne.jp", recipient="taro@docomo.ne.jp"),
+        ["docomo says this both", "does not tell which", "whether taro@example.jp is right"],
+    ),
+    "Bounce/authfailure": (
+        bounced(
+            "smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."
+        ),
+        ["550 5.7.26 This mail", "SPF or DKIM. It did not pass", "Easy DKIM", "MAIL FROM", "_dmarc.example.com"],
+    ),
+    "Bounce/requireptr": (
+        bounced("smtp; 550 5.7.25 The IP address sending this message does not have a PTR record"),
+        ["reverse DNS", "PTR"],
+    ),
+    "Bounce/blocked": (
+        bounced("smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org"),
+        ["not on the recipient", "dedicated IP"],
+    ),
+    "Bounce/badreputation": (
+        bounced(
+            "smtp; 421 4.7.0 [TSS04] Messages from 54.240.8.1 temporarily deferred due to unexpected volume or user complaints",
+            "Transient",
+            recipient="taro@yahoo.com",
+        ),
+        ["reputation", "bounce and complaint rates"],
+    ),
     "Bounce/spamdetected": (bounced("smtp; 550 High probability of spam"), ["judged the message to be spam", "unsubscribe"]),
-    "Bounce/policyviolation": (bounced("smtp; 550 5.7.1 Delivery not authorized, message refused"), ["policy", "allow example.com"]),
+    "Bounce/policyviolation": (
+        bounced("smtp; 550 5.7.1 Delivery not authorized, message refused"),
+        ["policy", "allow example.com"],
+    ),
     "Bounce/contenterror": (bounced("smtp; 554 Transaction failed", "Transient", "ContentRejected"), ["refused the content"]),
-    "Bounce/contenterror/attachment": (bounced("smtp; 554 Transaction failed", "Transient", "AttachmentRejected"), ["attachment", "file type"]),
+    "Bounce/contenterror/attachment": (
+        bounced("smtp; 554 Transaction failed", "Transient", "AttachmentRejected"),
+        ["attachment", "file type"],
+    ),
     "Bounce/virusdetected": (bounced("smtp; 554 5.7.1 Virus found"), ["malware"]),
     "Bounce/securityerror": (bounced("smtp; 554 5.7.0 Other security status"), ["security risk"]),
     "Bounce/notcompliantrfc": (bounced("smtp; 550 5.6.7 Requested action not taken"), ["mail standards", "Message-ID"]),
-    "Bounce/mesgtoobig": (bounced("smtp; 552 5.3.4 Message size exceeds fixed maximum message size", "Transient", "MessageTooLarge"), ["larger than", "smaller"]),
+    "Bounce/mesgtoobig": (
+        bounced("smtp; 552 5.3.4 Message size exceeds fixed maximum message size", "Transient", "MessageTooLarge"),
+        ["larger than", "smaller"],
+    ),
     "Bounce/rejected": (bounced("smtp; 553 5.1.8 Requested action not taken"), ["sender's address", "verified in SES"]),
-    "Bounce/speeding": (bounced("smtp; 421 Too many messages, rate limit exceeded", "Transient"), ["only so fast", "spread large sends"]),
+    "Bounce/speeding": (
+        bounced("smtp; 421 Too many messages, rate limit exceeded", "Transient"),
+        ["only so fast", "spread large sends"],
+    ),
     "Bounce/toomanyconn": (bounced("smtp; 421 Too many concurrent connections", "Transient"), ["more connections"]),
     "Bounce/norelaying": (bounced("smtp; 554 5.7.1 <taro@example.jp>: Relay access denied"), ["relay denied", "MX"]),
-    "Bounce/networkerror": (bounced("smtp; 421 4.4.2 Connection timed out", "Transient"), ["could not be reached", "421 4.4.2 Connection timed out (networkerror)"]),
+    "Bounce/networkerror": (
+        bounced("smtp; 421 4.4.2 Connection timed out", "Transient"),
+        ["could not be reached", "421 4.4.2 Connection timed out (networkerror)"],
+    ),
     "Bounce/systemerror": (bounced("smtp; 451 4.3.0 Temporary server error", "Transient"), ["error of its own"]),
     "Bounce/systemfull": (bounced("smtp; 452 4.3.1 Insufficient system storage", "Transient"), ["out of storage"]),
     "Bounce/notaccept": (bounced("smtp; 556 Requested action not taken", recipient="taro@example.jp"), ["takes no mail"]),
-    "Bounce/expired": (bounced(EXPIRED, "Transient", status="4.4.7"), ["gave up at 2024-05-03T10:00:03.000Z", "421 4.4.2 Connection timed out (networkerror)", "example.jp's mail servers"]),
-    "Bounce/suppressed/account": (bounced("Amazon SES did not send the message to this address because it is on the suppression list for your account.", subtype="OnAccountSuppressionList"), ["did not even try", "account's suppression list", "does not show how it got there", f"delete-suppressed-destination --email-address {TO} --region eu-west-1"]),
-    "Bounce/suppressed/global": (bounced("Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.", subtype="Suppressed"), ["did not even try", "global suppression list"]),
-    "Bounce/undefined": (bounced("smtp; 550 Requested action not taken"), ["550 Requested action not taken", "(Permanent/General)"]),
+    "Bounce/expired": (
+        bounced(EXPIRED, "Transient", status="4.4.7"),
+        ["gave up at 2024-05-03T10:00:03.000Z", "421 4.4.2 Connection timed out (networkerror)", "example.jp's mail servers"],
+    ),
+    "Bounce/suppressed/account": (
+        bounced(
+            "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
+            subtype="OnAccountSuppressionList",
+        ),
+        [
+            "did not even try",
+            "account's suppression list",
+            "does not show how it got there",
+            f"delete-suppressed-destination --email-address {TO} --region eu-west-1",
+        ],
+    ),
+    "Bounce/suppressed/global": (
+        bounced(
+            "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
+            subtype="Suppressed",
+        ),
+        ["did not even try", "global suppression list"],
+    ),
+    "Bounce/undefined": (
+        bounced("smtp; 550 Requested action not taken"),
+        ["550 Requested action not taken", "(Permanent/General)"],
+    ),
 }
 
 CASES: dict[str, tuple[list[dict], list[str]]] = {
@@ -131,15 +211,27 @@ CASES: dict[str, tuple[list[dict], list[str]]] = {
         ],
         ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"],
     ),
-    "DeliveryDelay": ([SEND, delayed("SomethingNew", "smtp; 451 later", "2024-05-03T11:30:00.000Z")], ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"]),
+    "DeliveryDelay": (
+        [SEND, delayed("SomethingNew", "smtp; 451 later", "2024-05-03T11:30:00.000Z")],
+        ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"],
+    ),
     "DeliveryDelay/General": ([SEND, delayed("General")], ["conversation with the receiving server", "30 min"]),
     "DeliveryDelay/Undetermined": ([SEND, delayed("Undetermined")], ["could not determine"]),
     "DeliveryDelay/InternalFailure": ([SEND, delayed("InternalFailure")], ["internal fault in SES", "Health Dashboard"]),
-    "DeliveryDelay/MailboxFull": ([SEND, delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full")], ["mailbox is full", "452 4.2.2 Mailbox full (mailboxfull)"]),
-    "DeliveryDelay/SpamDetected": ([SEND, delayed("SpamDetected")], ["unsolicited mail from your account", "bounce and complaint rates"]),
+    "DeliveryDelay/MailboxFull": (
+        [SEND, delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full")],
+        ["mailbox is full", "452 4.2.2 Mailbox full (mailboxfull)"],
+    ),
+    "DeliveryDelay/SpamDetected": (
+        [SEND, delayed("SpamDetected")],
+        ["unsolicited mail from your account", "bounce and complaint rates"],
+    ),
     "DeliveryDelay/RecipientServerError": ([SEND, delayed("RecipientServerError")], ["error of its own", "(systemerror)"]),
     "DeliveryDelay/IPFailure": ([SEND, delayed("IPFailure")], ["IP address SES sent from"]),
-    "DeliveryDelay/TransientCommunicationFailure": ([SEND, delayed("TransientCommunicationFailure", "smtp; 421 4.4.1 Unable to connect to remote host")], ["could not talk to the receiving server", "(networkerror)"]),
+    "DeliveryDelay/TransientCommunicationFailure": (
+        [SEND, delayed("TransientCommunicationFailure", "smtp; 421 4.4.1 Unable to connect to remote host")],
+        ["could not talk to the receiving server", "(networkerror)"],
+    ),
     "DeliveryDelay/BYOIPHostNameLookupUnavailable": ([SEND, delayed("BYOIPHostNameLookupUnavailable")], ["BYOIP"]),
     "DeliveryDelay/SendingDeferral": ([SEND, delayed("SendingDeferral")], ["SES deferred sending"]),
     "Complaint": (
@@ -420,7 +512,10 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
         assert code == 0 and "Athena scanned" in err and QUERY_ID in err
         assert "-> not sent: on your account's suppression list" in out
         assert f"delete-suppressed-destination --email-address {listed} --region eu-west-1" in " ".join(out.split())
-        assert "Others: 1 other example.jp recipient failed with suppressed on 2024-05-01 to 2024-05-03 (UTC): this is about your SES account" in " ".join(out.split())
+        assert (
+            "Others: 1 other example.jp recipient failed with suppressed on 2024-05-01 to 2024-05-03 (UTC): this is about your SES account"
+            in " ".join(out.split())
+        )
         assert (
             "SES, asked directly (read-only):\n  suppression list: could not check: the credentials may not call GetSuppressedDestination"
             in out
@@ -430,3 +525,232 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
         assert code == 0 and "SES, asked directly" not in out
         athena_stub.assert_no_pending_responses()
         ses_stub.assert_no_pending_responses()
+
+
+# One address, or many: a wave of one reason at one provider.
+
+GMAIL_5_7_26 = (
+    "smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail requires all "
+    "senders to authenticate with either SPF or DKIM. 550 5.7.26 https://support.google.com/mail/answer/81126 - gsmtp"
+)
+WAVE = 40
+
+
+@pytest.fixture(scope="module")
+def wave(sample_records, tmp_path_factory):
+    """A morning on which Gmail refused 41 recipients for authentication, one of them the address asked about;
+    another Gmail recipient's mailbox was full, and a docomo subscriber's filter refused the sender."""
+    samples = {r["eventType"]: r for r in sample_records.values()}
+    records = []
+
+    def message(number: int, recipient: str, diagnostic: str, status: str, bounce_type: str = "Permanent") -> None:
+        sent = f"2024-05-03T09:{number // 60:02d}:{number % 60:02d}.000Z"
+        mail = {
+            **samples["Send"]["mail"],
+            "timestamp": sent,
+            "messageId": f"wave-{number:03d}",
+            "destination": [recipient],
+            "source": "Example Shop <shop@example.com>",
+        }
+        bounce = {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {"emailAddress": recipient, "action": "failed", "status": status, "diagnosticCode": diagnostic}
+            ],
+            "timestamp": sent.replace(".000Z", ".500Z"),
+            "feedbackId": f"feedback-{number}",
+            "reportingMTA": "dsn; a8-1.smtp-out.amazonses.com",
+        }
+        at = datetime.fromisoformat(sent)
+        records.append((at, {"eventType": "Send", "mail": mail, "send": {}}))
+        records.append((at, {"eventType": "Bounce", "mail": mail, "bounce": bounce}))
+
+    message(0, "Asked@Gmail.com", GMAIL_5_7_26, "5.7.26")
+    for number in range(1, WAVE + 1):
+        message(number, f"user{number}@gmail.com", GMAIL_5_7_26, "5.7.26")
+    message(
+        WAVE + 1,
+        "full@gmail.com",
+        "smtp; 452-4.2.2 The email account that you tried to reach is over quota. - gsmtp",
+        "4.2.2",
+        "Transient",
+    )
+    message(WAVE + 2, "hanako@docomo.ne.jp", "smtp; 550 Unknown user hanako@docomo.ne.jp", "5.2.0")
+    root = tmp_path_factory.mktemp("wave")
+    write_layout(sorted(records, key=lambda r: r[0]), root, format="json", partitioning="date")
+    return root
+
+
+def test_a_wave_of_one_reason_at_one_provider_is_said_to_be_the_sender_s_not_the_user_s(capsys, wave):
+    code, out, _ = run(
+        capsys, "why", "asked@gmail.com", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave), "--json"
+    )
+    (found,) = json.loads(out)["verdicts"]
+    assert code == 0 and (found["reason"], found["provider"], found["actor"]) == ("authfailure", "gmail", "sender-domain")
+    assert found["rule"] == "gmail-5.7.26-unauthenticated" and found["source"].startswith("https://support.google.com/")
+    assert found["others"]["count"] == WAVE  # not the full mailbox, not the asked address itself
+    assert found["others"]["text"] == (
+        f"{WAVE} other gmail.com recipients failed with authfailure on 2024-05-03 (UTC): this is about your sending domain, not this user."
+    )
+    code, out, _ = run(capsys, "why", "full@gmail.com", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave))
+    assert (
+        code == 0
+        and "Others: No other gmail.com recipient failed with mailboxfull on 2024-05-03 (UTC): it is about this address."
+        in " ".join(out.split())
+    )
+
+
+def test_a_docomo_filter_is_not_called_an_unknown_address_and_the_listed_spelling_is_kept(capsys, wave):
+    code, out, _ = run(
+        capsys, "why", "HANAKO@docomo.ne.jp", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave)
+    )
+    text = " ".join(out.split())
+    assert code == 0 and "-> not delivered: the recipient's filter refused your mail" in text
+    assert "does not exist" not in text and "allow example.com" in text
+    assert "delete-suppressed-destination --email-address hanako@docomo.ne.jp" in text
+    assert "Who acts: the recipient (or their mail administrator)" in text
+
+
+def test_stats_list_failures_by_reason_and_provider_largest_first_with_the_actor(capsys, wave):
+    code, out, _ = run(capsys, "stats", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave), "--json")
+    failures = json.loads(out)["failures"]
+    assert code == 0 and failures[0] == {
+        "reason": "authfailure",
+        "provider": "gmail",
+        "actor": "sender-domain",
+        "bounces": WAVE + 1,
+        "delays": 0,
+    }
+    assert {(f["reason"], f["provider"]) for f in failures[1:]} == {("mailboxfull", "gmail"), ("filtered", "docomo")}
+    code, out, _ = run(capsys, "stats", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave))
+    table = out[out.index("Bounces and delays by reason and provider") :].splitlines()
+    assert table[1].split() == ["REASON", "PROVIDER", "ACTOR", "BOUNCES", "DELAYS"]
+    assert table[2].split() == ["authfailure", "gmail", "sender-domain", str(WAVE + 1), "0"]
+
+
+def test_a_retried_message_s_verdict_quotes_the_first_and_last_reply_each_with_its_reason():
+    events = [
+        SEND,
+        delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full", "2024-05-03T10:30:00.000Z"),
+        delayed("RecipientServerError", "smtp; 451 4.3.0 Temporary server error", "2024-05-03T12:00:00.000Z"),
+        bounced(EXPIRED, "Transient", status="4.4.7"),
+    ]
+    found = verdict(events, recipient=TO, now=NOW)
+    assert (found.key, found.reason, found.actor) == ("Bounce/expired", "expired", "wait")
+    assert "first said at 2024-05-03T10:30:00.000Z: 452 4.2.2 Mailbox full (mailboxfull)" in found.why
+    assert "and last, at 2024-05-03T10:00:03.000Z: 421 4.4.2 Connection timed out (networkerror)" in found.why
+    assert found.diagnosis.inner.reason == "networkerror"
+    # SES's own wrapper is never quoted as what the receiving side said.
+    assert "Message expired" not in found.why
+
+
+def test_the_no_trace_checklist_names_cognito_s_own_limit_on_repeated_mail():
+    assert any("Cognito never handed it to SES" in reason and "short time" in reason for reason, _ in CHECKLIST)
+
+
+# The sending identity, asked after an authentication failure.
+
+
+def test_an_identity_without_dkim_and_with_a_failed_mail_from_says_what_is_missing(sesv2):
+    client, stubber = sesv2
+    stubber.add_client_error(
+        "get_email_identity", "NotFoundException", "no such identity", 404, expected_params={"EmailIdentity": "example.com"}
+    )
+    stubber.add_response(
+        "get_email_identity",
+        {
+            "IdentityType": "EMAIL_ADDRESS",
+            "VerifiedForSendingStatus": True,
+            "DkimAttributes": {"SigningEnabled": False, "Status": "NOT_STARTED"},
+            "MailFromAttributes": {
+                "MailFromDomain": "bounce.example.com",
+                "MailFromDomainStatus": "FAILED",
+                "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+            },
+        },
+        {"EmailIdentity": "shop@example.com"},
+    )
+    found = ses.identity(client, ["example.com", "shop@example.com"], "eu-west-1")
+    assert found.facts["identity"] == "shop@example.com" and found.facts["dkim_signing"] is False
+    assert (
+        "DKIM signing is off: aws sesv2 put-email-identity-dkim-attributes --email-identity shop@example.com --signing-enabled --region eu-west-1"
+        in found.text
+    )
+    assert "the MAIL FROM domain bounce.example.com is FAILED: its MX and SPF TXT records are missing or wrong" in found.text
+
+
+def test_an_identity_set_up_on_ses_s_side_points_at_dmarc_and_no_identity_says_so(sesv2):
+    client, stubber = sesv2
+    stubber.add_response(
+        "get_email_identity",
+        {
+            "IdentityType": "DOMAIN",
+            "VerifiedForSendingStatus": True,
+            "DkimAttributes": {"SigningEnabled": True, "Status": "SUCCESS"},
+            "MailFromAttributes": {
+                "MailFromDomain": "bounce.example.com",
+                "MailFromDomainStatus": "SUCCESS",
+                "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+            },
+        },
+        {"EmailIdentity": "example.com"},
+    )
+    assert ses.identity(client, ["example.com"], None).text.startswith(
+        "example.com signs with DKIM (verified) and has the MAIL FROM domain bounce.example.com: SES's side is set up; check the DMARC record"
+    )
+    stubber.add_client_error("get_email_identity", "NotFoundException", "no", 404)
+    stubber.add_client_error("get_email_identity", "NotFoundException", "no", 404)
+    missing = ses.identity(client, ["example.com", "shop@example.com"], "eu-west-1")
+    assert missing.text.startswith("example.com nor shop@example.com is an SES identity in eu-west-1")
+
+
+def test_a_denied_identity_check_is_one_line(sesv2):
+    client, stubber = sesv2
+    stubber.add_client_error("get_email_identity", "AccessDeniedException", "not authorized", 403)
+    assert ses.identity(client, ["example.com"], None).text == (
+        "could not check: the credentials may not call GetEmailIdentity (IAM action ses:GetEmailIdentity); going on without it"
+    )
+
+
+def test_the_suppression_list_is_asked_for_the_address_as_it_bounced_then_as_asked(sesv2):
+    client, stubber = sesv2
+    stubber.add_client_error(
+        "get_suppressed_destination", "NotFoundException", "no", 404, expected_params={"EmailAddress": "Taro@Example.jp"}
+    )
+    stubber.add_response(
+        "get_suppressed_destination",
+        {
+            "SuppressedDestination": {
+                "EmailAddress": TO,
+                "Reason": "COMPLAINT",
+                "LastUpdateTime": datetime(2024, 5, 1, tzinfo=UTC),
+            }
+        },
+        {"EmailAddress": TO},
+    )
+    found = ses.suppression(client, ["Taro@Example.jp", TO], None)
+    assert (
+        found.facts["suppressed"] is True
+        and found.facts["remove_with"] == f"aws sesv2 delete-suppressed-destination --email-address {TO}"
+    )
+
+
+def test_why_asks_ses_about_the_sending_identity_after_an_authentication_failure(capsys, wave, monkeypatch):
+    asked = []
+    monkeypatch.setattr(cli, "_ses_checks", lambda target, no_aws=False: lambda question: asked.append(question) or [])
+    run(capsys, "why", "asked@gmail.com", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave))
+    (question,) = asked
+    assert question.identities == ("example.com", "shop@example.com")
+    assert question.spellings == ("Asked@Gmail.com", "asked@gmail.com")
+
+
+def test_the_reply_ses_quotes_at_expiry_is_not_told_twice_when_it_is_the_last_delay_s():
+    events = [
+        SEND,
+        delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full", "2024-05-03T10:30:00.000Z"),
+        delayed("TransientCommunicationFailure", "smtp; 421 4.4.2 Connection timed out", "2024-05-03T12:00:00.000Z"),
+        bounced(EXPIRED, "Transient", status="4.4.7"),
+    ]
+    found = verdict(events, recipient=TO, now=NOW)
+    assert "and last, at 2024-05-03T12:00:00.000Z: 421 4.4.2 Connection timed out (networkerror)." in found.why

@@ -20,7 +20,7 @@ class Provider:
 
 PROVIDERS: tuple[Provider, ...] = (
     # Google's replies end with " - gsmtp" and point at support.google.com.
-    Provider("gmail", ("gmail.com", "googlemail.com"), re.compile(r"\bgsmtp\b|support\.google\.com", re.I)),
+    Provider("gmail", ("gmail.com", "googlemail.com"), re.compile(r"\bgsmtp\b|support\.google\.com", re.IGNORECASE)),
     # Exchange Online names its servers *.protection.outlook.com (Microsoft 365 and outlook.com alike).
     Provider(
         "microsoft",
@@ -28,15 +28,17 @@ PROVIDERS: tuple[Provider, ...] = (
         re.compile(
             r"protection\.outlook\.com|\boutlook\.com\b|sendersupport\.olc\.|sender\.office\.com|mail\.live\.com/mail/troubleshooting"
             r"|\bAS\(\d+\)",
-            re.I,
+            re.IGNORECASE,
         ),
     ),
     Provider(
         "yahoo",
         ("yahoo.com", "yahoo.co.uk", "ymail.com", "rocketmail.com", "aol.com", "aim.com"),
-        re.compile(r"yahooinc\.com|\byahoo\.com\b|\baol\.com\b", re.I),
+        re.compile(r"yahooinc\.com|yahoodns\.net|\byahoo\.com\b|\baol\.com\b", re.IGNORECASE),
     ),
-    Provider("apple", ("icloud.com", "me.com", "mac.com"), re.compile(r"support\.apple\.com|\bicloud\.com\b", re.I)),
+    Provider(
+        "apple", ("icloud.com", "me.com", "mac.com"), re.compile(r"support\.apple\.com|\bicloud\.com\b|HT204137", re.IGNORECASE)
+    ),
     # Yahoo! JAPAN (yahoo.co.jp) is a provider of its own, not Yahoo's: only its domain names it here.
     Provider("docomo", ("docomo.ne.jp", "mopera.net")),
     Provider("au", ("ezweb.ne.jp", "au.com", "biz.ezweb.ne.jp", "biz.au.com")),

@@ -37,13 +37,23 @@ REASONS: dict[str, Reason] = {
         Reason("hasmoved", "the address has moved and the receiving side names the new one", "recipient"),
         Reason("suspend", "the mailbox exists but is disabled, inactive or suspended", "recipient"),
         Reason("mailboxfull", "the mailbox is over its quota", "recipient"),
-        Reason("filtered", "the recipient's own filter (allow or block list, carrier reception setting) refused the sender", "recipient"),
+        Reason(
+            "filtered",
+            "the recipient's own filter (allow or block list, carrier reception setting) refused the sender",
+            "recipient",
+        ),
         Reason("authfailure", "the message failed SPF, DKIM or DMARC checks at the receiving side", "sender-domain"),
         Reason("requireptr", "the sending IP address has no (matching) reverse DNS name", "sender-domain"),
         Reason("blocked", "the sending IP address or network is on a block list", "sender-reputation"),
-        Reason("badreputation", "the sending IP or domain has too low a reputation; mail is refused or deferred", "sender-reputation"),
+        Reason(
+            "badreputation", "the sending IP or domain has too low a reputation; mail is refused or deferred", "sender-reputation"
+        ),
         Reason("spamdetected", "the receiving side's spam filter judged the message to be spam", "sender-content"),
-        Reason("policyviolation", "the receiving side's policy refused the message (not spam as such, not authentication)", "sender-content"),
+        Reason(
+            "policyviolation",
+            "the receiving side's policy refused the message (not spam as such, not authentication)",
+            "sender-content",
+        ),
         Reason("contenterror", "the receiving side refused the content or an attachment", "sender-content"),
         Reason("virusdetected", "the receiving side found malware in the message", "sender-content"),
         Reason("securityerror", "the receiving side refused the message as a security risk", "sender-content"),

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 GMAIL = "https://support.google.com/a/answer/3726730"
 GMAIL_SENDERS = "https://support.google.com/mail/answer/81126"
-MICROSOFT_NDR = "https://learn.microsoft.com/en-us/troubleshoot/exchange/email-delivery/ndr/non-delivery-reports-in-exchange-online"
+MICROSOFT_NDR = (
+    "https://learn.microsoft.com/en-us/troubleshoot/exchange/email-delivery/ndr/non-delivery-reports-in-exchange-online"
+)
 MICROSOFT_THROTTLING = "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/ndr/fix-error-code-451-4-7-500-699-asxxx-in-exchange-online"
 OUTLOOK_POSTMASTER = "https://sendersupport.olc.protection.outlook.com/pm/troubleshooting.aspx"
 YAHOO = "https://senders.yahooinc.com/smtp-error-codes/"
@@ -99,16 +101,36 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("ses-message-expired", "expired", SES_BOUNCES, words=r"^message expired\b"),
     # Gmail and Google Workspace.
+    # gcdp: a custom rule of the recipient's Workspace administrator ("Google Custom Domain Policies").
+    Rule("gmail-custom-domain-policy", "policyviolation", GMAIL, provider="gmail", words=r"\bgcdp\b", actor="recipient"),
+    Rule(
+        "gmail-ip-not-allowed",
+        "rejected",
+        GMAIL,
+        provider="gmail",
+        words=r"IP not in whitelist for RCPT domain",
+        actor="recipient",
+    ),
+    Rule(
+        "gmail-tls-required", "securityerror", GMAIL, provider="gmail", words=r"TLS required for RCPT domain", actor="recipient"
+    ),
     Rule("gmail-5.7.26-unauthenticated", "authfailure", GMAIL, provider="gmail", status=r"5\.7\.26"),
     Rule("gmail-5.7.27-spf", "authfailure", GMAIL, provider="gmail", status=r"5\.7\.27"),
     Rule("gmail-5.7.30-dkim", "authfailure", GMAIL, provider="gmail", status=r"5\.7\.30"),
     Rule("gmail-5.7.32-dmarc-alignment", "authfailure", GMAIL, provider="gmail", status=r"[45]\.7\.(?:32|40)"),
-    Rule("gmail-dmarc-policy", "authfailure", GMAIL, provider="gmail", words=r"\bDMARC\b"),
+    Rule(
+        "gmail-unauthenticated",
+        "authfailure",
+        GMAIL_SENDERS,
+        provider="gmail",
+        words=r"\bDMARC\b|unauthenticated|authentication (?:information|checks)",
+    ),
     Rule("gmail-4.7.27-spf-temporary", "authfailure", GMAIL, provider="gmail", status=r"4\.7\.(?:2[3-7]|30)"),
     Rule("gmail-5.7.25-ptr", "requireptr", GMAIL, provider="gmail", status=r"[45]\.7\.25"),
     Rule("gmail-5.1.1-no-account", "userunknown", GMAIL, provider="gmail", status=r"5\.1\.1"),
     Rule("gmail-5.2.1-disabled", "suspend", GMAIL, provider="gmail", status=r"[45]\.2\.1", words=r"disabled|inactive"),
-    Rule("gmail-4.2.1-receiving-rate", "speeding", GMAIL, provider="gmail", status=r"4\.2\.1"),
+    # 5.2.1 is also Google's permanent form of "receiving mail at a rate": the words decide, not the code.
+    Rule("gmail-receiving-rate", "speeding", GMAIL, provider="gmail", words=r"receiving mail (?:at a rate|too quickly)"),
     Rule("gmail-quota", "mailboxfull", GMAIL, provider="gmail", status=r"[45]\.2\.2"),
     Rule("gmail-5.3.4-size", "mesgtoobig", GMAIL, provider="gmail", status=r"5\.3\.4|5\.2\.3"),
     Rule("gmail-security-issue", "securityerror", GMAIL, provider="gmail", status=r"5\.7\.0", words=r"security issue"),
@@ -118,12 +140,19 @@ RULES: tuple[Rule, ...] = (
         "badreputation",
         GMAIL,
         provider="gmail",
-        words=r"low reputation|unusual rate of unsolicited|suspicious due to the very low reputation",
+        words=r"low reputation|unusual rate of unsolicited",
     ),
-    Rule("gmail-unsolicited", "spamdetected", GMAIL_SENDERS, provider="gmail", words=r"likely unsolicited mail|\bspam\b"),
-    Rule("gmail-rate-limit", "speeding", GMAIL, provider="gmail", status=r"4\.7\.28|4\.7\.0", words=r"rate|try again later"),
+    Rule(
+        "gmail-unsolicited",
+        "spamdetected",
+        GMAIL_SENDERS,
+        provider="gmail",
+        words=r"likely unsolicited mail|nature of the content|\bspam\b",
+    ),
     # Microsoft: outlook.com and Microsoft 365 (Exchange Online).
-    Rule("microsoft-s3150-block-list", "blocked", OUTLOOK_POSTMASTER, provider="microsoft", words=r"\bS3(?:1[0-9]{2})\b|block list"),
+    Rule(
+        "microsoft-s3150-block-list", "blocked", OUTLOOK_POSTMASTER, provider="microsoft", words=r"\bS3(?:1[0-9]{2})\b|block list"
+    ),
     Rule("microsoft-5.7.509-dmarc", "authfailure", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.509"),
     Rule("microsoft-5.7.515-auth-level", "authfailure", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.515"),
     Rule("microsoft-banned-ip", "blocked", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.(?:6[0-4][0-9]|708)"),
@@ -139,7 +168,14 @@ RULES: tuple[Rule, ...] = (
         words=r"external forwarding",
         actor="recipient",
     ),
-    Rule("microsoft-internal-senders-only", "rejected", MICROSOFT_NDR, provider="microsoft", status=r"5\.7\.1(?:2|2[0-9]|3[0-9])", actor="recipient"),
+    Rule(
+        "microsoft-internal-senders-only",
+        "rejected",
+        MICROSOFT_NDR,
+        provider="microsoft",
+        status=r"5\.7\.1(?:2|2[0-9]|3[0-9])",
+        actor="recipient",
+    ),
     Rule("microsoft-throttled", "speeding", MICROSOFT_THROTTLING, provider="microsoft", status=r"4\.7\.[56][0-9]{2}"),
     Rule("microsoft-recipient-not-found", "userunknown", MICROSOFT_NDR, provider="microsoft", status=r"5\.1\.(?:1|10)"),
     Rule(
@@ -154,24 +190,55 @@ RULES: tuple[Rule, ...] = (
     Rule("microsoft-size", "mesgtoobig", MICROSOFT_NDR, provider="microsoft", status=r"5\.(?:2\.3|3\.4)"),
     Rule("microsoft-not-authorized", "policyviolation", MICROSOFT_NDR, provider="microsoft", words=r"Delivery not authorized"),
     # Yahoo and AOL.
+    # 5.7.9 "not accepted for policy reasons" is Yahoo's answer to a message that failed authentication checks.
     Rule("yahoo-unauthenticated", "authfailure", YAHOO, provider="yahoo", words=r"unauthenticated|DMARC|\bSPF\b|\bDKIM\b"),
+    Rule("yahoo-5.7.9-policy", "authfailure", YAHOO, provider="yahoo", status=r"5\.7\.9"),
     Rule("yahoo-block-list", "blocked", YAHOO, provider="yahoo", words=r"\[BL2[0-9]\]"),
     Rule("yahoo-permanently-deferred", "blocked", YAHOO, provider="yahoo", words=r"\[TSS(?:09|11)\]|permanently deferred"),
-    Rule("yahoo-unexpected-volume", "badreputation", YAHOO, provider="yahoo", words=r"\[TSS0[0-9]\]|\[TS0[0-9]\]|user complaints"),
+    Rule(
+        "yahoo-unexpected-volume",
+        "badreputation",
+        YAHOO,
+        provider="yahoo",
+        words=r"\[TSS0[0-9]\]|\[TS0[0-9]\]|user complaints|Excessive unknown recipients",
+    ),
+    Rule("yahoo-mail-not-allowed", "blocked", YAHOO, provider="yahoo", words=r"Mail from \S+ not allowed|\bVS99-IP"),
     Rule("yahoo-no-account", "userunknown", YAHOO, provider="yahoo", words=r"doesn't have an? [\w.]+ account|mailbox not found"),
     Rule("yahoo-disabled", "suspend", YAHOO, provider="yahoo", words=r"mailbox is disabled|\(554\.30\)"),
-    Rule("yahoo-policy", "policyviolation", YAHOO, provider="yahoo", words=r"not accepted for policy reasons|\[PH0[0-9]\]"),
+    Rule("yahoo-ph01-content", "spamdetected", YAHOO, provider="yahoo", words=r"\[PH0[0-9]\]"),
     # Apple iCloud Mail.
-    Rule("apple-hm-blocked", "blocked", APPLE, provider="apple", words=r"\[HM0[0-9]\]"),
-    Rule("apple-cs01-policy", "policyviolation", APPLE, provider="apple", words=r"\[CS0[0-9]\]|local policy"),
+    # Apple does not say what its bracketed codes (CS01, HM08 ...) mean: its words, "local policy", are all we read.
+    Rule("apple-local-policy", "policyviolation", APPLE, provider="apple", words=r"\[(?:CS|HM)\d\d\]|local policy"),
+    Rule("apple-excessive-volume", "speeding", APPLE, provider="apple", words=r"excessive volume"),
     Rule("apple-inactive", "suspend", APPLE, provider="apple", words=r"inactive email address"),
     # docomo and au answer "User unknown" both for an address that does not exist and for a subscriber whose
     # reception filter (ドメイン指定受信, 受信拒否設定) refuses the sender: docomo refuses the first at RCPT (5.1.1)
     # and the second after DATA (5.2.0); au names the address only for the first. SoftBank drops what its filters
     # refuse without a reply, so only its unknown address has a rule.
-    Rule("docomo-unknown-user-at-rcpt", "userunknown", DOCOMO, provider="docomo", words=r"unknown user|user unknown", status=r"5\.1\.1"),
-    Rule("docomo-unknown-user-after-data", "filtered", DOCOMO, provider="docomo", words=r"unknown user|user unknown", status=r"5\.2\.0"),
-    Rule("docomo-unknown-user-unconfirmed", "filtered", DOCOMO, provider="docomo", words=r"unknown user|user unknown", verdict="unconfirmed"),
+    Rule(
+        "docomo-unknown-user-at-rcpt",
+        "userunknown",
+        DOCOMO,
+        provider="docomo",
+        words=r"unknown user|user unknown",
+        status=r"5\.1\.1",
+    ),
+    Rule(
+        "docomo-unknown-user-after-data",
+        "filtered",
+        DOCOMO,
+        provider="docomo",
+        words=r"unknown user|user unknown",
+        status=r"5\.2\.0",
+    ),
+    Rule(
+        "docomo-unknown-user-unconfirmed",
+        "filtered",
+        DOCOMO,
+        provider="docomo",
+        words=r"unknown user|user unknown",
+        verdict="unconfirmed",
+    ),
     Rule("au-user-unknown-named", "userunknown", AU, provider="au", words=r"user unknown|unknown user", names_address=True),
     Rule("au-user-unknown-unnamed", "filtered", AU, provider="au", words=r"user unknown|unknown user", names_address=False),
     Rule("docomo-too-much-mail-data", "mailboxfull", DOCOMO, provider="docomo", words=r"too much mail data"),
@@ -190,20 +257,65 @@ RULES: tuple[Rule, ...] = (
         "the block lists' own pages: spamhaus.org, barracudacentral.org, spamcop.net, sorbs.net, uceprotect.net",
         words=r"spamhaus|\bsorbs\b|barracuda|spamcop|uceprotect|ipcheck\.proofpoint|cloudmark|\b(?:dnsbl|rbl)\b|block ?list|black ?list|blocked using|listed (?:on|in|at|by)",
     ),
-    Rule("unauthenticated", "authfailure", "RFC 7372 (5.7.20 to 5.7.26); RFC 7489 (DMARC)", words=r"\bDMARC\b|\bSPF\b.{0,40}\b(?:fail|not pass)|\bDKIM\b.{0,40}\b(?:fail|not pass|no valid|missing)|unauthenticated|authentication (?:failed|required|checks)"),
-    Rule("no-reverse-dns", "requireptr", "RFC 8601 section 3 (iprev); RFC 7372 5.7.25", words=r"reverse (?:dns|lookup)|\bPTR\b|\brdns\b|no hostname for"),
+    Rule(
+        "unauthenticated",
+        "authfailure",
+        "RFC 7372 (5.7.20 to 5.7.26); RFC 7489 (DMARC)",
+        words=r"\bDMARC\b|\bSPF\b.{0,40}\b(?:fail|not pass)|\bDKIM\b.{0,40}\b(?:fail|not pass|no valid|missing)|unauthenticated|authentication (?:failed|required|checks)",
+    ),
+    Rule(
+        "no-reverse-dns",
+        "requireptr",
+        "RFC 8601 section 3 (iprev); RFC 7372 5.7.25",
+        words=r"reverse (?:dns|lookup)|\bPTR\b|\brdns\b|no hostname for",
+    ),
     Rule("virus", "virusdetected", RFC5321, words=r"\bvirus|malware|infected"),
-    Rule("user-unknown", "userunknown", "RFC 3463 X.1.1 (bad destination mailbox address)", words=r"user unknown|unknown user|no such (?:user|mailbox|recipient)|recipient (?:unknown|not found|does not exist)|unknown recipient|invalid recipient|mailbox (?:not found|does not exist)|address does not exist|account does not exist|does not have an account"),
-    Rule("mailbox-full", "mailboxfull", "RFC 3463 X.2.2 (mailbox full)", words=r"mailbox (?:is )?full|over (?:its |the )?quota|quota exceeded|exceeded (?:its |the )?(?:storage |mailbox )?quota|mailbox size limit"),
-    Rule("mailbox-disabled", "suspend", "RFC 3463 X.2.1 (mailbox disabled)", words=r"(?:mailbox|account|user) (?:is )?(?:disabled|inactive|suspended|locked|deactivated)"),
-    Rule("relay-denied", "norelaying", RFC5321, words=r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|unable to relay|not permitted to relay"),
-    Rule("host-unknown", "hostunknown", "RFC 3463 X.1.2, X.4.4; RFC 7505 (null MX)", words=r"host (?:or domain name )?not found|domain (?:not found|does not exist)|no mx|unrout(?:e)?able|null mx|nxdomain"),
+    Rule(
+        "user-unknown",
+        "userunknown",
+        "RFC 3463 X.1.1 (bad destination mailbox address)",
+        words=r"user unknown|unknown user|no such (?:user|mailbox|recipient)|recipient (?:unknown|not found|does not exist)|unknown recipient|invalid recipient|mailbox (?:not found|does not exist)|address does not exist|account does not exist|does not have an account",
+    ),
+    Rule(
+        "mailbox-full",
+        "mailboxfull",
+        "RFC 3463 X.2.2 (mailbox full)",
+        words=r"mailbox (?:is )?full|over (?:its |the )?quota|quota exceeded|exceeded (?:its |the )?(?:storage |mailbox )?quota|mailbox size limit",
+    ),
+    Rule(
+        "mailbox-disabled",
+        "suspend",
+        "RFC 3463 X.2.1 (mailbox disabled)",
+        words=r"(?:mailbox|account|user) (?:is )?(?:disabled|inactive|suspended|locked|deactivated)",
+    ),
+    Rule(
+        "relay-denied",
+        "norelaying",
+        RFC5321,
+        words=r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|unable to relay|not permitted to relay",
+    ),
+    Rule(
+        "host-unknown",
+        "hostunknown",
+        "RFC 3463 X.1.2, X.4.4; RFC 7505 (null MX)",
+        words=r"host (?:or domain name )?not found|domain (?:not found|does not exist)|no mx|unrout(?:e)?able|null mx|nxdomain",
+    ),
     Rule("greylisted", "speeding", "RFC 6647 (greylisting)", words=r"gr[ea]y-?list"),
     Rule("rate-limited", "speeding", RFC5321, words=r"rate limit|too many (?:messages|mails|emails)|sending rate|throttl"),
     Rule("too-many-connections", "toomanyconn", RFC5321, words=r"too many (?:connections|concurrent)|connection limit"),
-    Rule("size", "mesgtoobig", "RFC 1870 (SIZE); RFC 3463 X.3.4", words=r"message (?:size|too (?:big|large))|size (?:limit|exceeds)|exceeds (?:the )?(?:maximum|size)"),
+    Rule(
+        "size",
+        "mesgtoobig",
+        "RFC 1870 (SIZE); RFC 3463 X.3.4",
+        words=r"message (?:size|too (?:big|large))|size (?:limit|exceeds)|exceeds (?:the )?(?:maximum|size)",
+    ),
     Rule("spam", "spamdetected", RFC5321, words=r"\bspam\b|junk mail|unsolicited|bulk mail"),
-    Rule("connection", "networkerror", "RFC 3463 X.4.1, X.4.2", words=r"connection (?:timed out|refused|reset|lost|dropped)|timed out|unable to connect|could not connect|no route to host|network (?:is )?unreachable"),
+    Rule(
+        "connection",
+        "networkerror",
+        "RFC 3463 X.4.1, X.4.2",
+        words=r"connection (?:timed out|refused|reset|lost|dropped)|timed out|unable to connect|could not connect|no route to host|network (?:is )?unreachable",
+    ),
     # The enhanced status code alone: the IANA registry's meaning of class.subject.detail.
     _status("1.1", "userunknown", "bad destination mailbox address"),
     _status("1.2", "hostunknown", "bad destination system address"),
@@ -256,7 +368,14 @@ RULES: tuple[Rule, ...] = (
     _status("7.29", "authfailure", "ARC validation failure"),
     _status("7.30", "securityerror", "REQUIRETLS support required"),
     # SES's own bounce and delay types, when nothing above decided.
-    Rule("ses-on-account-suppression-list", "suppressed", SES_SUPPRESSION, subtype="OnAccountSuppressionList", actor="ses-account", verdict="account"),
+    Rule(
+        "ses-on-account-suppression-list",
+        "suppressed",
+        SES_SUPPRESSION,
+        subtype="OnAccountSuppressionList",
+        actor="ses-account",
+        verdict="account",
+    ),
     Rule("ses-suppressed", "suppressed", SES_SUPPRESSION, subtype="Suppressed", actor="recipient", verdict="global"),
     Rule("ses-no-email", "userunknown", SES_BOUNCES, event="Bounce", subtype="NoEmail"),
     Rule("ses-mailbox-full", "mailboxfull", SES_BOUNCES, subtype="MailboxFull"),
