@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
-.PHONY: install plan plan-all test lint bench bench-volume
+.PHONY: install plan plan-all test lint bench bench-volume bench-diagnosis
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
@@ -46,3 +46,7 @@ bench: install
 WORK ?= /tmp/ses-event-log-bench-volume
 bench-volume: install
 	$(BIN)/python -m bench.volume --work $(WORK)
+
+# How many of the test replies (tests/diagnosis_corpus.py) each provider's rules decide: a coverage report, not timed.
+bench-diagnosis: install
+	$(BIN)/python -m bench.diagnosis

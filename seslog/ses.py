@@ -3,8 +3,10 @@
 ``GetSuppressedDestination`` tells whether the address is on the account-level suppression
 list (reason, since when, the message that put it there); ``GetAccount`` whether the account is
 still in the sandbox (mail only to verified addresses) or has sending paused, in both of which
-cases the SendEmail call itself fails and SES publishes no event. An on-call role may be denied
-either call: each check then says so in one line and the others go on.
+cases the SendEmail call itself fails and SES publishes no event; ``GetEmailIdentity``, after an
+authentication failure, whether the sending identity signs with DKIM and has its own MAIL FROM
+domain. An on-call role may be denied any call: each check then says so in one line and the
+others go on.
 """
 
 from __future__ import annotations

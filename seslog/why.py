@@ -149,6 +149,7 @@ def failure_of(row: Row) -> Failure:
         bounce_type=row.get("bounce_type"),
         bounce_subtype=row.get("bounce_subtype"),
         delay_type=row.get("delay_type"),
+        reporting_mta=row.get("reporting_mta"),
     )
 
 
@@ -284,7 +285,8 @@ def verdict(
     if diagnosis:
         facts.update(reply=quoted(diagnosis.reply), provider=diagnosis.provider)
     text = VERDICTS[text_key(key)]
-    reason, actor, provider, rule = text.reason, text.actor, provider_of(recipient, facts.get("smtp_response", "")), None
+    signature = f"{facts.get('smtp_response', '')} {facts.get('reporting_mta', '')}"
+    reason, actor, provider, rule = text.reason, text.actor, provider_of(recipient, signature), None
     if diagnosis:
         # An expiry is the last thing the receiving side said before SES gave up: its reason says who acts.
         last = said[-1][1] if said else None

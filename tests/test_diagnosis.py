@@ -4,6 +4,7 @@ SES records them, and every reason and actor has its words."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,12 @@ def test_a_multi_line_reply_keeps_its_words_once_without_the_line_prefixes():
 )
 def test_the_provider_is_the_domain_s_or_the_signature_s_else_the_domain(recipient, reply, provider):
     assert provider_of(recipient, reply) == provider
+
+
+def test_a_delay_reported_by_the_receiving_server_names_its_provider_and_ses_s_own_mta_names_none():
+    delay = Failure("taro@corp.example", "smtp; 421 4.7.0 Try again later", event_type="DeliveryDelay")
+    assert diagnose(replace(delay, reporting_mta="mx.google.com")).provider == "gmail"
+    assert diagnose(replace(delay, reporting_mta="dsn; a8-1.smtp-out.amazonses.com")).provider == "corp.example"
 
 
 def test_every_reason_a_rule_gives_has_a_bounce_verdict_of_its_own():

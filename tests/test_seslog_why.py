@@ -277,6 +277,16 @@ def test_each_verdict_says_what_happened_and_what_next_from_the_events(key):
     assert document["reason"] in REASONS and document["actor"] in ACTORS and document["rule"] and document["provider"]
 
 
+def test_only_a_reason_that_says_so_tells_that_the_address_does_not_exist():
+    says_so = {"Bounce/userunknown", "Bounce/hostunknown", "Bounce/hasmoved"}
+    for key, text in VERDICTS.items():
+        shown = f"{text.status} {text.why} {text.next}"
+        if key == "Bounce/filtered/unconfirmed":  # names it as one of two things the carrier's answer can mean
+            assert "both for an address that does not exist and for a subscriber" in shown
+        elif key not in says_so:
+            assert "does not exist" not in shown and "typos" not in shown, key
+
+
 def test_a_complaint_decides_before_the_delivery_and_a_late_bounce_after_it():
     delivered = event("Delivery", "2024-05-03T10:00:02.000Z")
     bounced = event("Bounce", "2024-05-03T10:05:00.000Z", bounce_type="Permanent", bounce_subtype="General", **BOUNCE)

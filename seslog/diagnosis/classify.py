@@ -23,6 +23,8 @@ class Failure:
     bounce_type: str | None = None
     bounce_subtype: str | None = None
     delay_type: str | None = None
+    reporting_mta: str | None = None
+    """The MTA that reported it; a delay's may be the receiving server, whose name can tell the provider."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Diagnosis:
 
 def diagnose(failure: Failure) -> Diagnosis:
     reply = parse(failure.diagnostic_code, failure.status)
-    provider = provider_of(failure.recipient, reply.raw)
+    mta = (failure.reporting_mta or "").removeprefix("dsn; ")
+    provider = provider_of(failure.recipient, f"{reply.raw} {'' if mta.endswith('amazonses.com') else mta}")
     inner = None
     if reply.inner:
         inner = diagnose(

@@ -15,12 +15,14 @@ class Provider:
     domains: tuple[str, ...]
     """Its consumer domains; a subdomain of one counts too (``d.vodafone.ne.jp``)."""
     signature: re.Pattern[str] | None = None
-    """What marks its replies whatever the domain: its servers' names or its reference pages."""
+    """What marks its replies, or its servers' names, whatever the domain: its hosts or its reference pages."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    # Google's replies end with " - gsmtp" and point at support.google.com.
-    Provider("gmail", ("gmail.com", "googlemail.com"), re.compile(r"\bgsmtp\b|support\.google\.com", re.IGNORECASE)),
+    # Google's replies end with " - gsmtp" and point at support.google.com; its servers are *.google.com.
+    Provider(
+        "gmail", ("gmail.com", "googlemail.com"), re.compile(r"\bgsmtp\b|support\.google\.com|\.google\.com\b", re.IGNORECASE)
+    ),
     # Exchange Online names its servers *.protection.outlook.com (Microsoft 365 and outlook.com alike).
     Provider(
         "microsoft",
@@ -45,8 +47,6 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("softbank", ("softbank.ne.jp", "i.softbank.jp", "disney.ne.jp", "vodafone.ne.jp")),
 )
 BY_NAME = {p.name: p for p in PROVIDERS}
-JAPANESE_CARRIERS = ("docomo", "au", "softbank")
-"""Carriers whose reception filters (domain-specified reception, ドメイン指定受信) refuse senders the subscriber has not allowed."""
 
 
 def domain_of(address: str) -> str:
@@ -54,7 +54,8 @@ def domain_of(address: str) -> str:
 
 
 def provider_of(recipient: str, reply_text: str = "") -> str:
-    """The provider's name (``gmail``, ``docomo`` ...) for mail to ``recipient``, else the recipient's domain."""
+    """The provider's name (``gmail``, ``docomo`` ...) for mail to ``recipient``, else the recipient's domain;
+    ``reply_text``: the reply and the receiving server's name, where a provider's signature may be."""
     domain = domain_of(recipient)
     for provider in PROVIDERS:
         if any(domain == d or domain.endswith("." + d) for d in provider.domains):
