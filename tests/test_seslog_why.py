@@ -510,7 +510,7 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
         for _ in range(2):
             expect_start(athena_stub, "recipient-events", "date", [*days, *days, f"'{TO}'"])
             expect_results(athena_stub, "recipient-events", [{**dict.fromkeys(COLUMNS), **r} for r in (SEND, row)])
-            expect_start(athena_stub, "failed-recipients", "date", [*days, "'example.jp'", *days])
+            expect_start(athena_stub, "failed-recipients", "date", [*days, *days, "'example.jp'"])
             expect_results(athena_stub, "failed-recipients", [other])
         ses_stub.add_client_error(
             "get_suppressed_destination", "AccessDeniedException", "denied", 403, expected_params={"EmailAddress": listed}

@@ -9,8 +9,10 @@ Athena's dialect (Trino) and hold, besides SQL:
   name used twice takes its value twice; for DuckDB a named ``$name`` parameter. Values are
   never formatted into the SQL;
 - ``{table}``, the Glue table;
-- ``{event_time}``, ``{event_recipients}``, ``{event_detail}``, ``{outcome_key}``: the SQL
-  expressions in ``queries/fragments/``, and ``{event_columns}``, a select list there;
+- ``{event_time}``, ``{event_recipients}``, ``{event_detail}``, ``{outcome_key}``,
+  ``{recipient_diagnostics}``, ``{recipient_statuses}``: the SQL expressions in
+  ``queries/fragments/``, ``{recipient_failures}``, a derived table there (each recipient of a
+  bounce or delay with its own reply), and ``{event_columns}``, a select list there;
   ``{names(event_columns)}``, that list's column names, to select them again from a subquery;
 - ``{sent_partitions}`` (a message's events, by its send days), ``{send_event_partitions}`` (the
   events at sending, by their days), ``{event_partitions}`` (events by the days they happened),
