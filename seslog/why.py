@@ -55,7 +55,6 @@ published within minutes (plus at most Firehose's 900 s buffer), delays within h
 
 _DECIDED_FIRST = ("Reject", "Rendering Failure", "Complaint")
 _FINAL = ("Delivery", "Bounce")
-_FAILED = ("Bounce", "DeliveryDelay")
 _BOUNCE_KINDS = {"Permanent": "for good", "Transient": "for now (SES then stopped retrying)"}
 _EXPIRED_NEXT = (
     "Send again later; if it fails again, the recipient's mail administrator can tell why {domain}'s mail servers "
@@ -153,13 +152,9 @@ def failure_of(row: Row) -> Failure:
     )
 
 
-def bounce_key(diagnosis: Diagnosis) -> str:
-    """A bounce's verdict key: its reason, and the deciding rule's qualifier if it has one."""
-    return "/".join(filter(None, ("Bounce", diagnosis.reason, diagnosis.rule.verdict)))
-
-
-def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
-    """The verdict key for one recipient's events of one message (in time order), and the event that decided it."""
+def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None, Diagnosis | None]:
+    """The verdict key for one recipient's events of one message (in time order), the event that decided it, and,
+    when that is a Bounce or a DeliveryDelay, what the receiving side's reply in it means."""
 
     def last(*types: str) -> Row | None:
         return next((e for e in reversed(events) if e["event_type"] in types), None)
@@ -167,20 +162,21 @@ def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None]:
     for event_type in _DECIDED_FIRST:
         decisive = last(event_type)
         if decisive:
-            return event_type, decisive
+            return event_type, decisive, None
     final = last(*_FINAL)
     if final and final["event_type"] == "Bounce":
-        return bounce_key(diagnose(failure_of(final))), final
+        diagnosis = diagnose(failure_of(final))
+        return "/".join(filter(None, ("Bounce", diagnosis.reason, diagnosis.rule.verdict))), final, diagnosis
     if final:
-        return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final
+        return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final, None
     delay = last("DeliveryDelay")
     if delay:
-        return f"DeliveryDelay/{delay.get('delay_type') or 'Undetermined'}", delay
+        return f"DeliveryDelay/{delay.get('delay_type') or 'Undetermined'}", delay, diagnose(failure_of(delay))
     send = last("Send")
     if send:
         sent = _time(send.get("sent_at"))
-        return ("Send/stale" if sent is None or now - sent > STALE_AFTER else "Send/recent"), send
-    return "Open", last("Open", "Click")
+        return ("Send/stale" if sent is None or now - sent > STALE_AFTER else "Send/recent"), send, None
+    return "Open", last("Open", "Click"), None
 
 
 def _listed_after(recipient: str, before: str | None, history: Sequence[Row]) -> str:
@@ -253,7 +249,7 @@ def verdict(
 ) -> Verdict:
     """The verdict for one recipient of one message; ``history`` is every event of the answer, for the
     suppression list's cause."""
-    key, decisive = decide(events, now)
+    key, decisive, diagnosis = decide(events, now)
     facts: dict[str, Any] = {name: value for name, value in (decisive or {}).items() if value not in (None, "")}
     if "reporting_mta" in facts:
         facts["reporting_mta"] = facts["reporting_mta"].removeprefix("dsn; ")  # a bounce's reportingMTA is a DSN field
@@ -261,8 +257,6 @@ def verdict(
     first = events[0] if events else {}
     opens = [e for e in events if e["event_type"] == "Open"]
     delays = [e for e in events if e["event_type"] == "DeliveryDelay"]
-    failed = decisive if decisive and decisive["event_type"] in _FAILED else None
-    diagnosis = diagnose(failure_of(failed)) if failed else None
     said = _said(events, decisive, diagnosis)
     listed = (decisive or {}).get("recipient") or recipient
     facts.update(
@@ -288,11 +282,12 @@ def verdict(
     signature = f"{facts.get('smtp_response', '')} {facts.get('reporting_mta', '')}"
     reason, actor, provider, rule = text.reason, text.actor, provider_of(recipient, signature), None
     if diagnosis:
-        # An expiry is the last thing the receiving side said before SES gave up: its reason says who acts.
+        # An expiry's actor is that of the last thing the receiving side said before SES gave up; a delay whose reply
+        # says nothing has the actor of its delay type.
         last = said[-1][1] if said else None
         acting = last if diagnosis.reason == "expired" and last and last.reason != "undefined" else diagnosis
         reason, provider, rule = diagnosis.reason, diagnosis.provider, diagnosis.rule.id
-        actor = acting.actor if key.startswith("Bounce") or acting.reason != "undefined" else (text.actor or acting.actor)
+        actor = text.actor if acting.reason == "undefined" and text.actor else acting.actor
         if diagnosis.reason == "expired":
             inner = VERDICTS.get(f"Bounce/{acting.reason}") if acting is not diagnosis else None
             facts["inner_next"] = (inner.next if inner else _EXPIRED_NEXT).format_map(_Facts(facts))
