@@ -372,11 +372,12 @@ STORY = {
 """What the receiving side said while SES retried (``{story}`` in a delay's or a soft bounce's text): its first and last reply."""
 
 OTHERS = {
-    "alone": "No other {domain} recipient failed with {reason} {range}: it is about this address.",
-    "many": "{count} other {domain} recipient{s} failed with {reason} {range}",
+    "alone": "No other {at} recipient failed with {reason} {range}: it is about this address.",
+    "many": "{count} other {at} recipient{s} failed with {reason} {range}",
     "sender": ": this is about your {about}, not this user.",
 }
-"""Whether a failure is one address's or many: how many other recipients at the same domain had the same reason."""
+"""Whether a failure is one address's or many: how many other recipients at the same provider had the same reason
+(``{at}``: a named provider, all its domains, or the recipient's domain)."""
 SENDER_SIDE = {
     "sender-domain": "sending domain",
     "sender-content": "message",

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from seslog.arguments import TimeRange
 from seslog.diagnosis import Diagnosis, Failure, diagnose
-from seslog.diagnosis.providers import domain_of, provider_of
+from seslog.diagnosis.providers import domain_of, mailbox_provider, provider_of
 from seslog.diagnosis.reasons import ACTORS
 from seslog.diagnosis.replies import Reply
 from seslog.engine import Engine, Row
@@ -29,16 +29,18 @@ from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, tex
 
 @dataclass(frozen=True)
 class Others:
-    """How many other recipients at the same domain failed with the same reason in the range: one address's problem, or many."""
+    """How many other recipients at the same mailbox provider failed with the same reason in the range: one address's
+    problem, or many."""
 
-    domain: str
+    at: str
+    """The provider (``gmail``: all its domains) or, for a domain of no named provider, the domain."""
     reason: str
     count: int
     range: str
     actor: str | None
 
     def text(self) -> str:
-        facts = {"domain": self.domain, "reason": self.reason, "range": self.range, "count": self.count}
+        facts = {"at": self.at, "reason": self.reason, "range": self.range, "count": self.count}
         if not self.count:
             return OTHERS["alone"].format(**facts)
         about = SENDER_SIDE.get(self.actor or "")
@@ -46,7 +48,7 @@ class Others:
         return many + (OTHERS["sender"].format(about=about) if about else ".")
 
     def document(self) -> dict[str, Any]:
-        return {"domain": self.domain, "reason": self.reason, "count": self.count, "text": self.text()}
+        return {"at": self.at, "reason": self.reason, "count": self.count, "text": self.text()}
 
 
 STALE_AFTER = timedelta(hours=1)
@@ -358,25 +360,25 @@ def for_message(engine: Engine, message_id: str, span: TimeRange, now: datetime,
 
 
 def with_others(engine: Engine, verdicts: Sequence[Verdict], span: TimeRange) -> list[Verdict]:
-    """``verdicts``, each failure with how many other recipients at its domain failed with the same reason
-    on the days of ``span``: one query for all of them."""
+    """``verdicts``, each failure with how many other recipients at the same mailbox provider (a named provider's
+    domains, else the recipient's domain) failed with the same reason on the days of ``span``: one query for all."""
     failed = [v for v in verdicts if v.diagnosis]
     if not failed:
         return list(verdicts)
-    domains = sorted({domain_of(v.recipient) for v in failed})
+    domains = sorted({d for v in failed for d in mailbox_provider(v.recipient)[1]})
     rows = engine.run("failed-recipients", {"domains": ",".join(domains), **_days(span)})
     seen: dict[tuple[str, str], set[str]] = {}
     for row in rows:
         reason = diagnose(failure_of(row)).reason
-        seen.setdefault((domain_of(row["recipient"]), reason), set()).add(row["recipient"].lower())
+        seen.setdefault((mailbox_provider(row["recipient"])[0], reason), set()).add(row["recipient"].lower())
     days = f"on {span.first_day} to {span.last_day} (UTC)" if span.first_day != span.last_day else f"on {span.first_day} (UTC)"
 
     def counted(v: Verdict) -> Verdict:
         if not v.diagnosis or not v.reason:
             return v
-        domain = domain_of(v.recipient)
-        others = seen.get((domain, v.reason), set()) - {v.recipient.lower()}
-        return replace(v, others=Others(domain, v.reason, len(others), days, v.actor))
+        at = mailbox_provider(v.recipient)[0]
+        others = seen.get((at, v.reason), set()) - {v.recipient.lower()}
+        return replace(v, others=Others(at, v.reason, len(others), days, v.actor))
 
     return [counted(v) for v in verdicts]
 

@@ -11,7 +11,7 @@ import pytest
 
 from bench.diagnosis import coverage, print_coverage
 from seslog.diagnosis import Failure, diagnose
-from seslog.diagnosis.providers import provider_of
+from seslog.diagnosis.providers import mailbox_provider, provider_of
 from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.diagnosis.replies import parse
 from seslog.diagnosis.rules import RULES
@@ -118,6 +118,12 @@ def test_a_delay_reported_by_the_receiving_server_names_its_provider_and_ses_s_o
     delay = Failure("taro@corp.example", "smtp; 421 4.7.0 Try again later", event_type="DeliveryDelay")
     assert diagnose(replace(delay, reporting_mta="mx.google.com")).provider == "gmail"
     assert diagnose(replace(delay, reporting_mta="dsn; a8-1.smtp-out.amazonses.com")).provider == "corp.example"
+
+
+def test_the_mailbox_provider_of_an_address_is_a_named_provider_with_all_its_domains_else_the_domain():
+    assert mailbox_provider("Taro@GoogleMail.com") == ("gmail", ("googlemail.com", "gmail.com"))
+    assert mailbox_provider("taro@d.vodafone.ne.jp")[0] == "softbank"
+    assert mailbox_provider("taro@corp.example") == ("corp.example", ("corp.example",))
 
 
 def test_every_reason_a_rule_gives_has_a_bounce_verdict_of_its_own():

@@ -510,7 +510,7 @@ def test_why_on_the_stack_asks_athena_then_ses_and_no_aws_skips_ses(capsys, monk
         for _ in range(2):
             expect_start(athena_stub, "recipient-events", "date", [*days, *days, f"'{TO}'"])
             expect_results(athena_stub, "recipient-events", [{**dict.fromkeys(COLUMNS), **r} for r in (SEND, row)])
-            expect_start(athena_stub, "failed-recipients", "date", [*days, *days, "'example.jp'"])
+            expect_start(athena_stub, "failed-recipients", "date", [*days, *days, "'example.jp'"])  # no named provider
             expect_results(athena_stub, "failed-recipients", [other])
         ses_stub.add_client_error(
             "get_suppressed_destination", "AccessDeniedException", "denied", 403, expected_params={"EmailAddress": listed}
@@ -549,7 +549,8 @@ WAVE = 40
 @pytest.fixture(scope="module")
 def wave(sample_records, tmp_path_factory):
     """A morning on which Gmail refused 41 recipients for authentication, one of them the address asked about;
-    another Gmail recipient's mailbox was full, and a docomo subscriber's filter refused the sender."""
+    another Gmail recipient's mailbox was full, a docomo subscriber's filter refused the sender, and a company at Google
+    Workspace refused it for authentication too."""
     samples = {r["eventType"]: r for r in sample_records.values()}
     records = []
 
@@ -578,7 +579,10 @@ def wave(sample_records, tmp_path_factory):
 
     message(0, "Asked@Gmail.com", GMAIL_5_7_26, "5.7.26")
     for number in range(1, WAVE + 1):
-        message(number, f"user{number}@gmail.com", GMAIL_5_7_26, "5.7.26")
+        # Gmail's two domains are one mailbox provider.
+        message(number, f"user{number}@{'googlemail.com' if number % 10 == 0 else 'gmail.com'}", GMAIL_5_7_26, "5.7.26")
+    # A company's domain at Google Workspace: Google's reply, but not a Gmail address, so not among Gmail's others.
+    message(WAVE + 3, "boss@corp.example", GMAIL_5_7_26, "5.7.26")
     message(
         WAVE + 1,
         "full@gmail.com",
@@ -601,12 +605,12 @@ def test_a_wave_of_one_reason_at_one_provider_is_said_to_be_the_sender_s_not_the
     assert found["rule"] == "gmail-5.7.26-unauthenticated" and found["source"].startswith("https://support.google.com/")
     assert found["others"]["count"] == WAVE  # not the full mailbox, not the asked address itself
     assert found["others"]["text"] == (
-        f"{WAVE} other gmail.com recipients failed with authfailure on 2024-05-03 (UTC): this is about your sending domain, not this user."
+        f"{WAVE} other gmail recipients failed with authfailure on 2024-05-03 (UTC): this is about your sending domain, not this user."
     )
     code, out, _ = run(capsys, "why", "full@gmail.com", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave))
     assert (
         code == 0
-        and "Others: No other gmail.com recipient failed with mailboxfull on 2024-05-03 (UTC): it is about this address."
+        and "Others: No other gmail recipient failed with mailboxfull on 2024-05-03 (UTC): it is about this address."
         in " ".join(out.split())
     )
 
@@ -629,14 +633,14 @@ def test_stats_list_failures_by_reason_and_provider_largest_first_with_the_actor
         "reason": "authfailure",
         "provider": "gmail",
         "actor": "sender-domain",
-        "bounces": WAVE + 1,
+        "bounces": WAVE + 2,
         "delays": 0,
     }
     assert {(f["reason"], f["provider"]) for f in failures[1:]} == {("mailboxfull", "gmail"), ("filtered", "docomo")}
     code, out, _ = run(capsys, "stats", "--from", "2024-05-03", "--until", "2024-05-03", "--local", str(wave))
     table = out[out.index("Bounces and delays by reason and provider") :].splitlines()
     assert table[1].split() == ["REASON", "PROVIDER", "ACTOR", "BOUNCES", "DELAYS"]
-    assert table[2].split() == ["authfailure", "gmail", "sender-domain", str(WAVE + 1), "0"]
+    assert table[2].split() == ["authfailure", "gmail", "sender-domain", str(WAVE + 2), "0"]
 
 
 def test_a_retried_message_s_verdict_quotes_the_first_and_last_reply_each_with_its_reason():

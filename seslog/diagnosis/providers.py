@@ -53,13 +53,25 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().strip(">").lower()
 
 
+def _named(domain: str) -> Provider | None:
+    return next((p for p in PROVIDERS if any(domain == d or domain.endswith("." + d) for d in p.domains)), None)
+
+
+def mailbox_provider(recipient: str) -> tuple[str, tuple[str, ...]]:
+    """Where the recipient's mailbox is, as far as its address tells: a named provider and all its domains (``gmail``,
+    gmail.com and googlemail.com), else its own domain alone."""
+    domain = domain_of(recipient)
+    named = _named(domain)
+    return (named.name, tuple(dict.fromkeys((domain, *named.domains)))) if named else (domain, (domain,))
+
+
 def provider_of(recipient: str, reply_text: str = "") -> str:
     """The provider's name (``gmail``, ``docomo`` ...) for mail to ``recipient``, else the recipient's domain;
     ``reply_text``: the reply and the receiving server's name, where a provider's signature may be."""
     domain = domain_of(recipient)
-    for provider in PROVIDERS:
-        if any(domain == d or domain.endswith("." + d) for d in provider.domains):
-            return provider.name
+    named = _named(domain)
+    if named:
+        return named.name
     for provider in PROVIDERS:
         if provider.signature and provider.signature.search(reply_text):
             return provider.name
