@@ -16,6 +16,7 @@ from typing import TypeVar
 from seslog.errors import SeslogError
 from seslog.eventlog.addresses import EMAIL_ADDRESS
 from seslog.eventlog.costs import GB, KB, MB, TB
+from seslog.eventlog.message_ids import ID_SHAPE, normalised
 
 T = TypeVar("T")
 MAX_DAYS = 3660
@@ -23,7 +24,6 @@ MAX_DAYS = 3660
 
 _SINCE = re.compile(r"(\d+)([dh])")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MESSAGE_ID = re.compile(r"\S{1,256}")
 _HEADER_ID = re.compile(r"<?(?P<id>[^<>@\s]+)@(?:email|[a-z]{2}(?:-[a-z]+)+-\d)\.amazonses\.com>?", re.IGNORECASE)
 """A message ID as mail headers carry it: ``<ID@email.amazonses.com>`` or ``<ID@us-east-1.amazonses.com>``."""
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?", re.IGNORECASE)
@@ -36,9 +36,10 @@ def since(value: str) -> timedelta:
     if not match:
         raise argparse.ArgumentTypeError(f"{value!r} is not a span: use a whole number of days or hours, e.g. 7d or 12h")
     amount, unit = int(match[1]), match[2]
-    span = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
-    if span > timedelta(days=MAX_DAYS):
+    # Compared before the timedelta is made: a huge amount would overflow it.
+    if amount > (MAX_DAYS if unit == "d" else MAX_DAYS * 24):
         raise argparse.ArgumentTypeError(f"{value!r} reaches back more than {MAX_DAYS} days")
+    span = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
     if span <= timedelta(0):
         raise argparse.ArgumentTypeError(f"{value!r} is empty: use at least 1h")
     return span
@@ -68,14 +69,13 @@ def message_id(value: str) -> str:
     (``<ID@email.amazonses.com>``, ``<ID@us-east-1.amazonses.com>``): the ID either way."""
     value = value.strip()
     header = _HEADER_ID.fullmatch(value)
-    if header:
-        return header["id"]
-    if not _MESSAGE_ID.fullmatch(value) or "@" in value or value.startswith("<"):
+    found = header["id"] if header else value
+    if not ID_SHAPE.fullmatch(found):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an SES message ID (mail.messageId, e.g. 0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000, "
             "or its header form <ID@email.amazonses.com>)"
         )
-    return value
+    return normalised(found)
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,19 @@ class WhyTarget:
 
 
 def address_or_message_id(value: str) -> WhyTarget:
-    """What ``seslog why`` is asked about: a recipient address or a message ID (either form)."""
+    """What ``seslog why`` is asked about: a recipient address or a message ID (either form); anything else, a typo
+    such as ``taro.example.jp`` included, is refused with what was expected."""
     if _HEADER_ID.fullmatch(value.strip()):
         return WhyTarget(message_id=message_id(value))
     if "@" in value:
         return WhyTarget(address=email_address(value))
-    return WhyTarget(message_id=message_id(value))
+    try:
+        return WhyTarget(message_id=message_id(value))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither an email address (name@example.com) nor an SES message ID "
+            "(e.g. 0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000, or <ID@email.amazonses.com>)"
+        ) from None
 
 
 def positive_number(value: str) -> float:

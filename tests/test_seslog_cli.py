@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from seslog import cli
-from seslog.arguments import add_time_range_arguments, time_range
+from seslog.arguments import add_time_range_arguments, message_id, time_range
 from seslog.eventlog.costs import MB, PRICES, Usage, monthly_cost
 from seslog.output import print_table
 
@@ -79,6 +79,15 @@ def test_cost_defaults_are_the_cost_model_defaults(capsys):
             "argument --retention-days: '0' must be a whole number of at least 1",
         ),
         (["nonsense"], "argument COMMAND: invalid choice: 'nonsense'"),
+        # A typo of an address is not taken for a message ID (and searched for 30 days).
+        (
+            ["why", "user0009.example.jp"],
+            "argument ADDRESS|MESSAGE_ID: 'user0009.example.jp' is neither an email address (name@example.com) nor an SES message ID",
+        ),
+        (["message", "0100-abc"], "argument MESSAGE_ID: '0100-abc' is not an SES message ID"),
+        # Checked before a timedelta is made of it, which would overflow.
+        (["find", "--to", "taro@example.jp", "--since", "99999999999d"], "argument --since: '99999999999d' reaches back more"),
+        (["stats", "--since", "99999999999h"], "argument --since: '99999999999h' reaches back more"),
     ],
 )
 def test_usage_errors_are_one_line_with_exit_code_2(capsys, argv, message):
@@ -126,6 +135,13 @@ def test_python_dash_m_seslog_help_and_usage():
     done = run_module()
     assert done.returncode == 2
     assert done.stderr == "seslog: error: the following arguments are required: COMMAND (see seslog --help)\n"
+
+
+def test_a_message_id_is_taken_in_any_case_as_ses_writes_it():
+    real = "0100018F40071D2E-C6E8799C-7ADC-487A-8358-88C70DDB3EBD-000000"
+    assert message_id(real) == real.lower() == message_id(f"<{real}@email.amazonses.com>")
+    example = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"  # the AWS guide's, kept as it is
+    assert message_id(example) == example
 
 
 def test_table_aligns_wide_characters():

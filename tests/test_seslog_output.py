@@ -119,7 +119,10 @@ def test_a_table_too_wide_to_cut_is_printed_one_record_at_a_time():
 
 def test_no_match_with_json_prints_an_empty_document_and_exits_1(capsys, data):
     root, _, _ = data
-    for arguments, key in ((["find", "--to", "nobody@example.net"], "messages"), (["message", "0100-none"], "events")):
+    for arguments, key in (
+        (["find", "--to", "nobody@example.net"], "messages"),
+        (["message", "0100018f00000000-00000000-0000-4000-8000-000000000000-000000"], "events"),
+    ):
         code = main([*arguments, *RANGE, "--local", str(root), "--json"])
         captured = capsys.readouterr()
         assert code == 1 and json.loads(captured.out)[key] == [] and captured.err.startswith("seslog: no ")

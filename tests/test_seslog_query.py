@@ -399,11 +399,18 @@ def test_the_stack_partitioning_shapes_the_sql(capsys, athena, monkeypatch):
     """Under `none` there are no partition predicates, so each date is passed once."""
     stubber, _, _ = athena
     monkeypatch.setenv("SESLOG_PARTITIONING", "none")
-    expect_start(stubber, "message-timeline", "none", ["'0100-abc'", f"'{FIRST}'", f"'{LAST}'"])
+    expect_start(
+        stubber,
+        "message-timeline",
+        "none",
+        ["'0100018f00000abc-00000000-0000-4000-8000-000000000000-000000'", f"'{FIRST}'", f"'{LAST}'"],
+    )
     expect_results(stubber, "message-timeline", [])
-    code, _, err = run(capsys, "message", "0100-abc", "--from", FIRST, "--until", LAST)
+    code, _, err = run(
+        capsys, "message", "0100018f00000abc-00000000-0000-4000-8000-000000000000-000000", "--from", FIRST, "--until", LAST
+    )
     assert code == 1 and err.endswith(
-        f"seslog: no events for message 0100-abc sent between {FIRST} and {LAST} (UTC); "
+        f"seslog: no events for message 0100018f00000abc-00000000-0000-4000-8000-000000000000-000000 sent between {FIRST} and {LAST} (UTC); "
         "check the ID (mail.messageId) or give the days it was sent with --from/--until\n"
     )
 
@@ -458,7 +465,14 @@ def damaged(layouts, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["json-event-type", "parquet-date", "orc-hour"])
-@pytest.mark.parametrize("command", [["stats"], ["find", "--to", "user0001@example.net"], ["message", "0100-x"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"],
+        ["find", "--to", "user0001@example.net"],
+        ["message", "0100018f00000001-00000000-0000-4000-8000-000000000000-000000"],
+    ],
+)
 def test_an_unreadable_object_is_named_in_one_line(capsys, damaged, name, command):
     directory, key = damaged[name]
     code, out, err = run(capsys, *command, "--from", FIRST, "--until", LAST, "--local", str(directory))
@@ -475,10 +489,19 @@ def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
     (tmp_path / "elsewhere" / "logs" / "app.log").write_text("not events\n")
     cases = [
         (
-            ["message", "0100-unknown", "--from", FIRST, "--until", LAST, "--local", directory],
+            [
+                "message",
+                "0100018f0000dead-00000000-0000-4000-8000-000000000000-000000",
+                "--from",
+                FIRST,
+                "--until",
+                LAST,
+                "--local",
+                directory,
+            ],
             1,
             (
-                f"seslog: no events for message 0100-unknown sent between {FIRST} and {LAST} (UTC); "
+                f"seslog: no events for message 0100018f0000dead-00000000-0000-4000-8000-000000000000-000000 sent between {FIRST} and {LAST} (UTC); "
                 "check the ID (mail.messageId) or give the days it was sent with --from/--until"
             ),
         ),
@@ -538,7 +561,10 @@ def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
 
 def test_message_looks_back_30_days_by_default(capsys, layouts):
     before = datetime.now(UTC).date()
-    code, _, err = run(capsys, "message", "0100-unknown", "--local", str(layouts["orc-hour"]))
+    # An ID of the AWS guide's example shape carries no send time to read.
+    code, _, err = run(
+        capsys, "message", "EXAMPLE00000dead-00000000-0000-4000-8000-000000000000-000000", "--local", str(layouts["orc-hour"])
+    )
     after = datetime.now(UTC).date()
     assert code == 1
     assert any(f"sent between {today - timedelta(days=30)} and {today} (UTC)" in err for today in {before, after}), err

@@ -19,6 +19,16 @@ _SHAPE = re.compile(
     r"(?P<prefix>[0-9a-f]{4})(?P<millis>[0-9a-f]{12})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{6}"
 )
 
+ID_SHAPE = re.compile(r"[0-9a-z]{16}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{6}", re.IGNORECASE)
+"""What an SES message ID looks like: 16 characters (hex in every real ID; ``EXAMPLE7c191be45`` in the AWS guide's
+examples), a UUID and ``-000000``. A value of another shape is refused rather than looked for."""
+
+
+def normalised(message_id: str) -> str:
+    """A real SES ID (all hex) in lower case, as SES writes it; an example ID of the AWS guide as it is."""
+    return message_id.lower() if _SHAPE.fullmatch(message_id.lower()) else message_id
+
+
 EARLIEST = datetime(2011, 1, 25, tzinfo=UTC)
 """SES's launch: no message was sent before it."""
 
