@@ -1,12 +1,14 @@
 """Plain-text tables, paragraphs and sizes for people reading a terminal.
 
-On a terminal, output fits its width (``COLUMNS``, else the terminal's, as rich and the standard
+Text from an email is shown with its control characters written out (``visible``). On a terminal,
+output fits its width (``COLUMNS``, else the terminal's, as rich and the standard
 library find it): a table's long text columns are cut with an ellipsis, and a table that cannot
 fit even so is printed one record at a time. Piped output, and ``--wide``, is never cut.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -18,6 +20,18 @@ KIB = 1024
 def display_width(text: str) -> int:
     """Columns a string takes in a terminal: East Asian wide characters (Japanese subjects) take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_UNSEEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters that act rather than show: C0 and C1 controls (ESC, a bare CR ...; not tab and newline, which are
+whitespace) and the bidirectional marks, embeddings, overrides and isolates."""
+
+
+def visible(text: str) -> str:
+    """``text`` with every character that acts rather than shows written out (``\\x1b``, ``\\u202e``): text from an
+    email (a subject, a server's reply) then cannot clear a screen, retitle a window, forge a line or reorder the
+    text around it."""
+    return _UNSEEN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
 ELLIPSIS = "…"
@@ -35,6 +49,7 @@ def terminal_width(stream: TextIO) -> int | None:
 
 def cut(text: str, width: int) -> str:
     """``text`` in at most ``width`` columns, an ellipsis marking what was left out."""
+    text = visible(text)
     if display_width(text) <= width:
         return text
     kept, used = [], 0
@@ -51,6 +66,7 @@ def wrap(text: str, width: int, indent: str = "", hanging: str | None = None) ->
     """``text`` as lines of at most ``width`` columns, the first starting with ``indent`` and the others
     with ``hanging`` (default ``indent``); words longer than a line are split, never dropped."""
     hanging = indent if hanging is None else hanging
+    text = visible(text)
     room = max(width - max(display_width(indent), display_width(hanging)), 10)
     lines: list[str] = []
     line = ""
@@ -76,7 +92,7 @@ def wrap(text: str, width: int, indent: str = "", hanging: str | None = None) ->
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    return " ".join(str(value).split())
+    return " ".join(visible(str(value)).split())
 
 
 def print_table(

@@ -423,7 +423,8 @@ def print_verdicts(verdicts: Sequence[Verdict], out: TextIO, width: int | None, 
         if by_recipient:
             out.write(cut(f"{found.recipient}: {found.status}", lines) + "\n")
         else:
-            out.write(cut(f"{found.sent_at}  {found.message_id}", lines) + "\n")
+            # Wrapped, never cut: the message ID is what the reader copies into the next command.
+            out.writelines(line + "\n" for line in wrap(f"{found.sent_at}  {found.message_id}", lines))
             subject = found.subject or "(no subject)"
             out.write(cut(f"  {subject}" + (f"  (from {found.sender})" if found.sender else ""), lines) + "\n")
             out.write(cut(f"  -> {found.status}", lines) + "\n")

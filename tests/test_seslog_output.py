@@ -66,6 +66,41 @@ def commands(data) -> list[list[str]]:
     ]
 
 
+ACTING = "\x1b[2J\x1b]0;pwned\x07\rFORGED LINE\u202egnp.exe"
+"""What a subject or a receiving server's reply may hold: clear the screen, retitle the window, return to the line's
+start, reorder the text after it."""
+
+
+@pytest.fixture(scope="module")
+def acting(tmp_path_factory) -> tuple[Path, str, str]:
+    """A data set whose subjects and bounce replies hold ``ACTING``; a bounced address and its message."""
+    root = tmp_path_factory.mktemp("acting")
+    records = []
+    for arrival, record in generate(load_samples(), seed=5, start=START, days=2, messages=150, recipients=8):
+        record = json.loads(json.dumps(record))
+        record["mail"]["commonHeaders"]["subject"] = f"Hello {ACTING}"
+        for bounced in record.get("bounce", {}).get("bouncedRecipients", []):
+            bounced["diagnosticCode"] = f"smtp; 550 5.1.1 {ACTING}"
+        records.append((arrival, record))
+    write_layout(records, root, format="json", partitioning="date")
+    bounce = next(r for _, r in records if r["eventType"] == "Bounce" and r["bounce"]["bounceSubType"] == "General")
+    return root, bounce["bounce"]["bouncedRecipients"][0]["emailAddress"], bounce["mail"]["messageId"]
+
+
+def test_what_an_email_holds_reaches_the_terminal_written_out_and_json_keeps_it_escaped(monkeypatch, acting):
+    monkeypatch.setenv("COLUMNS", "100")
+    for arguments in commands(acting)[:6]:
+        for stdout in (Tty(), io.StringIO()):
+            out = run(monkeypatch, stdout, arguments)
+            assert out and not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", out), arguments
+            shows_subjects = arguments[0] in ("find", "why") and "nobody@example.net" not in arguments
+            if shows_subjects and not isinstance(stdout, Tty):  # piped: nothing is cut
+                assert "\\x1b[2J\\x1b]0;pwned\\x07\\x0dFORGED LINE\\u202egnp.exe" in out, arguments
+    root, address, _ = acting
+    out = run(monkeypatch, io.StringIO(), ["why", address, *RANGE, "--local", str(root), "--json"])
+    assert "\\u001b[2J" in out and ACTING in json.loads(out)["verdicts"][0]["subject"]
+
+
 def run(monkeypatch, stdout: io.StringIO, arguments: list[str]) -> str:
     monkeypatch.setattr(sys, "stdout", stdout)
     try:
@@ -83,6 +118,15 @@ def test_every_command_fits_the_terminal(monkeypatch, data, columns):
         assert out, arguments
         widest = max(out.splitlines(), key=display_width)
         assert display_width(widest) <= columns, (arguments, widest)
+
+
+def test_why_never_cuts_a_message_id_on_a_narrow_terminal(monkeypatch, data):
+    monkeypatch.setenv("COLUMNS", "80")
+    root, address, _ = data
+    asked = ["why", address, *RANGE, "--local", str(root)]
+    ids = [v["message_id"] for v in json.loads(run(monkeypatch, io.StringIO(), [*asked, "--json"]))["verdicts"]]
+    out = run(monkeypatch, Tty(), asked)
+    assert ids and all(f"\n{message_id}\n" in out for message_id in ids)
 
 
 def test_piped_output_and_wide_are_never_cut(monkeypatch, data):

@@ -30,7 +30,7 @@ from seslog.web.app import CSP, Site, create_app
 ROOT = Path(__file__).resolve().parents[1]
 RANGE = {"from": "2024-05-01", "until": "2024-05-02"}
 HOSTILE_SUBJECT = '<script>alert("subject")</script> & "quotes"'
-HOSTILE_DIAGNOSTIC = "smtp; 550 <img src=x onerror=alert(1)>"
+HOSTILE_DIAGNOSTIC = "smtp; 550 <img src=x onerror=alert(1)> \u202egnp.exe \x1b[2J"
 HOSTILE_TO = "<b>bold</b>@example.net"
 
 
@@ -120,6 +120,8 @@ def test_text_from_an_email_is_escaped_everywhere(client, data):
         assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;subject&#34;)&lt;/script&gt; &amp; &#34;quotes&#34;" in pages[0]
     assert "&lt;img src=x onerror=alert(1)&gt;" in pages[1]
+    # A bidirectional override cannot reorder the text around it, nor a control character act: both are written out.
+    assert "\u202e" not in pages[1] and "\x1b" not in pages[1] and "\\u202egnp.exe \\x1b[2J" in pages[1]
     assert client.get("/", params={"q": HOSTILE_TO, **RANGE}).text.count("<b>bold</b>") == 0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -31,6 +32,7 @@ from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.engine import Engine
 from seslog.errors import SeslogError
 from seslog.eventlog.partitioning import Scheme
+from seslog.output import visible
 from seslog.progress import Progress
 from seslog.web import charts
 from seslog.web.jobs import Job, Jobs
@@ -92,8 +94,16 @@ def _range_params(request: Request) -> tuple[str | None, ...]:
     return tuple(request.query_params.get(name) for name in ("since", "from", "until"))
 
 
+def _shown(value: Any) -> Any:
+    """Every value a page shows, with the characters that act rather than show written out (a bidirectional override
+    in a subject would reorder the text around it); markup the templates made themselves is left as it is."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def _templates() -> Environment:
-    environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), finalize=_shown
+    )
     environment.filters["quote"] = lambda value: quote(str(value), safe="")
     return environment
 
