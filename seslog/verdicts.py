@@ -311,6 +311,14 @@ VERDICTS: dict[str, Text] = {
         "Wait: SES retries on its own. If many messages show this, check the account's sending status (aws sesv2 get-account).",
         actor="ses-account",
     ),
+    "DeliveryDelay/gave-up": Text(
+        "not delivered: SES has given up, and its last word is not in the days read",
+        "SES deferred the message ({delay_type}).{story} Its time to deliver ran out at {expiration_time}, {expired_ago} "
+        "ago, so SES has given up and published a Bounce (or, at the last moment, a Delivery) that the days read do not hold.",
+        "Read the days after {expiration_time} too: widen the range with --until (for a local copy, fetch those days first "
+        "with seslog download). The last reply above says who can fix the cause.",
+        actor="wait",
+    ),
     "Complaint": Text(
         "delivered, then marked as spam",
         "The recipient reported the message as spam at {event_time} ({complaint_type}). It had reached their mailbox.",

@@ -22,7 +22,7 @@ from seslog.diagnosis.providers import domain_of, mailbox_provider, provider_of
 from seslog.diagnosis.reasons import ACTORS
 from seslog.diagnosis.replies import Reply
 from seslog.engine import Engine, Row
-from seslog.output import PARAGRAPH_WIDTH, cut, wrap
+from seslog.output import PARAGRAPH_WIDTH, cut, display_width, wrap
 from seslog.ses import Finding
 from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
 
@@ -50,6 +50,9 @@ class Others:
     def document(self) -> dict[str, Any]:
         return {"at": self.at, "reason": self.reason, "count": self.count, "text": self.text()}
 
+
+GAVE_UP = "gave-up"
+"""The verdict key's last part for a delay whose expirationTime has passed, in place of its delay type."""
 
 STALE_AFTER = timedelta(hours=1)
 """A Send without an outcome for longer than this is no longer 'on its way': deliveries and bounces are
@@ -173,7 +176,10 @@ def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None, Diagn
         return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final, None
     delay = last("DeliveryDelay")
     if delay:
-        return f"DeliveryDelay/{delay.get('delay_type') or 'Undetermined'}", delay, diagnose(failure_of(delay))
+        expires = _time(delay.get("expiration_time"))
+        # Past its expiration SES has given up: the Bounce that says so is in days not read.
+        kind = GAVE_UP if expires and now > expires else delay.get("delay_type") or "Undetermined"
+        return f"DeliveryDelay/{kind}", delay, diagnose(failure_of(delay))
     send = last("Send")
     if send:
         sent = _time(send.get("sent_at"))
@@ -270,6 +276,7 @@ def verdict(
         after=duration(first.get("sent_at"), facts.get("event_time")),
         trying=duration(first.get("sent_at"), delays[-1]["event_time"] if delays else None),
         ago=duration(first.get("sent_at"), now),
+        expired_ago=duration(facts.get("expiration_time"), now),
         listed_after=_listed_after(recipient, facts.get("event_time"), history) if key == "Bounce/suppressed/account" else "",
         region_option=f" --region {region}" if region else "",
         opens=len(opens),
@@ -290,6 +297,8 @@ def verdict(
         acting = last if diagnosis.reason == "expired" and last and last.reason != "undefined" else diagnosis
         reason, provider, rule = diagnosis.reason, diagnosis.provider, diagnosis.rule.id
         actor = text.actor if acting.reason == "undefined" and text.actor else acting.actor
+        if key.endswith(GAVE_UP):
+            reason, rule = "expired", "ses-delay-past-expiration"
         if diagnosis.reason == "expired":
             inner = VERDICTS.get(f"Bounce/{acting.reason}") if acting is not diagnosis else None
             facts["inner_next"] = (inner.next if inner else _EXPIRED_NEXT).format_map(_Facts(facts))
@@ -424,7 +433,8 @@ def print_verdicts(verdicts: Sequence[Verdict], out: TextIO, width: int | None, 
             out.write(cut(f"{found.recipient}: {found.status}", lines) + "\n")
         else:
             # Wrapped, never cut: the message ID is what the reader copies into the next command.
-            out.writelines(line + "\n" for line in wrap(f"{found.sent_at}  {found.message_id}", lines))
+            head = f"{found.sent_at}  {found.message_id}"
+            out.writelines(line + "\n" for line in ([head] if display_width(head) <= lines else wrap(head, lines)))
             subject = found.subject or "(no subject)"
             out.write(cut(f"  {subject}" + (f"  (from {found.sender})" if found.sender else ""), lines) + "\n")
             out.write(cut(f"  -> {found.status}", lines) + "\n")

@@ -233,6 +233,14 @@ CASES: dict[str, tuple[list[dict], list[str]]] = {
         ["could not talk to the receiving server", "(networkerror)"],
     ),
     "DeliveryDelay/BYOIPHostNameLookupUnavailable": ([SEND, delayed("BYOIPHostNameLookupUnavailable")], ["BYOIP"]),
+    "DeliveryDelay/gave-up": (
+        [
+            SEND,
+            delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full", "2024-05-02T10:30:00.000Z")
+            | {"expiration_time": "2024-05-03T00:00:00.000Z"},
+        ],
+        ["ran out at 2024-05-03T00:00:00.000Z, 12 h ago", "452 4.2.2 Mailbox full (mailboxfull)", "--until", "seslog download"],
+    ),
     "DeliveryDelay/SendingDeferral": ([SEND, delayed("SendingDeferral")], ["SES deferred sending"]),
     "Complaint": (
         [
@@ -657,6 +665,18 @@ def test_a_retried_message_s_verdict_quotes_the_first_and_last_reply_each_with_i
     assert found.diagnosis.inner.reason == "networkerror"
     # SES's own wrapper is never quoted as what the receiving side said.
     assert "Message expired" not in found.why
+
+
+def test_a_delay_past_its_expiration_is_not_told_to_wait_for():
+    late = delayed("MailboxFull", "smtp; 452 4.2.2 Mailbox full", "2024-05-02T10:30:00.000Z") | {
+        "expiration_time": "2024-05-03T00:00:00.000Z"
+    }
+    found = verdict([SEND, late], recipient=TO, now=NOW)
+    assert (found.key, found.reason, found.actor) == ("DeliveryDelay/gave-up", "expired", "recipient")
+    assert "Wait" not in found.next and "still trying" not in found.status
+    # Before the expiration the same delay is still being retried.
+    early = verdict([SEND, late], recipient=TO, now=datetime(2024, 5, 2, 12, 0, tzinfo=UTC))
+    assert early.key == "DeliveryDelay/MailboxFull" and early.status.startswith("not delivered yet")
 
 
 def test_the_no_trace_checklist_names_cognito_s_own_limit_on_repeated_mail():
