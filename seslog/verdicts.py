@@ -72,6 +72,15 @@ VERDICTS: dict[str, Text] = {
         reason="delivered",
         actor="recipient",
     ),
+    "Delivery/Opened/shared": Text(
+        "delivered; the message was opened, maybe by another of its recipients",
+        "The receiving server{server} accepted the message for {recipient} at {event_time}, {after} after SES accepted it "
+        "({smtp_response}). The message, sent to {destinations} addresses, was opened {opens} time{opens_s}, last at "
+        "{last_open}; an open does not say which recipient opened it, so it does not show that {recipient} did.",
+        _SPAM_FOLDER,
+        reason="delivered",
+        actor="recipient",
+    ),
     "Bounce": Text(
         "bounced",
         "The receiving side returned the message at {event_time} ({bounce_type}/{bounce_subtype}): {reply}.",

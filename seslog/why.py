@@ -22,7 +22,7 @@ from seslog.diagnosis.providers import domain_of, mailbox_provider, provider_of
 from seslog.diagnosis.reasons import ACTORS
 from seslog.diagnosis.replies import Reply
 from seslog.engine import Engine, Row
-from seslog.output import PARAGRAPH_WIDTH, cut, display_width, wrap
+from seslog.output import PARAGRAPH_WIDTH, cut, display_width, visible, wrap
 from seslog.ses import Finding
 from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
 
@@ -173,7 +173,10 @@ def decide(events: Sequence[Row], now: datetime) -> tuple[str, Row | None, Diagn
         diagnosis = diagnose(failure_of(final))
         return "/".join(filter(None, ("Bounce", diagnosis.reason, diagnosis.rule.verdict))), final, diagnosis
     if final:
-        return ("Delivery/Opened" if last("Open", "Click") else "Delivery"), final, None
+        if not last("Open", "Click"):
+            return "Delivery", final, None
+        # An Open or Click names no recipient: of a message to several, it may be another recipient's.
+        return ("Delivery/Opened" if (final.get("destinations") or 1) == 1 else "Delivery/Opened/shared"), final, None
     delay = last("DeliveryDelay")
     if delay:
         expires = _time(delay.get("expiration_time"))
@@ -334,7 +337,7 @@ _EVENT_FIELDS = ("event_time", "event_type")
 
 def _event(row: Row) -> Row:
     """An event as the JSON document shows it: its time and type, and the facts it carries."""
-    skip = {"message_id", "sent_at", "sender", "subject", "recipient"}
+    skip = {"message_id", "sent_at", "sender", "subject", "recipient", "destinations"}
     return {k: v for k, v in row.items() if k in _EVENT_FIELDS or (k not in skip and v is not None)}
 
 
@@ -433,7 +436,7 @@ def print_verdicts(verdicts: Sequence[Verdict], out: TextIO, width: int | None, 
             out.write(cut(f"{found.recipient}: {found.status}", lines) + "\n")
         else:
             # Wrapped, never cut: the message ID is what the reader copies into the next command.
-            head = f"{found.sent_at}  {found.message_id}"
+            head = visible(f"{found.sent_at}  {found.message_id}")
             out.writelines(line + "\n" for line in ([head] if display_width(head) <= lines else wrap(head, lines)))
             subject = found.subject or "(no subject)"
             out.write(cut(f"  {subject}" + (f"  (from {found.sender})" if found.sender else ""), lines) + "\n")

@@ -175,6 +175,7 @@ EVENT_FACTS = [
     "sent_at",
     "sender",
     "subject",
+    "destinations",
     "event_time",
     "event_type",
     "bounce_type",

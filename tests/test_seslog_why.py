@@ -211,6 +211,14 @@ CASES: dict[str, tuple[list[dict], list[str]]] = {
         ],
         ["opened 1 time, last at 2024-05-03T11:00:00.000Z", "250 ok"],
     ),
+    "Delivery/Opened/shared": (
+        [
+            SEND | {"destinations": 3},
+            event("Delivery", "2024-05-03T10:00:02.000Z", smtp_response="250 ok", destinations=3),
+            event("Open", "2024-05-03T11:00:00.000Z", destinations=3),
+        ],
+        ["sent to 3 addresses, was opened 1 time", "does not show that taro@example.jp did", "spam or junk folder"],
+    ),
     "DeliveryDelay": (
         [SEND, delayed("SomethingNew", "smtp; 451 later", "2024-05-03T11:30:00.000Z")],
         ["deferred", "451 later", "trying for 1 h 30 min", "gives up at 2024-05-04T00:00:00.000Z"],
@@ -665,6 +673,13 @@ def test_a_retried_message_s_verdict_quotes_the_first_and_last_reply_each_with_i
     assert found.diagnosis.inner.reason == "networkerror"
     # SES's own wrapper is never quoted as what the receiving side said.
     assert "Message expired" not in found.why
+
+
+def test_an_open_of_a_message_to_several_is_not_credited_to_a_recipient_that_bounced():
+    opened = event("Open", "2024-05-03T11:00:00.000Z", destinations=2)
+    bounced_here = bounced("smtp; 550 5.1.1 user unknown") | {"destinations": 2}
+    found = verdict([SEND | {"destinations": 2}, bounced_here, opened], recipient=TO, now=NOW)
+    assert found.key == "Bounce/userunknown" and "opened" not in f"{found.status} {found.why}"
 
 
 def test_a_delay_past_its_expiration_is_not_told_to_wait_for():
