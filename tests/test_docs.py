@@ -59,8 +59,20 @@ def test_each_document_starts_with_what_it_covers(page):
     assert title.startswith("# ") and blank == "" and sentence.endswith(".") and len(sentence) > 40
 
 
+SETTINGS_HEADER = "| Key | Type | Default | What it does |"
+
+
 def table_rows(page: Path) -> set[str]:
-    return {line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| `")}
+    """The rows of the page's settings tables (those under ``SETTINGS_HEADER``), not of its other tables."""
+    rows, inside = set(), False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line == SETTINGS_HEADER:
+            inside = True
+        elif not line.startswith("|"):
+            inside = False
+        elif inside and line.startswith("| `"):
+            rows.add(line)
+    return rows
 
 
 def test_the_readme_settings_are_rows_of_the_reference():
