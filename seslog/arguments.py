@@ -116,6 +116,14 @@ def positive_int(value: str) -> int:
     return int(value)
 
 
+def directory(value: str) -> str:
+    """A directory path; an empty one (``--local ''``, an unset variable) is refused rather than read as "here" or
+    "not given"."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty path is not a directory: name one, e.g. ./demo")
+    return value
+
+
 def port_number(value: str) -> int:
     """A TCP port, or 0 for a free one."""
     if not re.fullmatch(r"\d{1,5}", value.strip()) or int(value) > 65535:

@@ -26,6 +26,7 @@ from seslog.arguments import (
     add_time_range_arguments,
     address_or_message_id,
     day,
+    directory,
     email_address,
     message_id,
     port_number,
@@ -432,7 +433,7 @@ def build_parser() -> Parser:
         description="Generate SES events (from SES's example records, with realistic outcomes and timings) and write "
         "them under DIR/events/ exactly as the Firehose stream would, in a format and partitioning scheme.",
     )
-    demo.add_argument("directory", metavar="DIR")
+    demo.add_argument("directory", type=directory, metavar="DIR")
     demo.add_argument("--format", choices=tuple(FORMATS), default="parquet", help="default %(default)s")
     demo.add_argument("--partitioning", choices=tuple(SCHEMES), default="event-type", help="default %(default)s")
     demo.add_argument("--start", type=day, metavar="YYYY-MM-DD", help="first UTC day of sending (default: DAYS days ago)")
@@ -448,7 +449,7 @@ def build_parser() -> Parser:
         description="Copy the event objects that arrived in a time range (whole UTC days) from the stack's bucket to DIR, "
         "keeping their keys, so that `--local DIR` can query them offline. Objects already in DIR with the same size are skipped.",
     )
-    fetch.add_argument("directory", metavar="DIR")
+    fetch.add_argument("directory", type=directory, metavar="DIR")
     add_time_range_arguments(fetch, default_since="1d")
     add_stack_arguments(fetch, ["bucket", "data_prefix", "partitioning", "region"])
     fetch.set_defaults(run=_download)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from seslog.arguments import directory
 from seslog.errors import SeslogError, one_line
 from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS
 from seslog.eventlog.partitioning import DEFAULT_SCHEME, SCHEMES
@@ -116,6 +117,7 @@ def add_stack_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -
 def add_local_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--local",
+        type=directory,
         metavar="DIR",
         help="query DIR (laid out as the bucket, by `seslog download` or `seslog demo-data`) with DuckDB instead of Athena",
     )
@@ -124,7 +126,7 @@ def add_local_argument(parser: argparse.ArgumentParser) -> None:
 def select_target(
     args: argparse.Namespace, needed: Sequence[str], environ: Mapping[str, str] | None = None
 ) -> StackTarget | LocalTarget:
-    if getattr(args, "local", None):
+    if getattr(args, "local", None) is not None:
         return local_target(args.local)
     return stack_target(args, needed, environ)
 

@@ -85,6 +85,10 @@ def test_cost_defaults_are_the_cost_model_defaults(capsys):
             "argument ADDRESS|MESSAGE_ID: 'user0009.example.jp' is neither an email address (name@example.com) nor an SES message ID",
         ),
         (["message", "0100-abc"], "argument MESSAGE_ID: '0100-abc' is not an SES message ID"),
+        # An empty path is not "here", nor "no --local" (which would query the stack's Athena, billed).
+        (["why", "taro@example.jp", "--local", ""], "argument --local: an empty path is not a directory"),
+        (["demo-data", ""], "argument DIR: an empty path is not a directory"),
+        (["download", " "], "argument DIR: an empty path is not a directory"),
         # Checked before a timedelta is made of it, which would overflow.
         (["find", "--to", "taro@example.jp", "--since", "99999999999d"], "argument --since: '99999999999d' reaches back more"),
         (["stats", "--since", "99999999999h"], "argument --since: '99999999999h' reaches back more"),
