@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
@@ -172,41 +172,56 @@ def add_time_range_arguments(parser: argparse.ArgumentParser, default_since: str
     parser.set_defaults(default_since=default_since)
 
 
-def time_range(args: argparse.Namespace, now: datetime | None = None) -> TimeRange:
+RANGE_NAMES = {"since": "--since", "from": "--from", "until": "--until"}
+"""What the range's three values are called where they are asked: the command line's flags. The page names its form's
+fields and the MCP tools their parameters, so that an error names what the asker typed."""
+
+
+def time_range(args: argparse.Namespace, now: datetime | None = None, names: Mapping[str, str] = RANGE_NAMES) -> TimeRange:
     """The range the time range arguments select; a conflict is a usage error (exit code 2)."""
     now = now or datetime.now(UTC)
+    since_name, from_name, until_name = names["since"], names["from"], names["until"]
     if args.since is not None and (args.from_day or args.until_day):
-        raise SeslogError("use either --since or --from/--until, not both", exit_code=2)
+        raise SeslogError(f"use either {since_name} or {from_name}/{until_name}, not both", exit_code=2)
     if args.until_day and not args.from_day:
-        raise SeslogError("--until needs --from", exit_code=2)
+        raise SeslogError(f"{until_name} needs {from_name}", exit_code=2)
     if args.from_day:
         last = args.until_day or now.date()
         if last < args.from_day:
-            until = f"--until {last}" if args.until_day else f"today ({last}, the default of --until)"
-            raise SeslogError(f"--from {args.from_day} is after {until}", exit_code=2)
+            until = f"{until_name} {last}" if args.until_day else f"today ({last}, the default of {until_name})"
+            raise SeslogError(f"{from_name} {args.from_day} is after {until}", exit_code=2)
         if (last - args.from_day).days > MAX_DAYS:
-            raise SeslogError(f"--from {args.from_day} to {last} spans more than {MAX_DAYS} days", exit_code=2)
+            raise SeslogError(f"{from_name} {args.from_day} to {last} spans more than {MAX_DAYS} days", exit_code=2)
         start = datetime.combine(args.from_day, time(), UTC)
         return TimeRange(start, datetime.combine(last + timedelta(days=1), time(), UTC))
     return TimeRange(now - (args.since or since(args.default_since)), now)
 
 
 def parsed(flag: str, parse: Callable[[str], T], value: str) -> T:
-    """``value`` parsed as the command line parses ``flag``; a bad one is a usage error with the CLI's words."""
+    """``value`` parsed as the command line parses ``flag``; a bad one is a usage error with the CLI's words, named as
+    argparse names it (``argument --from``, ``argument MESSAGE_ID``) or, for a page's field or a tool's parameter, by
+    its own name (``From``, ``from_date``)."""
     try:
         return parse(value)
     except argparse.ArgumentTypeError as error:
-        raise SeslogError(f"argument {flag}: {error}", exit_code=2) from None
+        label = f"argument {flag}" if flag.startswith("-") or flag.isupper() else flag
+        raise SeslogError(f"{label}: {error}", exit_code=2) from None
 
 
 def span_of(
-    since_text: str | None, from_text: str | None, until_text: str | None, default_since: str, now: datetime | None = None
+    since_text: str | None,
+    from_text: str | None,
+    until_text: str | None,
+    default_since: str,
+    now: datetime | None = None,
+    names: Mapping[str, str] = RANGE_NAMES,
 ) -> TimeRange:
-    """The range ``--since``/``--from``/``--until`` given as text select (for the web page and the MCP tools)."""
+    """The range ``--since``/``--from``/``--until`` given as text select (for the web page and the MCP tools, which
+    pass the ``names`` they call the three values by)."""
     chosen = argparse.Namespace(
-        since=parsed("--since", since, since_text) if since_text else None,
-        from_day=parsed("--from", day, from_text) if from_text else None,
-        until_day=parsed("--until", day, until_text) if until_text else None,
+        since=parsed(names["since"], since, since_text) if since_text else None,
+        from_day=parsed(names["from"], day, from_text) if from_text else None,
+        until_day=parsed(names["until"], day, until_text) if until_text else None,
         default_since=default_since,
     )
-    return time_range(chosen, now)
+    return time_range(chosen, now, names)
