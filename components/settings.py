@@ -17,7 +17,15 @@ from typing import Any
 from seslog.eventlog.addresses import EMAIL_ADDRESS
 from seslog.eventlog.events import API_NAMES
 from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS, Format
-from seslog.eventlog.partitioning import ACTIVE_PARTITIONS_LIMIT, DEFAULT_SCHEME, SCHEMES, Scheme, max_late_days, scheme_for
+from seslog.eventlog.partitioning import (
+    ACTIVE_PARTITIONS_LIMIT,
+    DEFAULT_LATE_DAYS,
+    DEFAULT_SCHEME,
+    SCHEMES,
+    Scheme,
+    max_late_days,
+    scheme_for,
+)
 from seslog.eventlog.reputation import BOUNCE_REVIEW_RATE, COMPLAINT_REVIEW_RATE
 
 MIB = 1024 * 1024
@@ -73,7 +81,7 @@ KEYS: tuple[Key, ...] = (
         "Partitioning scheme: none, date, hour, event-type or send-date (retentionDays at most 247 with send-date).",
     ),
     Key("eventTypes", "array", list(API_NAMES), "SES event types to publish (SES v2 names); all ten by default."),
-    Key("retentionDays", "integer", 90, "Days an event object is kept before it expires."),
+    Key("retentionDays", "integer", DEFAULT_LATE_DAYS, "Days an event object is kept before it expires."),
     Key("noncurrentRetentionDays", "integer", 7, "Days an overwritten or deleted object version is kept; at most retentionDays."),
     Key("transitionDays", "integer", 0, "Days after which objects move to transitionStorageClass; 0 keeps them in S3 Standard."),
     Key(

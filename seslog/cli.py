@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from seslog import __version__, answers, investigate, ses, why
 from seslog.arguments import (
+    MAX_DAYS,
     TimeRange,
     add_time_range_arguments,
     address_or_message_id,
@@ -50,6 +51,7 @@ from seslog.output import format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
+from seslog.web.jobs import WORKERS
 from seslog.window import message_range, target_scheme
 
 MESSAGE_SINCE = "30d"
@@ -200,14 +202,31 @@ def _ses_checks(target: StackTarget | LocalTarget, no_aws: bool = False) -> answ
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        from seslog.web.app import Site
+        from seslog.web.app import LOCAL_MAX_DAYS, Site
         from seslog.web.server import LOOPBACK, serve
     except ImportError as error:
         raise missing_extra("serve", error, "web") from None
     target = checked_target(args)
-    site = Site(lambda progress: engine_for(target, args.timeout, progress), describe_target(target), target_scheme(target))
+    local = isinstance(target, LocalTarget)
+    retention = None if local else target.retention_days
+    site = Site(
+        lambda progress: engine_for(target, args.timeout, progress),
+        describe_target(target),
+        target_scheme(target),
+        max_days=LOCAL_MAX_DAYS if local else int(retention or MAX_DAYS),
+        kept="a local copy, as seslog serve reads it," if local else ("the stack" if retention else "seslog"),
+        workers=args.max_queries,
+    )
     try:
-        serve(site, host=args.host or LOOPBACK, port=args.port, open_browser=args.open, out=sys.stdout, err=sys.stderr)
+        serve(
+            site,
+            host=args.host or LOOPBACK,
+            port=args.port,
+            open_browser=args.open,
+            out=sys.stdout,
+            err=sys.stderr,
+            allow_hosts=args.allow_host,
+        )
     except OSError as error:
         raise SeslogError(f"cannot listen on {args.host or LOOPBACK}:{args.port}: {error.strerror or error}") from None
     return 0
@@ -415,6 +434,15 @@ def build_parser() -> Parser:
         help="address to listen on instead of 127.0.0.1; any other exposes the pages, and through them the mail log "
         "with your AWS credentials, to whoever can reach this machine",
     )
+    web.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --host, a name or address other machines reach this one by (repeat for each): the pages answer only "
+        "requests addressed to these, against DNS rebinding",
+    )
+    web.add_argument("--max-queries", type=positive_int, default=WORKERS, help="questions answered at once (default %(default)s)")
     web.add_argument("--open", action="store_true", help="open the search page in the browser")
     web.set_defaults(run=_serve)
 

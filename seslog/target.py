@@ -19,13 +19,13 @@ from typing import Any
 from seslog.arguments import directory
 from seslog.errors import SeslogError, one_line
 from seslog.eventlog.formats import DEFAULT_FORMAT, FORMATS
-from seslog.eventlog.partitioning import DEFAULT_SCHEME, SCHEMES
+from seslog.eventlog.partitioning import DEFAULT_LATE_DAYS, DEFAULT_SCHEME, SCHEMES
 from seslog.eventlog.prefixes import DATA_PREFIX
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 """The repository this package runs from, when it runs from one (it then holds ``Pulumi.yaml``)."""
 PROJECT = "ses-event-log"
-_DEFAULTS = {"format": DEFAULT_FORMAT, "partitioning": DEFAULT_SCHEME}
+_DEFAULTS = {"format": DEFAULT_FORMAT, "partitioning": DEFAULT_SCHEME, "retentionDays": str(DEFAULT_LATE_DAYS)}
 """What the project declares for the config keys seslog reads when a stack leaves them out."""
 
 
@@ -76,6 +76,13 @@ SOURCES: dict[str, Source] = {
         ),
         Source("format", "--format", "SESLOG_FORMAT", "storage format", config=f"{PROJECT}:format", choices=tuple(FORMATS)),
         Source("region", "--region", "SESLOG_REGION", "AWS region", config="aws:region"),
+        Source(
+            "retention_days",
+            "--retention-days",
+            "SESLOG_RETENTION_DAYS",
+            "days the stack keeps events",
+            config=f"{PROJECT}:retentionDays",
+        ),
     )
 }
 
@@ -91,6 +98,8 @@ class StackTarget:
     partitioning: str | None = None
     format: str | None = None
     region: str | None = None
+    retention_days: str | None = None
+    """The stack's retentionDays, when it was given or read from the stack: the longest range worth asking."""
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,10 @@ def test_missing_values_come_from_the_stack_outputs_and_config(fake_pulumi, tmp_
         data_prefix="events/",
         configuration_set="ses-event-log-prod",
         partitioning="event-type",
-        # Not in the stack's config: the project's default (Pulumi.yaml, components.settings.KEYS).
+        # Not in the stack's config: the project's defaults (Pulumi.yaml, components.settings.KEYS).
         format="json",
         region="eu-west-1",
+        retention_days="90",
     )
     assert calls() == [
         {"argv": ["stack", "output", "--json", "--stack", "prod"], "cwd": str(tmp_path)},

@@ -10,10 +10,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from markupsafe import escape
@@ -25,7 +27,10 @@ from seslog.engine import LocalEngine
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
 from seslog.eventlog.partitioning import SCHEMES
-from seslog.web.app import CSP, Site, create_app
+from seslog.verdicts import CHECKLIST
+from seslog.web.app import CSP, SECURITY_HEADERS, Site, create_app
+from seslog.web.jobs import Jobs
+from seslog.web.server import _host_header
 
 ROOT = Path(__file__).resolve().parents[1]
 RANGE = {"from": "2024-05-01", "until": "2024-05-02"}
@@ -71,17 +76,29 @@ def cli_json(capsys, *arguments: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_the_search_page_lists_the_messages_find_lists_each_linked_to_its_page(client, data, capsys):
+def test_the_search_page_answers_as_why_does_each_message_linked_to_its_page(client, data, capsys):
     root, address, _ = data
     page = client.get("/", params={"q": address.upper(), **RANGE})
     assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
-    expected = cli_json(
-        capsys, "find", "--to", address.upper(), "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root)
-    )
+    expected = cli_json(capsys, "why", address.upper(), "--from", RANGE["from"], "--until", RANGE["until"], "--local", str(root))
     links = re.findall(r'href="/message/([^"?]+)\?from=(\d{4}-\d\d-\d\d)&amp;until=\d{4}-\d\d-\d\d"', page.text)
-    assert [m for m, _ in links] == [m["message_id"] for m in expected["messages"]] and links
-    assert client.get("/", params={"q": address.upper(), **RANGE, "format": "json"}).json() == expected
+    assert [m for m, _ in links] == [v["message_id"] for v in expected["verdicts"]] and links
+    for verdict in expected["verdicts"]:
+        assert f'<span class="status">{escape(verdict["status"])}</span>' in page.text
+    answered = client.get("/", params={"q": address.upper(), **RANGE, "format": "json"}).json()
+    for document in (answered, expected):
+        for verdict in document["verdicts"]:
+            if verdict["verdict"].startswith("Send"):
+                verdict.pop("why")  # a message with no outcome yet says how long ago it was sent, to the second
+    assert answered == expected
     assert client.get("/").status_code == 200 and 'name="q"' in client.get("/").text
+    assert "the last 7 days." in client.get("/").text
+
+
+def test_a_search_that_finds_nothing_gives_the_checklist_why_gives(client):
+    page = client.get("/", params={"q": "nobody@example.net", **RANGE})
+    assert page.status_code == 200 and "no trace in this log" in page.text
+    assert page.text.count("<li>") == len(CHECKLIST) and "Cognito never handed it to SES" in page.text
 
 
 def test_a_message_id_in_the_search_box_goes_to_its_page_in_either_form(client, data):
@@ -135,7 +152,8 @@ def test_the_overview_draws_inline_svg_from_the_stats_document(client, data, cap
     assert client.get("/overview", params={**RANGE, "format": "json"}).json() == stats
     # The failures by reason, largest first, each with who acts in words.
     rows = re.findall(
-        r'<tr><td><span class="reason">(\w+)</span>: [^<]*</td><td>([^<]+)</td><td title="([^"]+)">([\w-]+)</td>', page.text
+        r'<tr><td><span class="reason">(\w+)</span>: [^<]*</td><td[^>]*>([^<]+)</td><td[^>]* title="([^"]+)">([\w-]+)</td>',
+        page.text,
     )
     assert rows and [(r, p, a) for r, p, _, a in rows] == [(f["reason"], f["provider"], f["actor"]) for f in stats["failures"]]
     assert all(title == escape(ACTORS[actor]) for _, _, title, actor in rows)
@@ -147,22 +165,26 @@ def test_the_overview_draws_inline_svg_from_the_stats_document(client, data, cap
         (
             "/",
             {"q": "taro@example.jp", "from": "2024-13-01"},
-            "argument --from: '2024-13-01' is not a date: month must be in 1..12",
+            "From: '2024-13-01' is not a date: month must be in 1..12",
         ),
         (
             "/overview",
             {"since": "7 days"},
-            "argument --since: '7 days' is not a span: use a whole number of days or hours, e.g. 7d or 12h",
+            "since: '7 days' is not a span: use a whole number of days or hours, e.g. 7d or 12h",
         ),
         ("/", {"q": "not an address"}, "argument ADDRESS|MESSAGE_ID: 'not an address' is neither an email address"),
         ("/", {"q": "user0009.example.jp"}, "argument ADDRESS|MESSAGE_ID: 'user0009.example.jp' is neither an email address"),
         ("/message/taro@example.jp", {}, "'taro@example.jp' is an address, not a message ID: search for it instead"),
-        ("/overview", {"from": "2024-05-02", "until": "2024-05-01"}, "--from 2024-05-02 is after --until 2024-05-01"),
+        ("/overview", {"from": "2024-05-02", "until": "2024-05-01"}, "From 2024-05-02 is after Until 2024-05-01"),
     ],
 )
-def test_bad_parameters_get_a_400_page_with_the_cli_s_words(client, path, params, message):
+def test_bad_parameters_get_a_400_page_naming_the_form_s_fields_and_a_way_back(client, path, params, message):
     page = client.get(path, params=params)
     assert page.status_code == 400 and "Traceback" not in page.text
+    back = re.search(r'<a class="back" href="([^"]+)"', page.text)[1].replace("&amp;", "&")
+    assert all(
+        f"{k}={quote(v, safe='')}" in back or f"{k}={quote_plus(v)}" in back for k, v in params.items()
+    ) or path.startswith("/message/")
     assert f"seslog: {message}" in page.text.replace("&#39;", "'")
     assert client.get(path, params={**params, "format": "json"}).json()["error"].startswith(message)
 
@@ -276,3 +298,136 @@ def test_a_message_page_without_dates_reads_the_send_day_in_the_id_as_the_cli_do
     assert TestClient(create_app(site, {"testserver"})).get(f"/message/{message}", params={"format": "json"}).json()[
         "timeline"
     ] == json.loads(captured.out)
+
+
+# Safe: every response secured, questions only from these pages, JSON asked and answered.
+
+
+def test_every_kind_of_response_carries_the_security_headers_and_json_asked_is_json_answered(client, data):
+    _, _, message = data
+    responses = {
+        "page": client.get("/"),
+        "404": client.get("/no/such/page"),
+        "405": client.post("/"),
+        "redirect": client.get("/", params={"q": message}, follow_redirects=False),
+        "static": client.get("/static/style.css"),
+        "400": client.get("/overview", params={"since": "7 days"}),
+        "421": client.get("/", headers={"Host": "attacker.example"}),
+        "403": client.get("/", params={"q": "taro@example.jp"}, headers={"Sec-Fetch-Site": "cross-site"}),
+    }
+    for kind, response in responses.items():
+        assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS, kind
+    assert responses["404"].status_code == 404 and '<a class="back" href="/">' in responses["404"].text
+    for path, params, status in (("/no/such/page", {}, 404), ("/", {"q": ""}, 400), ("/", {"q": "x"}, 400)):
+        answer = client.get(path, params={**params, "format": "json"})
+        assert answer.status_code == status and answer.headers["content-type"] == "application/json"
+        assert answer.json()["error"]
+
+
+class CountingEngines:
+    """An engine factory that counts the engines asked for: each is a question started."""
+
+    def __init__(self, root):
+        self.root, self.started = root, 0
+
+    def __call__(self, progress):
+        self.started += 1
+        return LocalEngine(self.root, progress)
+
+
+@pytest.mark.parametrize(
+    ("headers", "runs"),
+    [
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Site": "same-site"}, False),  # another port of this machine is the same site, not the same origin
+        ({"Origin": "http://127.0.0.1:9"}, False),
+        ({"Referer": "http://attacker.example/page"}, False),
+        ({"Origin": "null"}, False),  # a sandboxed frame or a file: page
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Sec-Fetch-Site": "none"}, True),  # typed or bookmarked
+        ({"Referer": "http://testserver/?q=x"}, True),
+        ({}, True),  # curl, an old browser's typed URL
+    ],
+)
+def test_only_these_pages_or_the_user_start_a_query(data, headers, runs):
+    root, address, message = data
+    engines = CountingEngines(root)
+    own = TestClient(create_app(Site(engines, "here", wait_seconds=60), {"testserver"}))
+    for path, params in (("/", {"q": address, **RANGE}), (f"/message/{message}", RANGE), ("/overview", RANGE)):
+        answer = own.get(path, params=params, headers=headers)
+        assert (answer.status_code == 200) is runs and (answer.status_code == 403) is not runs, (path, headers)
+        if not runs:
+            assert 'class="confirm" href="' in answer.text and "another site must not be able to spend them" in answer.text
+    assert engines.started == (3 if runs else 0)
+
+
+def test_a_range_longer_than_the_log_keeps_is_refused_before_it_starts(data):
+    root, address, _ = data
+    engines = CountingEngines(root)
+    kept = TestClient(create_app(Site(engines, "here", max_days=90, kept="the stack"), {"testserver"}))
+    answer = kept.get("/overview", params={"since": "3660d", "format": "json"})
+    assert answer.status_code == 400 and answer.json()["error"].startswith("the range ")
+    assert "3661 days long, and the stack keeps 90: ask for at most that" in answer.json()["error"]
+    assert kept.get("/", params={"q": address, "since": "90d"}).status_code in (200, 202) and engines.started == 1
+
+
+def test_questions_beyond_the_workers_and_the_waiting_room_get_503_with_retry_after():
+    release, asked = threading.Event(), []
+    site = Site(lambda progress: SlowEngine(release, asked), "a slow engine", wait_seconds=0.05, workers=1, waiting=1)
+    slow = TestClient(create_app(site, {"testserver"}))
+    first = slow.get("/overview", params={"from": "2024-05-01", "until": "2024-05-01"})
+    second = slow.get("/overview", params={"from": "2024-05-02", "until": "2024-05-02"})
+    third = slow.get("/overview", params={"from": "2024-05-03", "until": "2024-05-03", "format": "json"})
+    try:
+        assert (first.status_code, second.status_code, third.status_code) == (202, 202, 503)
+        assert "Looking up the events of 2024-05-01 (UTC)." in first.text
+        assert "waiting for an earlier question to finish" in second.text
+        assert (
+            third.headers["retry-after"] == "5" and "answers 1 at once and 1 more are waiting their turn" in third.json()["error"]
+        )
+    finally:
+        release.set()
+
+
+def test_finished_questions_are_forgotten_after_their_time_and_past_the_number_kept():
+    jobs = Jobs(workers=1, waiting=4, keep_seconds=60, kept=2)
+    for key in "abc":
+        jobs.ask(key, lambda job: key).done.wait(5)
+    assert len(jobs) == 3
+    jobs.ask("d", lambda job: "d").done.wait(5)  # asking drops the oldest finished ones past the two kept
+    assert len(jobs) <= 3 and jobs.ask("d", lambda job: "again").result == "d"
+    expiring = Jobs(keep_seconds=0)
+    first = expiring.ask("a", lambda job: 1)
+    first.done.wait(5)
+    time.sleep(0.01)
+    assert expiring.ask("a", lambda job: 2) is not first
+
+
+def test_a_message_page_lists_the_recipients_it_failed_for_first(client, data):
+    _, _, message = data
+    page = client.get(f"/message/{message}", params=RANGE)
+    verdicts = client.get(f"/message/{message}", params={**RANGE, "format": "json"}).json()["why"]["verdicts"]
+    shown = re.findall(r'<span class="recipient">([^<]+)</span>', page.text)
+    failed = [v["recipient"] for v in verdicts if v["reason"] not in ("delivered", "feedback", "onhold")]
+    assert failed and shown[: len(failed)] == failed
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["mail-host.example"], "mail-host.example:8080"),
+        (["mail-host.example:80"], "mail-host.example:80"),
+        (["192.0.2.10"], "192.0.2.10:8080"),
+        (["2001:db8::10"], "[2001:db8::10]:8080"),
+        (["[2001:db8::10]:443"], "[2001:db8::10]:443"),
+    ],
+)
+def test_a_host_header_is_what_a_browser_sends_for_the_name_allowed(names, expected):
+    assert _host_header(names[0], 8080) == expected
+
+
+def test_a_host_other_than_loopback_needs_the_names_to_answer_to(capsys, data):
+    root, _, _ = data
+    code = main(["serve", "--local", str(root), "--host", "0.0.0.0"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("seslog: --host 0.0.0.0 needs --allow-host NAME") and err.count("\n") == 1

@@ -7,8 +7,10 @@ import signal
 import socket
 import threading
 import webbrowser
+from collections.abc import Sequence
 from typing import TextIO
 
+from seslog.errors import SeslogError
 from seslog.web.app import Site, create_app
 
 LOOPBACK = "127.0.0.1"
@@ -21,9 +23,27 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def serve(site: Site, *, host: str, port: int, open_browser: bool, out: TextIO, err: TextIO) -> None:
+def _host_header(name: str, port: int) -> str:
+    """The ``Host`` a browser sends for ``name`` (a host name, an IPv4 or IPv6 address, with a port or not)."""
+    if name.startswith("["):
+        return name if "]:" in name else f"{name}:{port}"
+    if name.count(":") == 1:
+        return name
+    return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+
+
+def serve(
+    site: Site, *, host: str, port: int, open_browser: bool, out: TextIO, err: TextIO, allow_hosts: Sequence[str] = ()
+) -> None:
+    """``allow_hosts``: for an address other than loopback, the names (or addresses) other machines reach this one by,
+    the only ``Host`` values answered there besides the address itself."""
     import uvicorn
 
+    if not _is_loopback(host) and not allow_hosts:
+        raise SeslogError(
+            f"--host {host} needs --allow-host NAME, once for each name or address other machines reach this one by "
+            "(the pages answer only requests addressed to a name they know, against DNS rebinding)"
+        )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -35,10 +55,11 @@ def serve(site: Site, *, host: str, port: int, open_browser: bool, out: TextIO, 
     url = f"http://{shown}:{port}/"
     # The names a browser on this machine sends as Host; nothing else is answered (DNS rebinding).
     allowed = {f"{shown}:{port}"} | ({f"{LOOPBACK}:{port}", f"localhost:{port}"} if _is_loopback(host) else set())
+    allowed |= {_host_header(name.strip().lower(), port) for name in allow_hosts}
     if not _is_loopback(host):
         err.write(
             f"seslog: warning: --host {host} lets other machines reach these pages, and through them the mail log "
-            f"with your AWS credentials; they must ask for {url} exactly\n"
+            f"with your AWS credentials; they must ask for one of {', '.join(sorted(allowed))}\n"
         )
     app = create_app(site, allowed)
     server = _server_class(uvicorn.Server)(
