@@ -392,7 +392,7 @@ def test_questions_beyond_the_workers_and_the_waiting_room_get_503_with_retry_af
 def test_finished_questions_are_forgotten_after_their_time_and_past_the_number_kept():
     jobs = Jobs(workers=1, waiting=4, keep_seconds=60, kept=2)
     for key in "abc":
-        jobs.ask(key, lambda job: key).done.wait(5)
+        jobs.ask(key, lambda job, key=key: key).done.wait(5)
     assert len(jobs) == 3
     jobs.ask("d", lambda job: "d").done.wait(5)  # asking drops the oldest finished ones past the two kept
     assert len(jobs) <= 3 and jobs.ask("d", lambda job: "again").result == "d"
