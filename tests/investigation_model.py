@@ -69,12 +69,14 @@ class Model:
         kinds = Counter(r["eventType"] for r in records)
         return kinds["Open"], kinds["Click"]
 
-    def recipient_messages(self, address: str, first: str, last: str) -> list[tuple[str, str, int, int]]:
+    def recipient_messages(self, address: str, first: str, last: str) -> list[tuple[str, str, int | None, int | None]]:
+        """Opens and clicks only for a message sent to the address alone: an Open or Click names no recipient."""
         rows = []
         for m in self._sent_between(first, last):
             concerning = [r for r in self.messages[m] if address.lower() in (a.lower() for a in recipients(r))]
             if concerning:
-                rows.append((m, self.status(concerning), *self._engagement(concerning)))
+                alone = len(self.messages[m][0]["mail"]["destination"]) == 1
+                rows.append((m, self.status(concerning), *(self._engagement(concerning) if alone else (None, None))))
         return rows
 
     def addresses(self) -> set[str]:
