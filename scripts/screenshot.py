@@ -1,7 +1,7 @@
-"""The picture of a message page in docs/investigating.md: `seslog serve` on the demo data, photographed by
-headless Chromium (Debian's chromium and chromium-driver) through Selenium.
+"""The pictures of `seslog serve` in the README and docs/investigating.md: the message page and the overview
+on the demo data, photographed by headless Chromium (Debian's chromium and chromium-driver) through Selenium.
 
-    venv/bin/python -m scripts.screenshot      # writes docs/images/message-page.png
+    venv/bin/python -m scripts.screenshot      # writes docs/images/message-page.png and overview-page.png
 
 Japanese subjects need a CJK font in the browser (Debian's fonts-noto-cjk).
 
@@ -20,6 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PICTURE = ROOT / "docs" / "images" / "message-page.png"
+OVERVIEW = ROOT / "docs" / "images" / "overview-page.png"
+OVERVIEW_RANGE = "from=2024-05-01&until=2024-05-03"
+"""The demo data set's three days, as the README writes them."""
+NARROWEST_WINDOW = 500
+"""Chromium's windows are no narrower than this, headless too: a phone's width is emulated instead."""
 MESSAGE = "0100018f40071d2e-c6e8799c-7adc-487a-8358-88c70ddb3ebd-000000"
 """The guide's example: the message whose soft bounce its walk through follows."""
 
@@ -45,7 +50,8 @@ def start_server(directory: Path) -> tuple[subprocess.Popen, str]:
 
 
 def browser(profile: Path, width: int = 1100, height: int = 900):
-    """Headless Chromium, with the flags a closed network needs (no background connections)."""
+    """Headless Chromium, with the flags a closed network needs (no background connections). Narrower than
+    a window can be, the viewport is a phone's: that width, and the page's viewport meta tag applies."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -65,7 +71,16 @@ def browser(profile: Path, width: int = 1100, height: int = 900):
         f"--window-size={width},{height}",
     ):
         options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if width < NARROWEST_WINDOW:
+        viewport(driver, width, height, mobile=True)
+    return driver
+
+
+def viewport(driver, width: int, height: int, mobile: bool = False) -> None:
+    """The page's viewport in CSS pixels, whatever the window's size, until the browser quits."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
 
 
 def main() -> None:
@@ -86,12 +101,16 @@ def main() -> None:
                 driver.find_element("css selector", ".verdict .status")
                 PICTURE.parent.mkdir(parents=True, exist_ok=True)
                 driver.save_screenshot(str(PICTURE))
+                driver.get(f"{url}overview?{OVERVIEW_RANGE}")
+                driver.find_element("css selector", "figure.chart")
+                viewport(driver, 1100, 1500)  # the charts, the totals and the largest failures
+                driver.save_screenshot(str(OVERVIEW))
             finally:
                 driver.quit()
         finally:
             server.terminate()
             server.wait(10)
-    print(f"wrote {PICTURE.relative_to(ROOT)}")
+    print(f"wrote {PICTURE.relative_to(ROOT)} and {OVERVIEW.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
@@ -31,6 +33,7 @@ def test_search_then_the_message_page_with_its_verdict(tmp_path):
         box = driver.find_element("id", "q")
         box.send_keys(address)
         driver.find_element("css selector", "input[name=from]").send_keys("05/01/2024")
+        driver.find_element("css selector", "input[name=until]").send_keys("05/01/2024")  # within what a local copy keeps
         box.submit()
         driver.find_element("css selector", "a.message").click()
         status = driver.find_element("css selector", ".verdict .status").text
@@ -43,3 +46,99 @@ def test_search_then_the_message_page_with_its_verdict(tmp_path):
         driver.quit()
         server.terminate()
         server.wait(10)
+
+
+DESKTOP, PHONE = (1280, 900), (390, 844)
+DAYS = "from=2024-05-01&until=2024-05-03"
+LONG_SUBJECT = ("Unbroken" * 40)[:300]
+LONG_SENDER = "no-reply-" + "x" * 120 + "@" + "mail" * 20 + ".example.jp"
+FITS = "return document.documentElement.scrollWidth <= window.innerWidth + 1 && window.innerWidth === arguments[0]"
+"""No horizontal scrolling, at the width asked for (a phone's viewport widens to content that overflows it)."""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """`seslog serve` on three days of generated mail, one message with a 300-character unbroken subject sent
+    from a long unbroken address: (url, that message's ID, one of its recipients)."""
+    root = tmp_path_factory.mktemp("site")
+    records = list(generate(load_samples(), seed=7, start=datetime(2024, 5, 1, tzinfo=UTC), days=3, messages=90, recipients=6))
+    long = next(r for _, r in records if r["eventType"] == "Delivery")
+    long["mail"]["commonHeaders"]["subject"] = LONG_SUBJECT  # shared by the message's records
+    long["mail"]["source"] = LONG_SENDER
+    write_layout(records, root / "data", format="json", partitioning="date")
+    server, url = start_server(root / "data")
+    yield url, long["mail"]["messageId"], long["mail"]["destination"][0]
+    server.terminate()
+    server.wait(10)
+
+
+@contextmanager
+def opened(tmp_path, url: str, size: tuple[int, int], wait_for: str):
+    driver = browser(tmp_path / f"profile-{size[0]}", width=size[0], height=size[1])
+    try:
+        driver.implicitly_wait(20)  # the page may say "running" and reload itself first
+        driver.get(url)
+        driver.find_element("css selector", wait_for)
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_overview_fits_the_window_with_small_legend_swatches(site, tmp_path, size):
+    url, _, _ = site
+    with opened(tmp_path, f"{url}overview?{DAYS}", size, "table.failures") as driver:
+        swatches = driver.execute_script(
+            "return Array.from(document.querySelectorAll('figcaption .key svg'), s => s.getBoundingClientRect().toJSON())"
+        )
+        assert len(swatches) >= 6 and all(0 < s["width"] <= 16 and 0 < s["height"] <= 16 for s in swatches), swatches
+        assert driver.execute_script(FITS, size[0]), driver.execute_script("return document.documentElement.scrollWidth")
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        assert height < (3000 if size == DESKTOP else 8000), height
+        if size == PHONE:  # the failures table's rows stack, their numbers named
+            cell = driver.find_element("css selector", "table.failures td[data-label=Bounces]")
+            assert driver.execute_script("return getComputedStyle(arguments[0], '::before').content", cell) != "none"
+            assert driver.find_element("css selector", "table.failures thead").is_displayed() is False
+
+
+def test_the_rate_charts_legend_draws_the_review_rates_dashed(site, tmp_path):
+    url, _, _ = site
+    with opened(tmp_path, f"{url}overview?{DAYS}", DESKTOP, "figure.chart polyline") as driver:
+        charts = driver.execute_script(
+            """return Array.from(document.querySelectorAll('figure.chart'), figure => ({
+                 lines: Array.from(figure.querySelectorAll(':scope > svg polyline'), l => [
+                   l.querySelector('title').textContent, getComputedStyle(l).strokeDasharray !== 'none']),
+                 keys: Array.from(figure.querySelectorAll('figcaption .key'), k => [
+                   k.textContent.trim(), !!k.querySelector('svg line'),
+                   !!k.querySelector('svg line') && getComputedStyle(k.querySelector('svg line')).strokeDasharray !== 'none'])}))"""
+        )
+    rates = next(c for c in charts if c["lines"])
+    dashed = {label for label, is_dashed in rates["lines"] if is_dashed}
+    assert {"SES reviews at 5.0%", "SES reviews at 0.1%"} <= dashed
+    # Each series has its key, a line sample drawn as the series is: dashed for the review rates only.
+    assert sorted(rates["keys"]) == sorted([label, True, label in dashed] for label, _ in rates["lines"])
+    events = next(c for c in charts if not c["lines"])
+    assert events["keys"] and not any(has_line for _, has_line, _ in events["keys"])  # bars: squares
+
+
+def test_a_long_unbroken_subject_and_sender_fit_a_phone(site, tmp_path):
+    url, message_id, _ = site
+    page = f"{url}message/{quote(message_id)}?{DAYS}"
+    with opened(tmp_path, page, PHONE, ".verdict .status") as driver:
+        assert driver.find_element("css selector", ".sent .subject").text == LONG_SUBJECT
+        assert driver.find_element("css selector", ".sent .sender").text == LONG_SENDER
+        assert driver.execute_script(FITS, PHONE[0]), driver.execute_script("return document.documentElement.scrollWidth")
+
+
+def test_on_a_phone_the_results_numbers_are_labelled(site, tmp_path):
+    url, _, address = site
+    with opened(tmp_path, f"{url}?q={quote(address)}&{DAYS}", PHONE, "a.message") as driver:
+        assert driver.execute_script(FITS, PHONE[0])
+        driver.implicitly_wait(0)  # the page is in: none is none, without waiting for one to appear
+        labelled = driver.find_elements("css selector", "table.results td[data-label]")
+        if not labelled:
+            pytest.skip("the search page has no table.results cells with a data-label (search.html): nothing to label")
+        before = [driver.execute_script("return getComputedStyle(arguments[0], '::before').content", td) for td in labelled]
+        assert all(content not in ("none", "normal", "") for content in before), before
+        numbers = driver.find_elements("css selector", "table.results td.number")
+        assert numbers and all(td.get_attribute("data-label") for td in numbers)  # the opens and clicks are named

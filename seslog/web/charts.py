@@ -39,8 +39,9 @@ class Chart:
     """Polylines: ``points`` (an SVG points string), ``colour``, ``label``, ``dashed``."""
     x_labels: list[tuple[float, str]]
     y_labels: list[tuple[float, str]]
-    legend: list[tuple[str, str]]
-    """(colour, label)."""
+    legend: list[tuple[str, str, str]]
+    """(colour, label, mark): the mark its swatch draws, ``bar`` (a square), ``line`` or ``dashed`` (a line sample
+    drawn like the series, so that the rates at which SES reviews an account stand apart from the rates)."""
 
 
 def _x(index: int, days: int) -> tuple[float, float]:
@@ -84,7 +85,13 @@ def events_per_day(document: Mapping[str, Any]) -> Chart:
                 )
                 base += count
     return Chart(
-        WIDTH, HEIGHT, bars, [], _day_labels(days), _ticks(top, lambda v: f"{v:,.0f}"), [(TYPE_COLOURS[t], t) for t in types]
+        WIDTH,
+        HEIGHT,
+        bars,
+        [],
+        _day_labels(days),
+        _ticks(top, lambda v: f"{v:,.0f}"),
+        [(TYPE_COLOURS[t], t, "bar") for t in types],
     )
 
 
@@ -114,5 +121,5 @@ def rates_per_day(document: Mapping[str, Any]) -> Chart:
                 "dashed": True,
             }
         )
-    legend = [(line["colour"], line["label"]) for line in lines]
+    legend = [(line["colour"], line["label"], "dashed" if line["dashed"] else "line") for line in lines]
     return Chart(WIDTH, HEIGHT, [], lines, _day_labels(days), _ticks(top, lambda v: f"{v:.1%}"), legend)
