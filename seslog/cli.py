@@ -216,6 +216,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_days=LOCAL_MAX_DAYS if local else int(retention or MAX_DAYS),
         kept="a local copy, as seslog serve reads it," if local else ("the stack" if retention else "seslog"),
         workers=args.max_queries,
+        log=sys.stderr,
     )
     try:
         serve(

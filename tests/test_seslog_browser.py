@@ -130,15 +130,55 @@ def test_a_long_unbroken_subject_and_sender_fit_a_phone(site, tmp_path):
         assert driver.execute_script(FITS, PHONE[0]), driver.execute_script("return document.documentElement.scrollWidth")
 
 
-def test_on_a_phone_the_results_numbers_are_labelled(site, tmp_path):
+def test_on_a_phone_the_search_answers_in_words_and_no_number_is_unlabelled(site, tmp_path):
     url, _, address = site
     with opened(tmp_path, f"{url}?q={quote(address)}&{DAYS}", PHONE, "a.message") as driver:
         assert driver.execute_script(FITS, PHONE[0])
         driver.implicitly_wait(0)  # the page is in: none is none, without waiting for one to appear
-        labelled = driver.find_elements("css selector", "table.results td[data-label]")
-        if not labelled:
-            pytest.skip("the search page has no table.results cells with a data-label (search.html): nothing to label")
-        before = [driver.execute_script("return getComputedStyle(arguments[0], '::before').content", td) for td in labelled]
+        verdicts = driver.find_elements("css selector", ".verdicts article")
+        assert verdicts and all(v.find_element("css selector", ".status").text for v in verdicts)
+        numbers = driver.find_elements("css selector", "td.number")
+        assert all(td.get_attribute("data-label") for td in numbers)
+        before = [driver.execute_script("return getComputedStyle(arguments[0], '::before').content", td) for td in numbers]
         assert all(content not in ("none", "normal", "") for content in before), before
-        numbers = driver.find_elements("css selector", "table.results td.number")
-        assert numbers and all(td.get_attribute("data-label") for td in numbers)  # the opens and clicks are named
+
+
+def test_a_page_of_another_origin_cannot_make_the_server_look_anything_up(tmp_path):
+    """A page on another port of this machine (another origin, the same site) loads an image from the server's search
+    and links to it: the browser sends the request, with its cookies, but the server starts no query."""
+    import http.server
+    import threading
+
+    records = list(generate(load_samples(), seed=4, start=datetime(2024, 5, 1, tzinfo=UTC), days=1, messages=10, recipients=2))
+    write_layout(records, tmp_path / "data", format="json", partitioning="date")
+    server, url = start_server(tmp_path / "data")
+    asked = f"{url}?q=victim%40example.jp&from=2024-05-01&until=2024-05-01"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "index.html").write_text(
+        f'<!doctype html><img id="probe" src="{asked}"><a id="link" href="{asked}">a link</a>', encoding="utf-8"
+    )
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory=str(tmp_path / "elsewhere")))
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    driver = browser(tmp_path / "profile")
+    try:
+        driver.implicitly_wait(10)
+        driver.get(f"http://127.0.0.1:{other.server_address[1]}/index.html")
+        driver.execute_script("return document.getElementById('probe').complete")
+        driver.find_element("id", "link").click()  # a top-level navigation from the other origin
+        assert driver.find_element("css selector", "h1").text == "Asked from another site"
+        driver.find_element("css selector", "a.confirm").click()  # followed here, it is the user's own question
+        assert driver.find_element("css selector", "h2").text.startswith("The mail to victim@example.jp")
+    finally:
+        driver.quit()
+        other.shutdown()
+        server.terminate()
+        log = server.stderr.read()
+        server.wait(10)
+    refused = log.count("seslog serve: refused, as asked by a page of another site: what became of the mail to victim")
+    looked_up = log.count("seslog serve: looking up what became of the mail to victim@example.jp")
+    assert refused == 2 and looked_up == 1, log  # the image and the link refused; the confirmed question run once

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -93,6 +93,8 @@ class Site:
     """What ``max_days`` is, in words, for the line that refuses a longer range."""
     workers: int = WORKERS
     waiting: int = WAITING
+    log: TextIO | None = None
+    """Where each question started, and each refused, is written in one line (the server's stderr)."""
 
 
 class Secured:
@@ -188,6 +190,11 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
     templates = _templates()
     jobs = Jobs(site.workers, site.waiting)
 
+    def say(line: str) -> None:
+        if site.log is not None:
+            site.log.write(f"seslog serve: {visible(line)}\n")
+            site.log.flush()
+
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = templates.get_template(template).render(
             request=request, target=site.target, reasons=REASONS, actors=ACTORS, **context
@@ -216,6 +223,7 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
         """The job answering ``key`` (started or queued if new), once done or after the page's wait; or the response
         that refuses to start it (asked from another site, or too many questions waiting)."""
         if from_elsewhere(request):
+            say(f"refused, as asked by a page of another site: {asking}")
             return page(request, "elsewhere.html", 403, asking=asking, here=f"{request.url.path}?{request.url.query}")
 
         def answer(job: Job) -> Any:
@@ -237,7 +245,9 @@ def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
             response = failed(request, message, 503, f"{request.url.path}?{request.url.query}")
             response.headers["Retry-After"] = "5"
             return response
-        job.asking = asking
+        if not job.asking:  # a new question
+            job.asking = asking
+            say(f"looking up {asking}")
         # Polled, not waited on: a blocking wait would hold the event loop and every other request with it.
         deadline = time.monotonic() + site.wait_seconds
         while not job.done.is_set() and time.monotonic() < deadline:
