@@ -243,13 +243,17 @@ def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
         started = server.stdout.readline()
         url = re.search(r"on (http://127\.0\.0\.1:\d+/) ", started).group(1)
 
+        secured: list[bool] = []
+
         def get(path: str, host: str | None = None) -> tuple[int, str]:
             request = urllib.request.Request(url.rstrip("/") + path, headers={"Host": host} if host else {})
             try:
                 with urllib.request.urlopen(request, timeout=60) as answer:
-                    return answer.status, answer.read().decode()
+                    headers, status, body = answer.headers, answer.status, answer.read().decode()
             except urllib.error.HTTPError as error:
-                return error.code, error.read().decode()
+                headers, status, body = error.headers, error.code, error.read().decode()
+            secured.append(all(headers.get(name) == value for name, value in SECURITY_HEADERS.items()))
+            return status, body
 
         assert get(f"/?q={address}&from=2024-05-01&until=2024-05-02")[0] == 200
         status, html = get(f"/message/{message}?from=2024-05-01&until=2024-05-02")
@@ -259,8 +263,14 @@ def test_serve_runs_as_a_real_server_on_a_free_loopback_port(data):
         assert get("/overview?from=2024-05-01&until=2024-05-02")[0] == 200
         assert get("/overview?from=2024-02-30")[0] == 400
         assert get("/", host="rebound.example")[0] == 421
+        assert get("/no/such/page")[0] == 404 and get("/static/style.css")[0] == 200
+        assert get("/overview?since=99999999999d")[0] == 400  # checked before it could overflow
+        assert secured and all(secured)  # every response, whatever its kind, carries the security headers
         server.send_signal(signal.SIGINT)  # Ctrl-C
-        assert server.wait(10) == 130 and server.stderr.read() == "seslog: interrupted\n"
+        assert server.wait(10) == 130
+        *questions, last = server.stderr.read().splitlines()
+        assert last == "seslog: interrupted" and questions
+        assert all(line.startswith("seslog serve: looking up ") for line in questions), questions
     finally:
         if server.poll() is None:
             server.kill()
