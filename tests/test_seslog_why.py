@@ -803,3 +803,42 @@ def test_the_reply_ses_quotes_at_expiry_is_not_told_twice_when_it_is_the_last_de
     ]
     found = verdict(events, recipient=TO, now=NOW)
     assert "and last, at 2024-05-03T12:00:00.000Z: 421 4.4.2 Connection timed out (networkerror)." in found.why
+
+
+def test_a_destination_given_with_a_display_name_is_the_address_it_names(capsys, sample_records, tmp_path):
+    """SendEmail takes a destination with a display name ("Jane" <jane@example.com>); its Send lists it so, while
+    the Bounce names the bare address: both are the same recipient's."""
+    samples = {r["eventType"]: r for r in sample_records.values()}
+    mail = {
+        **samples["Send"]["mail"],
+        "timestamp": "2024-05-03T09:00:00.000Z",
+        "messageId": "EXAMPLE0000000a1-00000000-0000-4000-8000-000000000000-000000",
+        "destination": ['"Jane Doe" <Jane@Example.com>'],
+    }
+    bounce = {
+        "bounceType": "Permanent",
+        "bounceSubType": "General",
+        "bouncedRecipients": [
+            {"emailAddress": "jane@example.com", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+        ],
+        "timestamp": "2024-05-03T09:00:02.000Z",
+        "reportingMTA": "dsn; a8-1.smtp-out.amazonses.com",
+    }
+    at = datetime(2024, 5, 3, 9, tzinfo=UTC)
+    records = [
+        (at, {"eventType": "Send", "mail": mail, "send": {}}),
+        (at, {"eventType": "Bounce", "mail": mail, "bounce": bounce}),
+    ]
+    write_layout(records, tmp_path, format="json", partitioning="date")
+    local = ["--from", "2024-05-03", "--until", "2024-05-03", "--local", str(tmp_path), "--json"]
+    code, out, _ = run(capsys, "why", "JANE@example.com", *local)
+    (found,) = json.loads(out)["verdicts"]
+    assert (
+        code == 0
+        and found["verdict"] == "Bounce/userunknown"
+        and [e["event_type"] for e in found["events"]] == ["Send", "Bounce"]
+    )
+    code, out, _ = run(capsys, "why", mail["messageId"], *local)
+    assert [v["recipient"] for v in json.loads(out)["verdicts"]] == ["jane@example.com"]
+    code, out, _ = run(capsys, "find", "--to", "jane@example.com", *local)
+    assert code == 0 and [m["status"] for m in json.loads(out)["messages"]] == ["Bounce"]

@@ -2,7 +2,7 @@
 -- address: the email address that found nothing, any case, e.g. taro+news@example.jp
 -- from_date: first UTC day of sending, yyyy-MM-dd
 -- to_date: last UTC day of sending, yyyy-MM-dd
-SELECT lower(u.recipient) AS address, count(DISTINCT e.message_id) AS messages
+SELECT lower({recipient_address}) AS address, count(DISTINCT e.message_id) AS messages
 FROM (
   SELECT mail.messageid AS message_id, mail.destination AS destination
   FROM {table}
@@ -11,7 +11,7 @@ FROM (
     AND {send_event_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.destination) AS u (recipient)
-WHERE regexp_replace(lower(u.recipient), '\+[^@]*@', '@') = regexp_replace(lower(:address), '\+[^@]*@', '@')
-  AND lower(u.recipient) <> lower(:address)
-GROUP BY lower(u.recipient)
+WHERE regexp_replace(lower({recipient_address}), '\+[^@]*@', '@') = regexp_replace(lower(:address), '\+[^@]*@', '@')
+  AND lower({recipient_address}) <> lower(:address)
+GROUP BY lower({recipient_address})
 ORDER BY messages DESC, address

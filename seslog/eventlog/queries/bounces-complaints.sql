@@ -5,7 +5,7 @@
 SELECT
   e.event_time,
   e.event_type,
-  u.recipient,
+  {recipient_address} AS recipient,
   e.message_id,
   e.subject,
   e.detail
@@ -22,6 +22,6 @@ FROM (
     AND {event_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.recipients) AS u (recipient)
-WHERE lower(:recipient) IN (lower(u.recipient), split_part(lower(u.recipient), '@', 2))
+WHERE lower(:recipient) IN (lower({recipient_address}), split_part(lower({recipient_address}), '@', 2))
   AND substr(e.event_time, 1, 10) BETWEEN :from_date AND :to_date
-ORDER BY e.event_time, e.message_id, u.recipient
+ORDER BY e.event_time, e.message_id, {recipient_address}

@@ -4,7 +4,7 @@
 -- to_date: last UTC day the message may have been sent, yyyy-MM-dd
 SELECT
   {names(event_columns)},
-  u.recipient,
+  {recipient_address} AS recipient,
   element_at(e.diagnostics, u.n) AS diagnostic_code,
   element_at(e.statuses, u.n) AS status
 FROM (
@@ -21,4 +21,4 @@ FROM (
     AND {sent_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.recipients) WITH ORDINALITY AS u (recipient, n)
-ORDER BY lower(u.recipient), event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END
+ORDER BY lower({recipient_address}), event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END

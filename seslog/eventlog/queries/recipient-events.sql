@@ -4,7 +4,7 @@
 -- to_date: last UTC day of sending, yyyy-MM-dd
 SELECT
   {names(event_columns)},
-  u.recipient,
+  {recipient_address} AS recipient,
   element_at(e.diagnostics, u.n) AS diagnostic_code,
   element_at(e.statuses, u.n) AS status
 FROM (
@@ -20,5 +20,5 @@ FROM (
     AND {sent_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.recipients) WITH ORDINALITY AS u (recipient, n)
-WHERE lower(u.recipient) = lower(:address)
+WHERE lower({recipient_address}) = lower(:address)
 ORDER BY sent_at, message_id, event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END

@@ -25,6 +25,6 @@ FROM (
     AND {sent_partitions}
 ) AS e
 CROSS JOIN UNNEST(e.recipients) AS u (recipient)
-WHERE lower(u.recipient) = lower(:address)
+WHERE lower({recipient_address}) = lower(:address)
 GROUP BY e.message_id, e.sent_at, e.subject
 ORDER BY e.sent_at, e.message_id

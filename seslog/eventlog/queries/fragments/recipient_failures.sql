@@ -1,8 +1,8 @@
 -- A derived table: one row per recipient of each Bounce and DeliveryDelay that happened on the days
 -- :from_date to :to_date, with the recipient's own reply (its diagnostic code and DSN status).
 SELECT
-  lower(u.recipient) AS recipient,
-  split_part(lower(u.recipient), '@', 2) AS domain,
+  lower({recipient_address}) AS recipient,
+  split_part(lower({recipient_address}), '@', 2) AS domain,
   e.event_time,
   e.event_type,
   e.bounce_type,
