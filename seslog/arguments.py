@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +18,7 @@ from seslog.errors import SeslogError
 from seslog.eventlog.addresses import EMAIL_ADDRESS
 from seslog.eventlog.costs import GB, KB, MB, TB
 from seslog.eventlog.message_ids import ID_SHAPE, normalised
+from seslog.output import visible
 
 T = TypeVar("T")
 MAX_DAYS = 3660
@@ -59,6 +61,15 @@ def day(value: str) -> date:
 
 
 def email_address(value: str) -> str:
+    hidden = [(n, c) for n, c in enumerate(value.strip()) if unicodedata.category(c) == "Cf"]
+    if hidden:
+        # A copy from a chat or a web page can carry a zero-width space that no one sees and no address holds.
+        where, char = hidden[0]
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        raise argparse.ArgumentTypeError(
+            f"{visible(value)!r} holds an invisible character ({name}, U+{ord(char):04X}) at position {where + 1}: "
+            "type the address again rather than pasting it"
+        )
     if not EMAIL_ADDRESS.fullmatch(value.strip()):
         raise argparse.ArgumentTypeError(f"{value!r} is not an email address (expected name@example.com)")
     return value.strip()

@@ -85,6 +85,8 @@ def test_cost_defaults_are_the_cost_model_defaults(capsys):
             "argument ADDRESS|MESSAGE_ID: 'user0009.example.jp' is neither an email address (name@example.com) nor an SES message ID",
         ),
         (["message", "0100-abc"], "argument MESSAGE_ID: '0100-abc' is not an SES message ID"),
+        # A pasted zero-width space would find nothing, with no hint why.
+        (["find", "--to", "taro\u200b@example.jp"], "holds an invisible character (ZERO WIDTH SPACE, U+200B) at position 5"),
         # An empty path is not "here", nor "no --local" (which would query the stack's Athena, billed).
         (["why", "taro@example.jp", "--local", ""], "argument --local: an empty path is not a directory"),
         (["demo-data", ""], "argument DIR: an empty path is not a directory"),
