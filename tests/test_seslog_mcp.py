@@ -83,6 +83,7 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
         ("daily_stats", {"from_date": "2024-05-32"}),
         ("message_timeline", {"message_id": message}),  # no dates: the send day in the ID, as the command line reads it
         ("why", {"address_or_message_id": "user0009.example.jp"}),  # a typo of an address, not a message ID
+        ("find_messages", {"address": address, "since": "99999999999d"}),  # checked before it could overflow
     ]
     tools, results = run_calls(root, calls)
 
@@ -113,6 +114,7 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
     assert results[4].is_error and "address: 'not an address' is not an email address" in results[4].content[0].text
     assert results[5].is_error and "from_date: '2024-05-32' is not a date" in results[5].content[0].text
     assert results[7].is_error and "'user0009.example.jp' is neither an email address" in results[7].content[0].text
+    assert results[8].is_error and "since: '99999999999d' reaches back more than 3660 days" in results[8].content[0].text
     main(["message", message, "--local", str(root), "--json"])
     undated = json.loads(capsys.readouterr().out)
     assert undated["events"] and results[6].structured_content.get("result", results[6].structured_content) == undated
