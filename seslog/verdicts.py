@@ -389,7 +389,8 @@ STORY = {
 """What the receiving side said while SES retried (``{story}`` in a delay's or a soft bounce's text): its first and last reply."""
 
 OTHERS = {
-    "alone": "No other {at} recipient failed with {reason} {range}: it is about this address.",
+    "alone": "No other {at} recipient failed with {reason} {range}",
+    "recipient": ": it is about this address.",
     "many": "{count} other {at} recipient{s} failed with {reason} {range}",
     "sender": ": this is about your {about}, not this user.",
 }

@@ -42,7 +42,9 @@ class Others:
     def text(self) -> str:
         facts = {"at": self.at, "reason": self.reason, "range": self.range, "count": self.count}
         if not self.count:
-            return OTHERS["alone"].format(**facts)
+            # Alone, a failure the recipient's side causes is about this address; one the sender's side causes may
+            # still be the first of many.
+            return OTHERS["alone"].format(**facts) + (OTHERS["recipient"] if self.actor == "recipient" else ".")
         about = SENDER_SIDE.get(self.actor or "")
         many = OTHERS["many"].format(**facts, s="" if self.count == 1 else "s")
         return many + (OTHERS["sender"].format(about=about) if about else ".")

@@ -17,7 +17,7 @@ from seslog.diagnosis.reasons import ACTORS, REASONS
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
 from seslog.verdicts import CHECKLIST, VERDICTS, text_key
-from seslog.why import decide, verdict
+from seslog.why import Others, decide, verdict
 from tests.test_queries import EVENT_FACTS
 from tests.test_seslog_query import QUERY_ID, expect_results, expect_start, stack_environment
 
@@ -629,6 +629,12 @@ def test_a_wave_of_one_reason_at_one_provider_is_said_to_be_the_sender_s_not_the
         and "Others: No other gmail recipient failed with mailboxfull on 2024-05-03 (UTC): it is about this address."
         in " ".join(out.split())
     )
+
+
+def test_a_sender_side_failure_alone_is_not_said_to_be_about_the_address():
+    alone = Others("gmail", "authfailure", 0, "on 2024-05-03 (UTC)", "sender-domain")
+    assert alone.text() == "No other gmail recipient failed with authfailure on 2024-05-03 (UTC)."
+    assert Others("gmail", "mailboxfull", 0, "on 2024-05-03 (UTC)", "recipient").text().endswith(": it is about this address.")
 
 
 def test_a_docomo_filter_is_not_called_an_unknown_address_and_the_listed_spelling_is_kept(capsys, wave):
