@@ -18,7 +18,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from seslog.errors import SeslogError, describe_aws_error, error_code, error_message, one_line
+from seslog.errors import (
+    SeslogError,
+    describe_aws_error,
+    error_code,
+    error_message,
+    interrupted,
+    interrupted_exit_code,
+    one_line,
+)
 from seslog.eventlog.costs import PRICES, TB, Prices
 from seslog.output import format_bytes
 from seslog.progress import Progress
@@ -109,8 +117,15 @@ class Athena:
         query_id = self._start(sql, execution_parameters)
         try:
             execution = self._wait(query_id)
-        except KeyboardInterrupt:
-            raise SeslogError(f"interrupted: {self._stop(query_id)}", exit_code=130) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C, SIGTERM or SIGHUP: the query would run on, and be billed, with no one waiting for it.
+            raise SeslogError(
+                f"{interrupted(interrupt)}: {self._stop(query_id)}", exit_code=interrupted_exit_code(interrupt)
+            ) from None
+        except (BotoCoreError, ClientError) as error:
+            # Polling failed (throttled past botocore's retries, credentials expired, the network gone): the query is
+            # stopped before the user is told to try again, so that trying again does not leave two running.
+            raise SeslogError(f"{self._stop(query_id)}, as polling it failed: {describe_aws_error(error)}") from None
         finally:
             if self._progress:
                 self._progress.clear()

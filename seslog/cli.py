@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -41,7 +45,15 @@ from seslog.aws import client
 from seslog.demo import write_demo_data
 from seslog.download import download, partition_prefixes
 from seslog.engine import AthenaEngine, Engine, LocalEngine
-from seslog.errors import SeslogError, describe_aws_error, one_line
+from seslog.errors import (
+    RECEIVED,
+    Interrupted,
+    SeslogError,
+    describe_aws_error,
+    interrupted,
+    interrupted_exit_code,
+    one_line,
+)
 from seslog.eventlog.costs import PRICES, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
@@ -521,29 +533,127 @@ def build_parser() -> Parser:
     return parser
 
 
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end seslog as Ctrl-C does: what a service manager, ``kill`` or a closed terminal sends."""
+
+
+def _end(signum: int, frame: object) -> NoReturn:
+    RECEIVED.append(signum)
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _ending_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP raised as ``Interrupted``, a ``KeyboardInterrupt``: every cleanup that Ctrl-C runs (the demo
+    data's hidden directory, a local query's decompressed copy, an Athena query's cancelling) runs for them too.
+    Only the main thread can set handlers; the previous ones are put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _end) for signum in ENDING_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+class OutputError(Exception):
+    """Writing stdout failed (a full disk, a device error): not a bug, and not a reader gone away (``BrokenPipeError``)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.error = error
+
+    def describe(self) -> str:
+        name = errno.errorcode.get(self.error.errno or 0)
+        reason = self.error.strerror or one_line(str(self.error))
+        return f"writing the output failed: {reason}" + (f" ({name})" if name else "")
+
+
+class _CheckedOutput:
+    """stdout, its write failures raised as ``OutputError`` so that they are told apart from the other ``OSError``."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def _checked(self, write: Callable[..., T], *arguments: object) -> T:
+        try:
+            return write(*arguments)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error) from error
+
+    def write(self, text: str) -> int:
+        return self._checked(self._stream.write, text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        self._checked(self._stream.writelines, lines)
+
+    def flush(self) -> None:
+        self._checked(self._stream.flush)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _checked_stdout() -> Iterator[None]:
+    stdout = sys.stdout
+    sys.stdout = _CheckedOutput(stdout)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.stdout.__class__ is _CheckedOutput:
+            sys.stdout = stdout
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit finds nothing to complain about."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    RECEIVED.clear()
+    with _ending_like_ctrl_c(), _checked_stdout():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt as interrupt:
+            sys.stderr.write(f"seslog: {interrupted(interrupt)}\n")
+            return interrupted_exit_code(interrupt)
+        except OutputError as error:
+            sys.stderr.write(f"seslog: {error.describe()}\n")
+            _quiet_stdout()
+            return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit:
+        sys.stdout.flush()  # --help and --version: a failed write shows here, argparse ignores it
         return exit.code if isinstance(exit.code, int) else 2
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
     except SeslogError as error:
         sys.stderr.write(f"seslog: {error}\n")
         return error.exit_code
     except (BotoCoreError, ClientError) as error:
         sys.stderr.write(f"seslog: {describe_aws_error(error)}\n")
         return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("seslog: interrupted\n")
-        return 130
     except BrokenPipeError:
         # The reader went away (`seslog ... | head`): point stdout at /dev/null so the exit stays quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         return 1
     except Exception as error:
-        if os.environ.get("PYTEST_CURRENT_TEST"):
+        if isinstance(error, OutputError) or os.environ.get("PYTEST_CURRENT_TEST"):
             raise  # under the tests a bug must show its traceback
         sys.stderr.write(
             f"seslog: unexpected error, a bug in seslog: {type(error).__name__}: {one_line(str(error))} (please report it with the command that caused it)\n"

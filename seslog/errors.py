@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -60,3 +62,35 @@ def describe_aws_error(error: BotoCoreError | ClientError) -> str:
             return f"AWS did not accept the credentials ({code}): {message}"
         return f"{operation} failed: {code}: {message}"
     return one_line(error)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal that ends seslog as Ctrl-C does (SIGTERM, SIGHUP): raised as a ``KeyboardInterrupt``, so
+    that every cleanup written for Ctrl-C runs for it too, and carrying the signal for the exit code."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+RECEIVED: list[int] = []
+"""The ending signals received, in order: an ``Interrupted`` caught and raised anew as a plain
+``KeyboardInterrupt`` (DuckDB's "Query interrupted") loses its signal, the process does not."""
+
+
+def interrupt_signal(interrupt: BaseException | None = None) -> int:
+    """The signal behind ``interrupt``: the one it carries, else the last ending signal received, else SIGINT."""
+    if isinstance(interrupt, Interrupted):
+        return interrupt.signum
+    return RECEIVED[-1] if RECEIVED else signal.SIGINT
+
+
+def interrupted_exit_code(interrupt: BaseException | None = None) -> int:
+    """128 + the signal, as a shell reports a process the signal ended: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
+    return 128 + interrupt_signal(interrupt)
+
+
+def interrupted(interrupt: BaseException | None = None) -> str:
+    """``interrupted`` for Ctrl-C, ``interrupted by SIGTERM`` for another signal."""
+    signum = interrupt_signal(interrupt)
+    return "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"

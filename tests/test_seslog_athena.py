@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 from decimal import Decimal
 
 import boto3
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 
 from seslog.athena import Athena, query_cost
-from seslog.errors import SeslogError, describe_aws_error
+from seslog.errors import Interrupted, SeslogError, describe_aws_error
 from seslog.eventlog.costs import PRICES, TB
 from seslog.progress import Progress
 
@@ -290,6 +291,53 @@ def test_interrupt_cancels_the_query(athena_client):
         athena.run("SELECT 1")
     assert raised.value.exit_code == 130
     assert str(raised.value) == f"interrupted: cancelled query {QUERY_ID}"
+
+
+def test_sigterm_cancels_the_query_and_exits_143(athena_client):
+    client, stubber = athena_client
+    stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
+    add_polls(stubber, "RUNNING")
+    stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": QUERY_ID})
+
+    def terminated(_: float) -> None:
+        raise Interrupted(signal.SIGTERM)
+
+    athena = Athena(client, workgroup="ses-event-log-dev", database="ses_event_log_dev", clock=FakeTime().clock, sleep=terminated)
+    with pytest.raises(SeslogError) as raised:
+        athena.run("SELECT 1")
+    assert raised.value.exit_code == 143
+    assert str(raised.value) == f"interrupted by SIGTERM: cancelled query {QUERY_ID}"
+
+
+def test_persistent_throttling_of_polls_stops_the_query_before_saying_to_try_again(athena_client):
+    client, stubber = athena_client
+    stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
+    add_polls(stubber, "RUNNING")
+    # What botocore raises once its retries are spent.
+    stubber.add_client_error("get_query_execution", "ThrottlingException", "Rate exceeded", http_status_code=400)
+    stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": QUERY_ID})
+    with pytest.raises(SeslogError) as raised:
+        runner(client, FakeTime()).run("SELECT 1")
+    assert str(raised.value) == (
+        f"cancelled query {QUERY_ID}, as polling it failed: "
+        "AWS throttled GetQueryExecution (ThrottlingException); wait a moment and try again"
+    )
+
+
+def test_a_poll_failing_and_the_stop_too_says_the_query_may_still_run(athena_client):
+    client, stubber = athena_client
+    stubber.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID})
+    stubber.add_client_error(
+        "get_query_execution", "ExpiredTokenException", "The security token included in the request is expired"
+    )
+    stubber.add_client_error(
+        "stop_query_execution", "ExpiredTokenException", "The security token included in the request is expired"
+    )
+    with pytest.raises(SeslogError) as raised:
+        runner(client, FakeTime()).run("SELECT 1")
+    message = str(raised.value)
+    assert message.startswith(f"could not cancel query {QUERY_ID} (the AWS credentials have expired")
+    assert "as polling it failed: the AWS credentials have expired (ExpiredTokenException)" in message
 
 
 def test_progress_shows_on_a_terminal_only(athena_client):

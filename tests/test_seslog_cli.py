@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import subprocess
@@ -141,6 +142,34 @@ def test_python_dash_m_seslog_help_and_usage():
     done = run_module()
     assert done.returncode == 2
     assert done.stderr == "seslog: error: the following arguments are required: COMMAND (see seslog --help)\n"
+
+
+@pytest.mark.parametrize("argv", [["cost", "--emails-per-day", "1000"], ["--help"], ["cost", "--help"]])
+def test_a_full_disk_is_one_line_saying_the_output_failed(argv):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "seslog", *argv],
+            check=False,
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (1, "seslog: writing the output failed: No space left on device (ENOSPC)\n")
+
+
+class Full(io.StringIO):
+    """stdout on a full disk, failing at the first write rather than when the buffer is flushed."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_write_failing_midway_is_the_output_failing_not_a_bug(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", Full())
+    assert cli.main(["cost", "--emails-per-day", "1000"]) == 1
+    assert capsys.readouterr().err == "seslog: writing the output failed: No space left on device (ENOSPC)\n"
 
 
 def test_a_message_id_is_taken_in_any_case_as_ses_writes_it():
