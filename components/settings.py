@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,23 @@ PERCENTAGE = re.compile(r"(\d+(\.\d+)?)%")
 RECOMMENDED_NOTIFY_EVENT_TYPES = ("BOUNCE", "COMPLAINT", "REJECT", "RENDERING_FAILURE")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})")
 ATHENA_MIN_CUTOFF_MIB = 10  # Athena's BytesScannedCutoffPerQuery minimum is 10 MB.
+INT32_MAX = 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# S3 lifecycle rules' Days (Expiration, Transition, NoncurrentVersionExpiration) are 32-bit
+# integers (S3 API reference, LifecycleExpiration.Days: Integer).
+S3_MAX_DAYS = INT32_MAX
+# Athena's BytesScannedCutoffPerQuery is a 64-bit integer (Long) of bytes (Athena API reference).
+ATHENA_MAX_CUTOFF_MIB = INT64_MAX // MIB
+# What the Pulumi CLI takes for an integer: Go's strconv.Atoi, a sign and decimal digits, 64 bits.
+CLI_INTEGER = re.compile(r"[-+]?[0-9]+")
+INTEGER = f"an integer: digits with an optional sign, from {INT64_MIN} to {INT64_MAX} (what the Pulumi CLI takes)"
+# IAM and the tagging APIs take tag keys and values of these characters only:
+# [\p{L}\p{Z}\p{N}_.:/=+\-@]* (IAM API reference, Tag), and keys of 1-128, values of 0-256 characters.
+TAG_PUNCTUATION = "_.:/=+-@"
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+# A plausible address for an SNS email subscription: an RFC 5322 dot-atom of at most 64
+# characters, then a domain name (labels of 1-63 letters, digits and inner hyphens).
+EMAIL_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # Partitions other than "aws", by the prefix of their regions' names (AWS General Reference, "ARNs").
 PARTITION_REGION_PREFIXES = (
     ("aws-cn", "cn-"),
@@ -250,16 +268,14 @@ class _Reader:
             value = self.values.get(key.arg)
         if value is None:
             return key.default
-        if key.type == "integer" and isinstance(value, str) and re.fullmatch(r"-?0\d+", value.strip()):
+        if key.type == "integer" and isinstance(value, str) and re.fullmatch(r"[-+]?0[0-9]+", value):
             # The Pulumi CLI passes the text as written, read here as decimal; YAML 1.1 tools read it as octal.
             self.problem(name, value, "must be an integer written without leading zeros")
             return key.default
         try:
             return _coerce(key.type, value)
         except ValueError:
-            allowed = {"integer": "an integer", "array": "an array", "boolean": "a boolean: true or false"}.get(
-                key.type, "a string"
-            )
+            allowed = {"integer": INTEGER, "array": "an array", "boolean": "a boolean: true or false"}.get(key.type, "a string")
             self.problem(name, value, f"must be {allowed}")
             return key.default
 
@@ -273,11 +289,12 @@ def _coerce(type_: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError
         if isinstance(value, float) and value.is_integer():  # protobuf numbers arrive as floats
-            return int(value)
-        if isinstance(value, int):
+            value = int(value)
+        elif isinstance(value, str) and CLI_INTEGER.fullmatch(value):
+            # As the CLI's type check (strconv.Atoi) takes it: "+30" is 30; " 30" and "3e1" are refused.
+            value = int(value)
+        if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
             return value
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
         raise ValueError
     if type_ == "boolean":
         if isinstance(value, bool):
@@ -332,6 +349,8 @@ def parse(
     retention = r.get("retentionDays")
     if retention < 1:
         r.problem("retentionDays", retention, "must be at least 1 day")
+    elif retention > S3_MAX_DAYS:
+        r.problem("retentionDays", retention, f"must be at most {S3_MAX_DAYS} days (S3 lifecycle days are 32-bit integers)")
     elif (
         scheme and r.ok("retentionDays") and scheme_for(scheme.name, retention).max_active_partitions() > ACTIVE_PARTITIONS_LIMIT
     ):
@@ -351,6 +370,10 @@ def parse(
             r.problem("noncurrentRetentionDays", noncurrent, f"must be 1 to retentionDays ({retention}) days")
     elif r.ok("noncurrentRetentionDays") and noncurrent < 1:
         r.problem("noncurrentRetentionDays", noncurrent, "must be at least 1 day")
+    elif r.ok("noncurrentRetentionDays") and noncurrent > S3_MAX_DAYS:
+        r.problem(
+            "noncurrentRetentionDays", noncurrent, f"must be at most {S3_MAX_DAYS} days (S3 lifecycle days are 32-bit integers)"
+        )
 
     transition_days = r.get("transitionDays")
     storage_class = r.get("transitionStorageClass")
@@ -368,8 +391,12 @@ def parse(
                 transition_days,
                 f"must be 0 (off) or from {low} (S3's minimum age for {storage_class}) to less than retentionDays ({retention})",
             )
-    elif transition_days < 0:
-        r.problem("transitionDays", transition_days, "must be 0 (off) or a number of days")
+    elif not 0 <= transition_days <= S3_MAX_DAYS:
+        r.problem(
+            "transitionDays",
+            transition_days,
+            f"must be 0 (off) or a number of days up to {S3_MAX_DAYS} (S3 lifecycle days are 32-bit integers)",
+        )
 
     size = r.get("bufferSizeMib")
     interval = r.get("bufferIntervalSeconds")
@@ -426,27 +453,40 @@ def parse(
     cutoff = r.get("athenaBytesScannedCutoffMib")
     if cutoff < ATHENA_MIN_CUTOFF_MIB:
         r.problem("athenaBytesScannedCutoffMib", cutoff, f"must be at least {ATHENA_MIN_CUTOFF_MIB} MiB (Athena)")
+    elif cutoff > ATHENA_MAX_CUTOFF_MIB:
+        r.problem(
+            "athenaBytesScannedCutoffMib",
+            cutoff,
+            f"must be at most {ATHENA_MAX_CUTOFF_MIB} MiB: Athena takes the cutoff in bytes as a 64-bit integer",
+        )
     results_retention = r.get("athenaResultsRetentionDays")
-    if results_retention < 1:
-        r.problem("athenaResultsRetentionDays", results_retention, "must be at least 1 day")
+    if not 1 <= results_retention <= S3_MAX_DAYS:
+        r.problem(
+            "athenaResultsRetentionDays",
+            results_retention,
+            f"must be 1 to {S3_MAX_DAYS} days (the results expire by an S3 lifecycle rule; its days are 32-bit integers)",
+        )
 
     tags = _parse_tags(r, r.get("tags"))
     identities = _parse_identities(r, r.get("defaultForIdentities"))
 
     alarm_email = r.get("alarmEmail")
-    if alarm_email and not EMAIL_ADDRESS.fullmatch(alarm_email):
-        r.problem("alarmEmail", alarm_email, "must be an email address, name@example.com")
+    if alarm_email and not _plausible_email(alarm_email):
+        r.problem(
+            "alarmEmail",
+            alarm_email,
+            "must be an email address, name@example.com: a name of at most 64 characters without leading, trailing "
+            "or doubled dots, and a domain of labels of letters, digits and inner hyphens",
+        )
     alarm_topic_arn = r.get("alarmTopicArn")
-    if alarm_topic_arn and not SNS_TOPIC_ARN.fullmatch(alarm_topic_arn):
-        r.problem("alarmTopicArn", alarm_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
+    _check_topic(r, "alarmTopicArn", alarm_topic_arn, region, "CloudWatch alarm actions must be in the alarm's region")
     bounce_rate = _parse_percentage(r, "bounceRateAlarmThreshold")
     complaint_rate = _parse_percentage(r, "complaintRateAlarmThreshold")
 
     notify = r.get("notify")
     notify_event_types = _event_types(r, "notifyEventTypes", required=notify)
     notify_topic_arn = r.get("notifyTopicArn")
-    if notify_topic_arn and not SNS_TOPIC_ARN.fullmatch(notify_topic_arn):
-        r.problem("notifyTopicArn", notify_topic_arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
+    _check_topic(r, "notifyTopicArn", notify_topic_arn, region, "SES publishes events only to a topic in its own region")
     if notify and not (notify_topic_arn or alarm_email or alarm_topic_arn):
         r.problem(
             "notify", notify, "has no topic to publish to: set notifyTopicArn, or alarmEmail or alarmTopicArn for the alarm topic"
@@ -515,6 +555,33 @@ def _check_key_region(r: _Reader, kms_key_arn: str, region: str | None) -> None:
         )
 
 
+def _check_topic(r: _Reader, key: str, arn: str, region: str | None, why: str) -> None:
+    """An SNS topic ARN, of the stack's region and partition when the region is known (the
+    account is known only at deploy time: a topic of another account needs its policy to allow
+    this one, which the program cannot see)."""
+    if not arn:
+        return
+    if not SNS_TOPIC_ARN.fullmatch(arn):
+        r.problem(key, arn, "must be an SNS topic ARN, arn:aws:sns:<region>:<account>:<topic name>")
+        return
+    _, partition, _, topic_region, *_ = arn.split(":")
+    if region and topic_region != region:
+        r.problem(key, arn, f"is a topic in {topic_region}, but the stack deploys to aws:region {region}; {why}")
+    elif region and partition != _partition_of(region):
+        r.problem(key, arn, f"is in partition {partition}, but aws:region {region} is in partition {_partition_of(region)}")
+
+
+def _plausible_email(address: str) -> bool:
+    local, _, domain = address.rpartition("@")
+    return (
+        EMAIL_ADDRESS.fullmatch(address) is not None
+        and len(address) <= 254
+        and len(local) <= 64
+        and EMAIL_LOCAL_PART.fullmatch(local) is not None
+        and DOMAIN_NAME.fullmatch(domain) is not None
+    )
+
+
 def _parse_identities(r: _Reader, raw: Any) -> tuple[str, ...]:
     """SES identity names: an email address or a domain, each at most once (SES compares them
     without regard to case)."""
@@ -565,7 +632,7 @@ def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
     # Each pair with the entry as written, which is what a problem quotes.
     pairs: list[tuple[Any, str, str]] = []
     if isinstance(raw, Mapping):
-        pairs = [(f"{key}={value}", key, str(value)) for key, value in raw.items()]
+        pairs = [(f"{key}={value}", str(key), str(value)) for key, value in raw.items()]
     else:
         for item in raw:
             if not isinstance(item, str) or "=" not in item:
@@ -574,21 +641,43 @@ def _parse_tags(r: _Reader, raw: Any) -> dict[str, str]:
             key, _, value = item.partition("=")
             pairs.append((item, key, value))
     tags: dict[str, str] = {}
-    first: dict[str, Any] = {}
+    # By the key in lower case: IAM compares tag keys without regard to case, and refuses a
+    # role tagged Env and env (IAM User Guide, "Rules for tagging").
+    first: dict[str, tuple[str, Any]] = {}
     for written, key, value in pairs:
-        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            r.problem("tags", written, "tag keys are 1-128 characters and must not start with aws:")
-        elif len(value) > 256:
-            r.problem("tags", written, "tag values are at most 256 characters")
-        elif key in first:
+        key_chars, value_chars = _refused_tag_characters(key), _refused_tag_characters(value)
+        if not 1 <= len(key) <= TAG_KEY_MAX or key.lower().startswith("aws:"):
+            r.problem("tags", written, f"tag keys are 1-{TAG_KEY_MAX} characters and must not start with aws:")
+        elif len(value) > TAG_VALUE_MAX:
+            r.problem("tags", written, f"tag values are at most {TAG_VALUE_MAX} characters")
+        elif key_chars or value_chars:
+            where = " and ".join(
+                f"its {part} has {', '.join(chars)}" for part, chars in (("key", key_chars), ("value", value_chars)) if chars
+            )
+            r.problem("tags", written, f"{where}; {TAG_CHARACTERS}")
+        elif key.lower() in first:
             # AWS keeps one value per tag key: one of the two would be dropped without a word.
-            r.problem("tags", written, f"tag key {key} is given twice (first as {first[key]!r})")
+            first_key, first_written = first[key.lower()]
+            same = "" if first_key == key else "; IAM treats tag keys without regard to case"
+            r.problem("tags", written, f"tag key {key} is given twice (first as {first_written!r}){same}")
         else:
-            first[key] = written
+            first[key.lower()] = (key, written)
             tags[key] = value
     if len(tags) > 50:
         r.problem("tags", len(tags), "at most 50 tags per resource")
     return tags
+
+
+TAG_CHARACTERS = (
+    f"tag keys and values take letters, digits, spaces and {' '.join(TAG_PUNCTUATION)} only "
+    "(AWS tags: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)"
+)
+
+
+def _refused_tag_characters(text: str) -> list[str]:
+    """The characters of a tag key or value that AWS refuses, each once, as repr and code point."""
+    refused = dict.fromkeys(c for c in text if c not in TAG_PUNCTUATION and unicodedata.category(c)[0] not in "LZN")
+    return [f"{c!r} (U+{ord(c):04X})" for c in refused]
 
 
 def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str, region: str | None) -> dict[str, Any]:

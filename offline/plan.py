@@ -14,7 +14,7 @@ from pathlib import Path
 from components.settings import SettingsError
 from offline.policy_pack import Diagnostic, PolicyPackError, running
 from offline.program import Evaluation, Registration, evaluate
-from offline.stack import StackFileError, project_file, stacks
+from offline.stack import ROOT, StackFileError, project_file, stacks
 
 # The inputs worth reading in a review, per resource type.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
@@ -87,7 +87,7 @@ def _tree(children: dict[str, list[Registration]], parent: str, indent: str) -> 
     return lines
 
 
-def render(stack: str, evaluation: Evaluation) -> str:
+def render(stack: str, evaluation: Evaluation, root: Path = ROOT) -> str:
     lines = [
         f"Offline evaluation of stack {stack!r}: the program run under Pulumi mocks; no cloud calls, no Pulumi CLI.",
         "Names and ARNs marked by the mocks are placeholders; `pulumi preview` shows the real ones.",
@@ -101,7 +101,7 @@ def render(stack: str, evaluation: Evaluation) -> str:
     # Siblings register in whatever order their inputs resolve: by name, two plans of one stack compare line by line.
     for kids in children.values():
         kids.sort(key=lambda r: r.name)
-    lines.append(f"+ pulumi:pulumi:Stack  {project_file()['name']}-{stack}")
+    lines.append(f"+ pulumi:pulumi:Stack  {project_file(root)['name']}-{stack}")
     lines += _tree(children, "", "")
     lines += ["", "Resources:", f"    + {len(evaluation.resources) + 1} to create", "", "Outputs:"]
     lines += [f"    {k}: {v}" for k, v in evaluation.exports.items()]
@@ -130,7 +130,9 @@ def render_verdict(pack: str, diagnostics: list[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], root: Path = ROOT) -> int:
+    """Exit 0, or 1 when the stack is refused (a file the CLI could not read, a bad setting, a
+    mandatory policy), 2 for a wrong command line; a refused file is one line naming it."""
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", nargs="?", default="dev", help="the stack (a Pulumi.<stack>.yaml file); dev by default")
     parser.add_argument(
@@ -141,8 +143,8 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     stack = args.stack
-    if stack not in stacks():
-        print(f"no stack {stack!r}; stacks: {', '.join(stacks())}", file=sys.stderr)
+    if stack not in stacks(root):
+        print(f"no stack {stack!r}; stacks: {', '.join(stacks(root))}", file=sys.stderr)
         return 2
     try:
         policy_config = json.loads(args.policy_pack_config.read_text()) if args.policy_pack_config else None
@@ -150,11 +152,14 @@ def main(argv: list[str]) -> int:
         print(f"--policy-pack-config {args.policy_pack_config}: {exc}", file=sys.stderr)
         return 2
     try:
-        evaluation = evaluate(stack)
-    except (SettingsError, StackFileError) as exc:
+        evaluation = evaluate(stack, root=root)
+    except StackFileError as exc:
+        print(exc, file=sys.stderr)  # names the file
+        return 1
+    except SettingsError as exc:
         print(f"stack {stack}: {exc}", file=sys.stderr)
         return 1
-    print(render(stack, evaluation))
+    print(render(stack, evaluation, root))
     try:
         with running() as pack:
             pack.configure(policy_config)

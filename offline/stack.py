@@ -49,14 +49,19 @@ class _Untyped(yaml.SafeLoader):
     yaml_implicit_resolvers: ClassVar[dict] = {}
 
 
+INT64_MIN, INT64_MAX, UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+
+
 def _go_int(text: str) -> int | None:
+    """yaml.v3 tries strconv.ParseInt, then ParseUint, both 64-bit: a larger number is a float."""
     match = _GO_INT.fullmatch(text)
     if not match:
         return None
     sign, digits = match.groups()
     base = {"x": 16, "o": 8, "b": 2}.get(digits[1:2].lower(), 8 if digits.startswith("0") and len(digits) > 1 else 10)
     body = digits[2:] if base != 10 and not digits[1:2].isdigit() else digits
-    return int(sign + body, base)
+    number = int(sign + body, base)
+    return number if INT64_MIN <= number <= (UINT64_MAX if not sign else INT64_MAX) else None
 
 
 def _timestamp(text: str) -> str | None:
@@ -139,8 +144,11 @@ def _conforms(type_: str, items: dict | None, value: Any) -> bool:
         return isinstance(value, str)
     if type_ == "integer":
         if isinstance(value, str):
-            return re.fullmatch(r"[-+]?[0-9]+", value) is not None  # Go's strconv.Atoi
-        return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+            # Go's strconv.Atoi: a sign and decimal digits, within a 64-bit int.
+            return re.fullmatch(r"[-+]?[0-9]+", value) is not None and INT64_MIN <= int(value) <= INT64_MAX
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
     if type_ == "boolean":
         return value in ("true", "false") or isinstance(value, bool)
     return isinstance(value, list) and items is not None and all(_conforms(items["type"], items.get("items"), v) for v in value)
@@ -150,8 +158,34 @@ def _type_name(type_: str, items: dict | None) -> str:
     return f"array<{_type_name(items['type'], items.get('items'))}>" if items else type_
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackFileError(f"{path.name}: cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> StackFileError:
+    """One line naming the file, the place and what is wrong, for a file YAML cannot read."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "'\\t'" in problem or "\t" in problem:
+        problem = "a tab character; YAML indents with spaces only"
+    elif getattr(exc, "context", None):
+        problem = f"{exc.context}, {problem}" if problem.startswith("but ") else f"{problem} ({exc.context})"
+    return StackFileError(f"{path.name}: {where}not valid YAML: {problem}")
+
+
 def project_file(root: Path = ROOT) -> dict[str, Any]:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())
+    path = root / "Pulumi.yaml"
+    try:
+        project = yaml.safe_load(_read(path))
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(path, exc) from None
+    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+        raise StackFileError(f"{path.name}: must be a mapping with a project name (name: ...)")
+    return project
 
 
 def stacks(root: Path = ROOT) -> list[str]:
@@ -164,27 +198,54 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _stack_file_config(path: Path) -> dict[str, str]:
-    document = yaml.compose(path.read_text(), Loader=_Untyped)
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return f"a single value ({node.value!r})"
+
+
+def _stack_file_config(path: Path) -> tuple[dict[str, str], set[str]]:
+    """The stack file's config values as strings, and the keys whose value is a list or map
+    (passed as JSON: the CLI's "object" values); StackFileError, naming the file, for a file the
+    CLI could not read."""
+    try:
+        # yaml.v3's Unmarshal reads the first document of the stream only.
+        document = next(yaml.compose_all(_read(path), Loader=_Untyped), None)
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(path, exc) from None
     if document is None:
-        return {}
+        return {}, set()
+    if not isinstance(document, yaml.MappingNode):
+        raise StackFileError(f"{path.name}: must be a mapping with a config: key, not {_kind(document)}")
     config = _mapping(document, path.name).get("config")
-    if config is None or isinstance(config, yaml.ScalarNode):
-        return {}
-    return {key: _config_string(node, f"{path.name}: {key}") for key, node in _mapping(config, path.name).items()}
+    if config is None or isinstance(config, yaml.ScalarNode) and config.style is None and resolve_plain(config.value) is None:
+        return {}, set()  # `config:` with nothing under it
+    if not isinstance(config, yaml.MappingNode):
+        raise StackFileError(
+            f"{path.name}: line {config.start_mark.line + 1}: config must be a mapping of keys to values, not {_kind(config)}"
+        )
+    nodes = _mapping(config, path.name)
+    values = {key: _config_string(node, f"{path.name}: {key}") for key, node in nodes.items()}
+    return values, {key for key, node in nodes.items() if not isinstance(node, yaml.ScalarNode)}
 
 
-def _check_declared_types(stack: str, project: dict[str, Any], config: dict[str, str]) -> None:
+def _check_declared_types(stack: str, project: dict[str, Any], config: dict[str, str], objects: set[str], file: str) -> None:
     name = project["name"]
     for key in sorted(project.get("config") or {}):
         declaration = project["config"][key]
-        value = config.get(key if ":" in key else f"{name}:{key}")
+        qualified = key if ":" in key else f"{name}:{key}"
+        value = config.get(qualified)
         if value is None or not isinstance(declaration, dict) or "type" not in declaration:
             continue
-        content = json.loads(value) if value[:1] in "[{" else value
+        # Only a list or map is JSON; a scalar, even "" or a quoted "[1]", is the string it reads.
+        content = json.loads(value) if qualified in objects else value
         if not _conforms(declaration["type"], declaration.get("items"), content):
             type_name = _type_name(declaration["type"], declaration.get("items"))
-            raise StackFileError(f"Stack '{stack}' with configuration key '{key}' must be of type '{type_name}'")
+            raise StackFileError(
+                f"{file}: Stack '{stack}' with configuration key '{key}' must be of type '{type_name}' (it is {value!r})"
+            )
 
 
 def stack_config(stack: str | None = None, overrides: dict[str, Any] | None = None, root: Path = ROOT) -> dict[str, str]:
@@ -205,8 +266,9 @@ def stack_config(stack: str | None = None, overrides: dict[str, Any] | None = No
         path = root / f"Pulumi.{stack}.yaml"
         if not path.exists():
             raise FileNotFoundError(f"no stack file {path.name}; stacks: {', '.join(stacks(root))}")
-        from_file = {qualified(key): value for key, value in _stack_file_config(path).items()}
-        _check_declared_types(stack, project, from_file)
+        values, objects = _stack_file_config(path)
+        from_file = {qualified(key): value for key, value in values.items()}
+        _check_declared_types(stack, project, from_file, {qualified(key) for key in objects}, path.name)
         config.update(from_file)
     for key, value in (overrides or {}).items():
         config[qualified(key)] = _as_config_string(value)

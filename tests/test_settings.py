@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import KEYS, SettingsError, parse, pipeline_args
+from components.settings import INTEGER, KEYS, SettingsError, parse, pipeline_args
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -205,8 +205,131 @@ def test_an_unknown_key_gets_a_suggestion_and_the_list_of_keys():
 def test_tags_are_echoed_as_written_and_a_key_given_twice_is_refused():
     assert only_problem({"tags": ["=dev"]}) == "tags = '=dev': tag keys are 1-128 characters and must not start with aws:"
     assert only_problem({"tags": ["A=1", "B=2", "A=2"]}) == "tags = 'A=2': tag key A is given twice (first as 'A=1')"
-    # Tag keys are case-sensitive in AWS: these are two tags.
-    assert parse({"tags": ["env=dev", "Env=dev"]}, "x").tags == {"env": "dev", "Env": "dev"}
+
+
+def test_tag_keys_differing_only_by_case_are_refused_as_iam_compares_them_without_case():
+    assert only_problem({"tags": ["Env=dev", "env=prod"]}) == (
+        "tags = 'env=prod': tag key env is given twice (first as 'Env=dev'); IAM treats tag keys without regard to case"
+    )
+    assert only_problem({"tags": {"Team": "a", "TEAM": "b"}}).startswith("tags = 'TEAM=b': tag key TEAM is given twice")
+
+
+TAG_RULE = "tag keys and values take letters, digits, spaces and _ . : / = + - @ only (AWS tags: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)"
+
+
+@pytest.mark.parametrize(
+    ("tag", "refused"),
+    [
+        ("Owner=<script>", "its value has '<' (U+003C), '>' (U+003E)"),
+        ("Data={}", "its value has '{' (U+007B), '}' (U+007D)"),
+        ("Scope=*", "its value has '*' (U+002A)"),
+        ("Team=mail\x07", "its value has '\\x07' (U+0007)"),
+        ("Team=mail\nteam", "its value has '\\n' (U+000A)"),
+        ("Mood=\U0001f389", "its value has '\U0001f389' (U+1F389)"),
+        ("Cost*Center=1", "its key has '*' (U+002A)"),
+        ("a#b=c!", "its key has '#' (U+0023) and its value has '!' (U+0021)"),
+    ],
+)
+def test_tag_characters_aws_refuses_are_refused_at_preview(tag, refused):
+    assert only_problem({"tags": [tag]}) == f"tags = {tag!r}: {refused}; {TAG_RULE}"
+
+
+def test_tag_lengths_and_the_aws_prefix():
+    prefix = "tag keys are 1-128 characters and must not start with aws:"
+    assert only_problem({"tags": ["K" * 129 + "=v"]}).endswith(prefix)
+    assert only_problem({"tags": ["AWS:team=mail"]}).endswith(prefix)
+    assert only_problem({"tags": ["k=" + "v" * 257]}).endswith("tag values are at most 256 characters")
+    allowed = ["K" * 128 + "=" + "v" * 256, "Empty=", "Équipe=Courrier électronique", "Path=a/b:c_d.e+f-g@h=i", "Zähler=٣"]
+    assert parse({"tags": allowed}, "x").tags["Empty"] == ""
+
+
+SNS_EU = "arn:aws:sns:eu-west-1:123456789012:oncall"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"alarmTopicArn": SNS_EU},
+            (
+                f"alarmTopicArn = {SNS_EU!r}: is a topic in eu-west-1, but the stack deploys to aws:region us-east-1; "
+                "CloudWatch alarm actions must be in the alarm's region"
+            ),
+        ),
+        (
+            {"notify": True, "alarmEmail": "a@example.com", "notifyTopicArn": SNS_EU},
+            (
+                f"notifyTopicArn = {SNS_EU!r}: is a topic in eu-west-1, but the stack deploys to aws:region us-east-1; "
+                "SES publishes events only to a topic in its own region"
+            ),
+        ),
+        (
+            {"alarmTopicArn": "arn:aws-cn:sns:us-east-1:123456789012:oncall"},
+            "is in partition aws-cn, but aws:region us-east-1 is in partition aws",
+        ),
+        (
+            {"notify": True, "notifyTopicArn": "arn:aws:sqs:us-east-1:123456789012:queue"},
+            "notifyTopicArn = 'arn:aws:sqs:us-east-1:123456789012:queue': must be an SNS topic ARN",
+        ),
+        ({"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:t.fifo"}, "must be an SNS topic ARN"),
+    ],
+)
+def test_a_topic_of_another_region_or_not_a_topic_is_refused(values, expected):
+    with pytest.raises(SettingsError) as info:
+        parse(values, "x", region="us-east-1")
+    [problem] = info.value.problems
+    assert expected in problem
+    # A topic of the stack's region is taken; without a known region the region cannot be judged.
+    parse({"alarmTopicArn": SNS_EU}, "x", region="eu-west-1")
+    parse({"alarmTopicArn": SNS_EU}, "x")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a@..com", "a@b..com", "a@-b.com", "a@b-.com", ".a@b.com", "a.@b.com", "a..b@c.com", "a\x00b@c.com", "x" * 65 + "@b.com"],
+)
+def test_an_implausible_alarm_email_is_refused(address):
+    assert only_problem({"alarmEmail": address}).startswith(
+        f"alarmEmail = {address!r}: must be an email address, name@example.com"
+    )
+
+
+def test_plausible_alarm_emails_pass():
+    for address in ("oncall@example.com", "first.last+alarms@mail.example.co.uk", "o'neil@x-y.example"):
+        assert parse({"alarmEmail": address}, "x").alarm_email == address
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # S3 lifecycle days (Expiration, Transition, NoncurrentVersionExpiration) are 32-bit integers.
+        ({"retentionDays": 2147483648}, "retentionDays = 2147483648: must be at most 2147483647 days"),
+        ({"athenaResultsRetentionDays": 2147483648}, "athenaResultsRetentionDays = 2147483648: must be 1 to 2147483647 days"),
+        ({"athenaResultsRetentionDays": 0}, "athenaResultsRetentionDays = 0: must be 1 to 2147483647 days"),
+        # Athena's cutoff is a 64-bit number of bytes: 2**63 // 2**20 MiB is one MiB too many.
+        (
+            {"athenaBytesScannedCutoffMib": 2**43},
+            "athenaBytesScannedCutoffMib = 8796093022208: must be at most 8796093022207 MiB",
+        ),
+        ({"retentionDays": "9223372036854775808"}, f"retentionDays = '9223372036854775808': must be {INTEGER}"),
+        ({"bufferSizeMib": 2**64}, f"bufferSizeMib = {2**64}: must be {INTEGER}"),
+        ({"retentionDays": " 30"}, f"retentionDays = ' 30': must be {INTEGER}"),
+        ({"retentionDays": "3e1"}, f"retentionDays = '3e1': must be {INTEGER}"),
+        ({"retentionDays": "\u0663\u0660"}, f"retentionDays = '\u0663\u0660': must be {INTEGER}"),
+        ({"retentionDays": "+030"}, "retentionDays = '+030': must be an integer written without leading zeros"),
+    ],
+)
+def test_integers_past_what_aws_or_the_cli_takes_are_refused(values, expected):
+    assert expected in only_problem(values)
+
+
+def test_integer_limits_themselves_pass_and_a_sign_is_taken_as_the_cli_takes_it():
+    s = parse(
+        {"retentionDays": 2147483647, "athenaResultsRetentionDays": "2147483647", "athenaBytesScannedCutoffMib": 8796093022207},
+        "x",
+    )
+    assert (s.retention_days, s.athena_results_retention_days) == (2147483647, 2147483647)
+    assert parse({"retentionDays": "+30", "noncurrentRetentionDays": "+1"}, "x").retention_days == 30
 
 
 @pytest.mark.parametrize(
@@ -219,9 +342,9 @@ def test_tags_are_echoed_as_written_and_a_key_given_twice_is_refused():
             ["retentionDays = 0: must be at least 1 day", "noncurrentRetentionDays = 0: must be at least 1 day"],
         ),
         ({"retentionDays": 0, "transitionDays": 30}, ["retentionDays = 0: must be at least 1 day"]),
-        ({"retentionDays": "ninety", "noncurrentRetentionDays": 120}, ["retentionDays = 'ninety': must be an integer"]),
+        ({"retentionDays": "ninety", "noncurrentRetentionDays": 120}, [f"retentionDays = 'ninety': must be {INTEGER}"]),
         # A malformed value is not judged as the default that stands in for it.
-        ({"retentionDays": 5, "noncurrentRetentionDays": "a week"}, ["noncurrentRetentionDays = 'a week': must be an integer"]),
+        ({"retentionDays": 5, "noncurrentRetentionDays": "a week"}, [f"noncurrentRetentionDays = 'a week': must be {INTEGER}"]),
         ({"protectData": "yes", "forceDestroy": True}, ["protectData = 'yes': must be a boolean: true or false"]),
         (
             {"notify": "on", "notifyTopicArn": "arn:aws:sns:us-east-1:123456789012:team"},
