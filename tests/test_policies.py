@@ -12,7 +12,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
 from offline.stack import ROOT
-from policies.ses_event_log_policies import POLICIES, access, encryption, operations, retention, transit
+from policies.ses_event_log_policies import POLICIES, access, encryption, operations, placement, retention, transit
 from tests.policy_harness import UNKNOWN, Resource, violations
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -32,6 +32,7 @@ STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
+CATALOG_TABLE = "aws:glue/catalogTable:CatalogTable"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 CONFIGURATION_SET = "aws:sesv2/configurationSet:ConfigurationSet"
@@ -369,6 +370,45 @@ def test_deny_insecure_transport_does_not_report_an_unknown_policy():
         messages(transit.s3_bucket_deny_insecure_transport, *with_policy({"Statement": [{**TLS_ONLY, "Condition": UNKNOWN}]}))
         == []
     )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Resource": ["arn:aws:s3:::another-bucket", "arn:aws:s3:::another-bucket/*"]},
+        {"Resource": [BUCKET_ARN, f"{BUCKET_ARN}/logs/*"]},
+        {"Resource": [f"{BUCKET_ARN}/*", "arn:aws:s3:::another-bucket"]},
+        {"Resource": [BUCKET_ARN, f"{BUCKET_ARN}-old/*"]},
+        {"Condition": {"Bool": {"aws:SecureTransport": "false"}, "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}},
+        {"Condition": {"Bool": {"aws:SecureTransport": "false", "aws:ViaAWSService": "false"}}},
+    ],
+    ids=["another-bucket", "logs-prefix-only", "objects-here-bucket-elsewhere", "lookalike-bucket", "ip-range", "extra-key"],
+)
+def test_deny_insecure_transport_fails_when_the_deny_does_not_cover_this_bucket_or_is_narrowed(changes):
+    (found,) = messages(transit.s3_bucket_deny_insecure_transport, *with_policy(document({**TLS_ONLY, **changes})))
+    assert found.startswith("the bucket policy does not deny requests without TLS to this bucket: add a Deny of s3:* on ")
+    assert f"on {BUCKET_ARN} and {BUCKET_ARN}/* to Principal" in found and found.endswith("and no other condition")
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [f"{BUCKET_ARN}*", ["arn:aws-us-gov:s3:::events-1a2b3c4", "arn:aws-us-gov:s3:::events-1a2b3c4/*"], "arn:aws:s3:::events-*"],
+)
+def test_deny_insecure_transport_accepts_patterns_that_cover_the_bucket_and_every_object(resources):
+    assert messages(transit.s3_bucket_deny_insecure_transport, *with_policy(document({**TLS_ONLY, "Resource": resources}))) == []
+
+
+def test_deny_insecure_transport_compares_with_the_bucket_name_or_its_arn_and_skips_the_resources_while_both_are_unknown():
+    elsewhere = document({**TLS_ONLY, "Resource": ["arn:aws:s3:::another-bucket", "arn:aws:s3:::another-bucket/*"]})
+    resources = with_policy(elsewhere)
+    resources[0].props["bucket"] = UNKNOWN
+    assert len(messages(transit.s3_bucket_deny_insecure_transport, *resources)) == 1  # the ARN is known
+    resources[0].props["arn"] = UNKNOWN
+    assert messages(transit.s3_bucket_deny_insecure_transport, *resources) == []
+    # The rest of the statement is still judged.
+    resources = with_policy(document({**TLS_ONLY, "Effect": "Allow"}))
+    resources[0].props.update(bucket=UNKNOWN, arn=UNKNOWN)
+    assert len(messages(transit.s3_bucket_deny_insecure_transport, *resources)) == 1
 
 
 # --- s3-bucket-lifecycle-retention -----------------------------------------------------------
@@ -802,6 +842,36 @@ def test_iam_does_not_report_unknown_policies():
     ) == ["statement 'WriteEvents' allows *: every action of whole services; name the actions"]
 
 
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"Action": ["s3:Get*"]}, "statement 'WriteEvents' allows s3:get*: every action of a verb"),
+        ({"Action": ["s3:PutObject", "s3:Put*"]}, "statement 'WriteEvents' allows s3:put*: every action of a verb"),
+        ({"Action": ["s3:*Object"]}, "statement 'WriteEvents' allows s3:*object: every action of a verb"),
+        ({"Action": ["S3:GETOBJECT*"]}, "statement 'WriteEvents' allows s3:getobject*: every action of a verb"),
+        ({"Resource": ["arn:aws:s3:::*"]}, "statement 'WriteEvents' allows s3:putobject on arn:aws:s3:::* (every resource"),
+        ({"Resource": ["arn:aws:s3:::*/*"]}, "statement 'WriteEvents' allows s3:putobject on arn:aws:s3:::*/* (every"),
+        (
+            {"Action": ["kms:Decrypt"], "Resource": ["arn:aws:kms:us-east-1:123456789012:key/*"]},
+            "statement 'WriteEvents' allows kms:decrypt on arn:aws:kms:us-east-1:123456789012:key/* (every resource",
+        ),
+    ],
+    ids=["get-star", "put-star", "star-object", "one-case", "every-bucket", "every-object", "every-key"],
+)
+def test_iam_fails_on_verb_wide_actions_and_arns_naming_every_resource_of_a_kind(changes, problem):
+    found = messages(access.iam_no_wildcard_permissions, role_policy({**WRITE_EVENTS, **changes}))
+    assert len(found) == 1 and found[0].startswith(problem), found
+
+
+def test_iam_passes_action_families_and_named_arns_with_wildcards():
+    statements = [
+        {**WRITE_EVENTS, "Action": ["s3:GetObject*", "kms:GenerateDataKey*"]},
+        {**WRITE_EVENTS, "Resource": [f"{BUCKET_ARN}/*", "arn:aws:s3:::events-*/events/*"]},
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "arn:aws:s3:::*"},
+    ]
+    assert messages(access.iam_no_wildcard_permissions, role_policy(*statements)) == []
+
+
 # --- ses-role-confused-deputy ----------------------------------------------------------------
 
 SES_TRUST = {
@@ -847,6 +917,235 @@ def test_ses_role_fails_without_source_account_and_source_arn(condition, missing
 
 def test_ses_role_does_not_report_an_unknown_trust_policy():
     assert messages(access.ses_role_confused_deputy, Resource(ROLE, "role", {"assumeRolePolicy": UNKNOWN})) == []
+
+
+def test_ses_role_confused_deputy_ignores_a_public_principal_which_iam_role_trust_not_public_reports():
+    public = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}
+    assert messages(access.ses_role_confused_deputy, role(public)) == []
+    assert len(messages(access.iam_role_trust_not_public, role(public))) == 1
+
+
+# --- firehose-role-confused-deputy -----------------------------------------------------------
+
+FIREHOSE_TRUST = {
+    "Effect": "Allow",
+    "Action": ["sts:AssumeRole"],
+    "Principal": {"Service": "firehose.amazonaws.com"},
+    "Condition": {"StringEquals": {"sts:ExternalId": "123456789012"}},
+}
+
+
+def test_firehose_role_passes_with_the_account_as_external_id_and_ignores_other_services():
+    assert messages(access.firehose_role_confused_deputy, role(FIREHOSE_TRUST)) == []
+    assert messages(access.firehose_role_confused_deputy, role(SES_TRUST)) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "problem"),
+    [
+        (None, "the role trusts firehose.amazonaws.com without an sts:ExternalId condition"),
+        ({"StringEquals": {"aws:SourceAccount": "123456789012"}}, "the role trusts firehose.amazonaws.com without an sts"),
+        ({"StringLike": {"sts:ExternalId": "*"}}, "the role trusts firehose.amazonaws.com without an sts:ExternalId"),
+        ({"StringNotEquals": {"sts:ExternalId": "123456789012"}}, "the role trusts firehose.amazonaws.com without an"),
+        ({"StringEqualsIfExists": {"sts:ExternalId": "123456789012"}}, "the role trusts firehose.amazonaws.com without"),
+        ({"StringEquals": {"sts:ExternalId": "shared-secret"}}, "the role's sts:ExternalId condition is shared-secret, not"),
+    ],
+    ids=["none", "other-key", "star", "negated", "if-exists", "not-an-account"],
+)
+def test_firehose_role_fails_without_an_external_id_condition_on_the_account(condition, problem):
+    found = messages(access.firehose_role_confused_deputy, role({**FIREHOSE_TRUST, "Condition": condition}))
+    assert len(found) == 1 and found[0].startswith(problem), found
+
+
+def test_firehose_role_does_not_report_unknown_values():
+    assert messages(access.firehose_role_confused_deputy, Resource(ROLE, "role", {"assumeRolePolicy": UNKNOWN})) == []
+    unknown = {**FIREHOSE_TRUST, "Condition": {"StringEquals": {"sts:ExternalId": UNKNOWN}}}
+    assert (
+        messages(access.firehose_role_confused_deputy, Resource(ROLE, "role", {"assumeRolePolicy": {"Statement": [unknown]}}))
+        == []
+    )
+
+
+# --- kms-key-policy-not-public, iam-role-trust-not-public, s3-bucket-policy-not-public --------
+
+ACCOUNT_ROOT = {"AWS": "arn:aws:iam::123456789012:root"}
+ADMINISTER = {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": ACCOUNT_ROOT, "Action": "kms:*", "Resource": "*"}
+PUBLIC_DECRYPT = {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt"], "Resource": "*"}
+
+
+def key_with_policy(*statements: dict[str, Any]) -> Resource:
+    return key(policy=document(*statements))
+
+
+def test_kms_key_policy_passes_for_the_account_services_and_conditions_that_narrow_everyone():
+    service = {**PUBLIC_DECRYPT, "Principal": {"Service": "logs.us-east-1.amazonaws.com"}}
+    narrowed = [
+        {**PUBLIC_DECRYPT, "Condition": {"StringEquals": {"kms:CallerAccount": "123456789012"}}},
+        {**PUBLIC_DECRYPT, "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}},
+        {**PUBLIC_DECRYPT, "Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"}}},
+        {**PUBLIC_DECRYPT, "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+    ]
+    deny = {**PUBLIC_DECRYPT, "Effect": "Deny", "Action": "kms:*"}
+    assert messages(access.kms_key_policy_not_public, key_with_policy(ADMINISTER, service, *narrowed, deny)) == []
+    assert messages(access.kms_key_policy_not_public, key()) == []  # the default key policy: the account
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"Principal": {"AWS": "*"}, "Action": "kms:*"},
+        {"Principal": {"AWS": ["arn:aws:iam::123456789012:root", "*"]}},
+        {"Principal": None, "NotPrincipal": ACCOUNT_ROOT},
+        {"Condition": {"StringEquals": {"kms:CallerAccount": "*"}}},
+        {"Condition": {"StringEqualsIfExists": {"kms:CallerAccount": "123456789012"}}},
+        {"Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}},
+        {"Condition": {"StringLike": {"kms:ViaService": "*"}}},
+        {"Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}},
+    ],
+    ids=["star", "aws-star", "aws-list", "not-principal", "any-account", "if-exists", "negated", "any-service", "ip"],
+)
+def test_kms_key_policy_fails_when_everyone_may_use_the_key(changes):
+    statement = {k: v for k, v in {**PUBLIC_DECRYPT, **changes}.items() if v is not None}
+    found = messages(access.kms_key_policy_not_public, key_with_policy(ADMINISTER, statement))
+    assert len(found) == 1 and found[0].startswith("statement 'Everyone' allows kms:"), found
+    assert "on the key to " in found[0] and "without a condition that limits it to this account" in found[0]
+
+
+def test_kms_key_policy_reads_the_key_policy_resource_and_skips_unknowns():
+    separate = Resource("aws:kms/keyPolicy:KeyPolicy", "key-policy", {"keyId": "k", "policy": document(PUBLIC_DECRYPT)})
+    assert [name for name, _ in violations(access.kms_key_policy_not_public, separate)] == ["key-policy"]
+    assert messages(access.kms_key_policy_not_public, key(policy=UNKNOWN)) == []
+    unknown = {**PUBLIC_DECRYPT, "Condition": UNKNOWN}
+    assert messages(access.kms_key_policy_not_public, key(policy={"Statement": [unknown, ADMINISTER]})) == []
+
+
+def test_role_trust_fails_when_every_aws_account_may_assume_the_role():
+    public = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}
+    assert messages(access.iam_role_trust_not_public, role(public)) == [
+        (
+            'a statement allows sts:assumerole on the role to Principal "*" without a condition that limits it to this '
+            "account, an organization or a service (e.g. aws:PrincipalAccount, aws:SourceAccount, kms:CallerAccount, "
+            "aws:PrincipalOrgID)"
+        )
+    ]
+    assert (
+        len(
+            messages(
+                access.iam_role_trust_not_public, role({**public, "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}})
+            )
+        )
+        == 1
+    )
+    org = {**public, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    assert messages(access.iam_role_trust_not_public, role(org, SES_TRUST, FIREHOSE_TRUST)) == []
+    assert messages(access.iam_role_trust_not_public, Resource(ROLE, "role", {"assumeRolePolicy": UNKNOWN})) == []
+
+
+def test_bucket_policy_fails_when_it_allows_everyone_on_the_policy_resource_and_the_inline_policy():
+    public_read = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BUCKET_ARN}/*"}
+    resources = with_policy(document(TLS_ONLY, public_read))
+    found = violations(access.s3_bucket_policy_not_public, *resources)
+    assert [name for name, _ in found] == ["policy"]
+    assert found[0][1].startswith('a statement allows s3:getobject on the bucket or its objects to Principal "*" without')
+    inline = inline_only("policy", policy=document(public_read))
+    assert [name for name, _ in violations(access.s3_bucket_policy_not_public, *inline)] == ["bucket"]
+    org = {**public_read, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    assert violations(access.s3_bucket_policy_not_public, *with_policy(document(TLS_ONLY, org))) == []
+    assert violations(access.s3_bucket_policy_not_public, *secure_bucket().values()) == []
+    assert violations(access.s3_bucket_policy_not_public, *with_policy(UNKNOWN), *inline_only("policy", policy=UNKNOWN)) == []
+
+
+# --- athena-results-in-pipeline-bucket and glue-table-in-pipeline-bucket ----------------------
+
+
+def results_to(location: Any) -> Resource:
+    configuration = {
+        "resultConfiguration": {
+            "outputLocation": location,
+            "encryptionConfiguration": {"encryptionOption": "SSE_KMS", "kmsKeyArn": KEY_ARN},
+        }
+    }
+    return Resource(WORKGROUP, "workgroup", {"name": "wg", "configuration": configuration})
+
+
+def table(location: Any = f"s3://{BUCKET_NAME}/events/", template: Any = f"s3://{BUCKET_NAME}/events/dt=${{dt}}/") -> Resource:
+    parameters = {"EXTERNAL": "TRUE", "projection.enabled": "true", "storage.location.template": template}
+    return Resource(
+        CATALOG_TABLE, "table", {"name": "events", "parameters": parameters, "storageDescriptor": {"location": location}}
+    )
+
+
+def test_athena_results_pass_in_the_stacks_bucket_and_when_the_workgroup_names_no_location():
+    assert (
+        violations(placement.athena_results_in_pipeline_bucket, bucket(), results_to(f"s3://{BUCKET_NAME}/athena-results/")) == []
+    )
+    assert violations(placement.athena_results_in_pipeline_bucket, bucket(), results_to(f"s3://{BUCKET_NAME}")) == []
+    assert (
+        violations(placement.athena_results_in_pipeline_bucket, bucket(), Resource(WORKGROUP, "workgroup", {"name": "wg"})) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "where"),
+    [
+        ("s3://someone-elses-bucket/athena-results/", "bucket someone-elses-bucket"),
+        (f"s3://{BUCKET_NAME}-copy/athena-results/", f"bucket {BUCKET_NAME}-copy"),
+        (f"https://{BUCKET_NAME}.s3.amazonaws.com/athena-results/", "not an s3:// location"),
+    ],
+)
+def test_athena_results_fail_outside_the_stacks_buckets(location, where):
+    assert violations(placement.athena_results_in_pipeline_bucket, bucket(), results_to(location)) == [
+        (
+            "workgroup",
+            (
+                f"the query result location (outputLocation) is {location} ({where}), outside this stack's buckets "
+                f"({BUCKET_NAME}): the data would leave the bucket whose encryption, access and retention the pack enforces"
+            ),
+        )
+    ]
+
+
+def test_athena_results_do_not_report_unknown_locations_or_buckets():
+    assert violations(placement.athena_results_in_pipeline_bucket, bucket(), results_to(UNKNOWN)) == []
+    # A bucket whose name is unknown during the preview may be the one the location names.
+    unnamed = bucket(bucket=UNKNOWN, arn=UNKNOWN)
+    assert violations(placement.athena_results_in_pipeline_bucket, unnamed, results_to("s3://other/results/")) == []
+    # Its ARN is enough.
+    assert (
+        violations(placement.athena_results_in_pipeline_bucket, bucket(bucket=UNKNOWN), results_to(f"s3://{BUCKET_NAME}/r/"))
+        == []
+    )
+
+
+def test_glue_table_passes_in_the_stacks_bucket_and_without_projection():
+    assert violations(placement.glue_table_in_pipeline_bucket, bucket(), table()) == []
+    assert violations(placement.glue_table_in_pipeline_bucket, bucket(), table(template=None)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        (
+            {"location": "s3://someone-elses-bucket/events/"},
+            "the table's location (storageDescriptor.location) is s3://someone-elses-bucket/events/ (bucket someone-elses-bucket), outside",
+        ),
+        (
+            {"template": "s3://someone-elses-bucket/events/dt=${dt}/"},
+            "the partition projection's storage.location.template is s3://someone-elses-bucket/events/dt=${dt}/ (bucket someone-elses-bucket), outside",
+        ),
+    ],
+    ids=["location", "projection-template"],
+)
+def test_glue_table_fails_when_it_reads_from_another_bucket(changes, problem):
+    found = violations(placement.glue_table_in_pipeline_bucket, bucket(), table(**changes))
+    assert len(found) == 1 and found[0][0] == "table" and found[0][1].startswith(problem), found
+
+
+def test_glue_table_judges_the_location_while_the_template_is_unknown():
+    assert violations(placement.glue_table_in_pipeline_bucket, bucket(), table(location=UNKNOWN, template=UNKNOWN)) == []
+    found = violations(placement.glue_table_in_pipeline_bucket, bucket(), table(location="s3://other/events/", template=UNKNOWN))
+    assert len(found) == 1 and "storageDescriptor.location" in found[0][1]
 
 
 # --- firehose-error-logging ------------------------------------------------------------------

@@ -30,6 +30,7 @@ STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
+CATALOG_TABLE = "aws:glue/catalogTable:CatalogTable"
 CONFIGURATION_SET = "aws:sesv2/configurationSet:ConfigurationSet"
 
 
@@ -109,6 +110,60 @@ def wildcard_statements(props: dict[str, Any]) -> None:
     props["policy"] = json.dumps(document)
 
 
+def edit_document(key: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """A change editing each statement of the JSON policy document in ``key``."""
+
+    def change(props: dict[str, Any]) -> None:
+        document = json.loads(props[key])
+        for statement in document["Statement"]:
+            edit(statement)
+        props[key] = json.dumps(document)
+
+    return change
+
+
+def add_statement(key: str, statement: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        document = json.loads(props[key])
+        document["Statement"].append(statement)
+        props[key] = json.dumps(document)
+
+    return change
+
+
+def drop_firehose_external_id(statement: dict[str, Any]) -> None:
+    if statement["Principal"].get("Service") == "firehose.amazonaws.com":
+        statement.pop("Condition")
+
+
+def tls_deny_on(suffixes: tuple[str, str]) -> Callable[[dict[str, Any]], None]:
+    """The TLS deny moved: the bucket's ARN followed by each suffix."""
+
+    def edit(statement: dict[str, Any]) -> None:
+        arn = statement["Resource"][0]
+        statement["Resource"] = [arn + suffix for suffix in suffixes]
+
+    return edit
+
+
+def first_statement_resources(resources: list[str]) -> Callable[[dict[str, Any]], None]:
+    def edit(statement: dict[str, Any]) -> None:
+        if statement.get("Sid") == "FindTheBucket":
+            statement["Resource"] = resources
+
+    return edit
+
+
+def verb_wide_actions(statement: dict[str, Any]) -> None:
+    if statement.get("Sid") == "WriteEventsAndErrors":
+        statement["Action"] = ["s3:Get*", "s3:Put*"]
+
+
+PUBLIC_DECRYPT = {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+PUBLIC_TRUST = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+PUBLIC_READ = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}
+
+
 def public_access(props: dict[str, Any]) -> None:
     props.update(blockPublicAcls=False, blockPublicPolicy=False, ignorePublicAcls=False, restrictPublicBuckets=False)
 
@@ -129,7 +184,68 @@ INSECURE: dict[str, tuple[Callable[[Evaluation], Evaluation], set[str]]] = {
         {"s3-bucket-owner-enforced"},
     ),
     "wildcard-iam": (lambda e: changed(e, ROLE_POLICY, wildcard_statements), {"iam-no-wildcard-permissions"}),
-    "open-trust": (lambda e: changed(e, ROLE, drop_statement_conditions), {"ses-role-confused-deputy"}),
+    "open-trust": (
+        lambda e: changed(e, ROLE, drop_statement_conditions),
+        {"ses-role-confused-deputy", "firehose-role-confused-deputy"},
+    ),
+    "firehose-trust-without-external-id": (
+        lambda e: changed(e, ROLE, edit_document("assumeRolePolicy", drop_firehose_external_id)),
+        {"firehose-role-confused-deputy"},
+    ),
+    "public-trust": (
+        lambda e: changed(e, ROLE, add_statement("assumeRolePolicy", PUBLIC_TRUST)),
+        {"iam-role-trust-not-public"},
+    ),
+    "public-key-policy": (
+        lambda e: changed(e, KMS_KEY, add_statement("policy", PUBLIC_DECRYPT)),
+        {"kms-key-policy-not-public"},
+    ),
+    "public-bucket-policy": (
+        lambda e: changed(e, BUCKET_POLICY, add_statement("policy", PUBLIC_READ)),
+        {"s3-bucket-policy-not-public"},
+    ),
+    "tls-deny-on-another-bucket": (
+        lambda e: changed(e, BUCKET_POLICY, edit_document("policy", tls_deny_on(("-old", "-old/*")))),
+        {"s3-bucket-deny-insecure-transport"},
+    ),
+    "tls-deny-on-logs-only": (
+        lambda e: changed(e, BUCKET_POLICY, edit_document("policy", tls_deny_on(("", "/logs/*")))),
+        {"s3-bucket-deny-insecure-transport"},
+    ),
+    "tls-deny-narrowed-by-ip": (
+        lambda e: changed(
+            e,
+            BUCKET_POLICY,
+            edit_document("policy", lambda s: s["Condition"].update(IpAddress={"aws:SourceIp": "203.0.113.0/24"})),
+        ),
+        {"s3-bucket-deny-insecure-transport"},
+    ),
+    "iam-every-bucket": (
+        lambda e: changed(e, ROLE_POLICY, edit_document("policy", first_statement_resources(["arn:aws:s3:::*"]))),
+        {"iam-no-wildcard-permissions"},
+    ),
+    "iam-verb-wide-actions": (
+        lambda e: changed(e, ROLE_POLICY, edit_document("policy", verb_wide_actions)),
+        {"iam-no-wildcard-permissions"},
+    ),
+    "athena-results-elsewhere": (
+        lambda e: changed(
+            e, WORKGROUP, set_path("configuration.resultConfiguration.outputLocation", "s3://someone-elses-bucket/results/")
+        ),
+        {"athena-results-in-pipeline-bucket"},
+    ),
+    "glue-location-elsewhere": (
+        lambda e: changed(e, CATALOG_TABLE, set_path("storageDescriptor.location", "s3://someone-elses-bucket/events/")),
+        {"glue-table-in-pipeline-bucket"},
+    ),
+    "glue-projection-elsewhere": (
+        lambda e: changed(
+            e,
+            CATALOG_TABLE,
+            lambda p: p["parameters"].update({"storage.location.template": "s3://someone-elses-bucket/events/dt=${dt}/"}),
+        ),
+        {"glue-table-in-pipeline-bucket"},
+    ),
     "aws-owned-stream-key": (
         lambda e: changed(e, STREAM, set_path("serverSideEncryption", {"enabled": True})),
         {"firehose-customer-managed-encryption"},
@@ -165,6 +281,8 @@ PREVIEW_VISIBLE = [
     "no-public-access-block",
     "acls-enabled",
     "open-trust",
+    "firehose-trust-without-external-id",
+    "public-trust",
 ]
 
 
@@ -216,6 +334,16 @@ UNKNOWABLE = [
     (STREAM, "extendedS3Configuration.errorOutputPrefix", "", "firehose-error-logging"),
     (WORKGROUP, "configuration.enforceWorkgroupConfiguration", False, "athena-workgroup-sse-kms"),
     (CONFIGURATION_SET, "deliveryOptions.tlsPolicy", "OPTIONAL", "ses-configuration-set-require-tls"),
+    (KMS_KEY, "policy", json.dumps({"Statement": [PUBLIC_DECRYPT]}), "kms-key-policy-not-public"),
+    (ROLE, "assumeRolePolicy", json.dumps({"Statement": [PUBLIC_TRUST]}), "iam-role-trust-not-public"),
+    (BUCKET_POLICY, "policy", json.dumps({"Statement": [PUBLIC_READ]}), "s3-bucket-policy-not-public"),
+    (
+        WORKGROUP,
+        "configuration.resultConfiguration.outputLocation",
+        "s3://someone-elses-bucket/results/",
+        "athena-results-in-pipeline-bucket",
+    ),
+    (CATALOG_TABLE, "storageDescriptor.location", "s3://someone-elses-bucket/events/", "glue-table-in-pipeline-bucket"),
 ]
 
 

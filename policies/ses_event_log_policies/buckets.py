@@ -27,12 +27,14 @@ POLICY = "bucket policy"
 PUBLIC_ACCESS = "public access block"
 OWNERSHIP = "ownership controls"
 
+BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+
 SETTING_KINDS: dict[str, str] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ENCRYPTION,
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": ENCRYPTION,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": LIFECYCLE,
     "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": LIFECYCLE,
-    "aws:s3/bucketPolicy:BucketPolicy": POLICY,
+    BUCKET_POLICY_TYPE: POLICY,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": PUBLIC_ACCESS,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": OWNERSHIP,
 }
