@@ -43,7 +43,7 @@ from seslog.arguments import (
 from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena
 from seslog.aws import client
 from seslog.demo import write_demo_data
-from seslog.download import download, partition_prefixes
+from seslog.download import DownloadReport, download, partition_prefixes
 from seslog.engine import AthenaEngine, Engine, LocalEngine
 from seslog.errors import (
     RECEIVED,
@@ -300,9 +300,15 @@ def _download(args: argparse.Namespace) -> int:
     target = stack_target(args, ["bucket", "partitioning"])
     assert target.bucket and target.partitioning
     prefixes = partition_prefixes(SCHEMES[target.partitioning], span.days(), target.data_prefix)
-    report = download(client("s3", target.region), target.bucket, prefixes, directory, Progress(sys.stderr))
-    for key in report.refused:
-        sys.stderr.write(f"seslog: refused {key!r}: it would be written outside {directory}\n")
+    report = DownloadReport(prefixes)
+    try:
+        download(client("s3", target.region), target.bucket, prefixes, directory, Progress(sys.stderr), report)
+    finally:
+        # Said even when a later object fails: the keys left out so far are as left out.
+        for key in report.refused:
+            sys.stderr.write(f"seslog: refused {key!r}: it would be written outside {directory}\n")
+        for key, why in report.skipped:
+            sys.stderr.write(f"seslog: skipped {key!r}: {why}\n")
     if report.downloaded + report.present == 0:
         print(
             f"no objects arrived {span.describe()} under s3://{target.bucket}/{target.data_prefix} ({target.partitioning} partitioning)"

@@ -8,6 +8,8 @@ so a range selects whole UTC days of arrival.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,43 +50,60 @@ def partition_prefixes(
     late event can be filed, ``max_late_days()`` before the first day) to the last; the first
     key finer than a day (hour) or without a known set of values ends the prefix, as
     everything under it is wanted.
+
+    A send day and an arrival day are paired only when the pair can hold objects: an object's
+    arrival day is its oldest record's, and a buffer of the send day's partition opens with a
+    record of that day, sent before it arrived; a late event is filed at most ``late`` days
+    before it happened (``max_late_days()``, the longest a stack can have). So the send day is
+    never after the arrival day nor more than ``late`` days before it: 30 days are 30 x 248
+    prefixes, not 30 x 277.
     """
-    first = sent_since or min(days) - timedelta(days=max_late_days())
+    late = max_late_days()
+    first = sent_since or min(days) - timedelta(days=late)
     sent_days = [first + timedelta(days=n) for n in range((max(days) - first).days + 1)]
 
-    def values(key: PartitionKey) -> list[str]:
-        if key.clock == SENT:
-            return [d.isoformat() for d in sent_days]
-        return key.projection["values"].split(",") if key.projection.get("type") == "enum" else []
+    def possible(sent: date | None, arrived: date | None) -> bool:
+        return sent is None or arrived is None or sent <= arrived <= sent + timedelta(days=late)
 
-    levels: list[tuple[Callable[[str], str], str | None, list[str]]] = [
-        (key.path_segment, key.time_pattern, values(key)) for key in scheme.keys
+    # Each prefix with the send day and the arrival day it names, once it names them.
+    prefixes: list[tuple[str, date | None, date | None]] = [(data_prefix, None, None)]
+    levels: list[tuple[Callable[[str], str], str | None, PartitionKey | None]] = [
+        (key.path_segment, key.time_pattern, key) for key in scheme.keys
     ]
     if not scheme.has_time_key:
-        levels.append((lambda value: value + "/", DEFAULT_TIME_PATH, []))
-    prefixes = [data_prefix]
-    for segment, pattern, values in levels:
+        levels.append((lambda value: value + "/", DEFAULT_TIME_PATH, None))
+    for segment, pattern, key in levels:
         if pattern:
             day_part = _day_part(pattern)
             if not day_part:
                 break
             python = strftime_pattern(day_part)
-            prefixes = [p + segment(d.strftime(python)) for p in prefixes for d in days]
+            prefixes = [(p + segment(d.strftime(python)), sent, d) for p, sent, _ in prefixes for d in days if possible(sent, d)]
             if day_part != pattern:
                 break
-        elif values:
-            prefixes = [p + segment(v) for p in prefixes for v in values]
+        elif key is not None and key.clock == SENT:
+            prefixes = [
+                (p + segment(s.isoformat()), s, arrived) for p, _, arrived in prefixes for s in sent_days if possible(s, arrived)
+            ]
+        elif key is not None and key.projection.get("type") == "enum":
+            prefixes = [
+                (p + segment(v), sent, arrived) for p, sent, arrived in prefixes for v in key.projection["values"].split(",")
+            ]
         else:
             break
-    return prefixes
+    return [p for p, _, _ in prefixes]
 
 
-def list_objects(s3: Any, bucket: str, prefixes: Sequence[str]) -> list[dict[str, Any]]:
-    """Every object under ``prefixes`` (``list_objects_v2`` entries), folder markers left out."""
+def list_objects(s3: Any, bucket: str, prefixes: Sequence[str], progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Every object under ``prefixes`` (``list_objects_v2`` entries), folder markers left out; ``progress`` shows how
+    many prefixes are listed (a month of a send-date stack is thousands of them, a minute or more)."""
     found = []
     paginator = s3.get_paginator("list_objects_v2")
     try:
-        for prefix in prefixes:
+        for number, prefix in enumerate(prefixes):
+            if progress:
+                text = f"listing {number:,} of {len(prefixes):,} prefixes: {len(found):,} objects"
+                progress.update(text, completed=number, total=len(prefixes))
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
                 found += [o for o in page.get("Contents", []) if not o["Key"].endswith("/")]
     except ClientError as error:
@@ -103,6 +122,9 @@ class DownloadReport:
     present_bytes: int = 0
     refused: list[str] = field(default_factory=list)
     """Keys that would land outside the directory (``..`` in the key)."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Keys that cannot be written where they belong, and why: S3 has both ``K`` and ``K/child``, a
+    directory cannot be a file too."""
 
     def summary(self, bucket: str, directory: Path) -> str:
         return (
@@ -122,28 +144,75 @@ def prepare_directory(directory: Path) -> Path:
     return directory.resolve()
 
 
-def download(s3: Any, bucket: str, prefixes: Sequence[str], directory: Path, progress: Progress | None = None) -> DownloadReport:
-    """Copy the objects under ``prefixes`` to ``directory``/<key>; a file already there with the object's size is kept."""
+def _folders_taken(root: Path, paths: dict[Path, str]) -> dict[str, str]:
+    """Key -> the other key that makes it unwritable: ``K/child`` needs a folder ``K``, where the object ``K`` is a file."""
+    taken = {}
+    for path, key in paths.items():
+        for parent in path.parents:
+            if parent == root or not parent.is_relative_to(root):
+                break
+            if parent in paths:
+                taken[key] = paths[parent]
+                break
+    return taken
+
+
+def download(
+    s3: Any,
+    bucket: str,
+    prefixes: Sequence[str],
+    directory: Path,
+    progress: Progress | None = None,
+    report: DownloadReport | None = None,
+) -> DownloadReport:
+    """Copy the objects under ``prefixes`` to ``directory``/<key>; a file already there with the object's size is kept.
+
+    A key that would land outside the directory is refused, one that cannot be written where it belongs is skipped
+    (both named in ``report``, which a caller can pass in to see them when a later object fails); the others are
+    copied all the same."""
     root = prepare_directory(directory)
-    report = DownloadReport(list(prefixes))
-    for entry in list_objects(s3, bucket, prefixes):
-        key, size = entry["Key"], entry["Size"]
-        path = (root / key).resolve()
-        if not path.is_relative_to(root):
-            report.refused.append(key)
-            continue
-        if path.is_file() and path.stat().st_size == size:
-            report.present += 1
-            report.present_bytes += size
-            continue
-        _fetch(s3, bucket, key, path)
-        report.downloaded += 1
-        report.downloaded_bytes += size
+    report = report or DownloadReport(list(prefixes))
+    try:
+        entries = list_objects(s3, bucket, prefixes, progress)
+        paths = {}
+        for entry in entries:
+            path = (root / entry["Key"]).resolve()
+            if path.is_relative_to(root):
+                paths.setdefault(path, entry["Key"])
+        taken = _folders_taken(root, paths)
+        for entry in entries:
+            key, size = entry["Key"], entry["Size"]
+            path = (root / key).resolve()
+            if not path.is_relative_to(root):
+                report.refused.append(key)
+                continue
+            if key in taken:
+                report.skipped.append((key, f"the object {taken[key]!r} is a file where this key needs a folder"))
+                continue
+            if path.is_file() and path.stat().st_size == size:
+                report.present += 1
+                report.present_bytes += size
+                continue
+            try:
+                _fetch(s3, bucket, key, path)
+            except _Unwritable as unwritable:
+                report.skipped.append((key, str(unwritable)))
+                continue
+            report.downloaded += 1
+            report.downloaded_bytes += size
+            if progress:
+                progress.update(f"downloaded {report.downloaded} objects, {format_bytes(report.downloaded_bytes)}")
+    finally:
         if progress:
-            progress.update(f"downloaded {report.downloaded} objects, {format_bytes(report.downloaded_bytes)}")
-    if progress:
-        progress.clear()
+            progress.clear()
     return report
+
+
+class _Unwritable(Exception):
+    """The object's path is taken: a file where a folder is needed, or a folder where the file goes."""
+
+
+_TAKEN = {errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
 
 
 def _fetch(s3: Any, bucket: str, key: str, path: Path) -> None:
@@ -162,6 +231,10 @@ def _fetch(s3: Any, bucket: str, key: str, path: Path) -> None:
             ) from None
         raise
     except OSError as error:
+        if error.errno in _TAKEN:
+            raise _Unwritable(f"cannot write {path}: {error.strerror or error}") from None
         raise SeslogError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
-        partial.unlink(missing_ok=True)
+        # Never masks what went wrong: with a file where the folder should be, there is no partial copy to remove.
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)

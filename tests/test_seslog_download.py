@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +15,19 @@ from seslog import cli
 from seslog.cli import main
 from seslog.download import partition_prefixes
 from seslog.eventlog.events import EVENT_TYPES
+from seslog.eventlog.generator import generate, load_samples
+from seslog.eventlog.layout import write_layout
 from seslog.eventlog.partitioning import SCHEMES, max_late_days
+from seslog.progress import Progress
 
 BUCKET = "ses-event-log-dev-123"
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 DAYS = [date(2026, 11, 24), date(2026, 11, 25)]
 
 
@@ -254,9 +265,110 @@ def test_listing_follows_continuation_tokens():
 def test_send_date_prefixes_reach_back_as_far_as_a_late_event_can_be_filed():
     scheme = SCHEMES["send-date"]
     prefixes = partition_prefixes(scheme, DAYS)
-    first_sent = min(DAYS) - timedelta(days=max_late_days())
-    assert len(prefixes) == ((max(DAYS) - first_sent).days + 1) * len(DAYS)
+    late = max_late_days()
+    # Each arrival day with the send days that can be filed under it: itself and the ``late`` before.
+    assert len(prefixes) == (late + 1) * len(DAYS)
+    first_sent = min(DAYS) - timedelta(days=late)
     assert f"events/sent={first_sent}/dt={min(DAYS)}/" in prefixes
     assert f"events/sent={first_sent - timedelta(days=1)}/dt={min(DAYS)}/" not in prefixes
-    # The smoke test's messages are sent within its days: their send days alone.
-    assert partition_prefixes(scheme, DAYS, sent_since=min(DAYS)) == [f"events/sent={s}/dt={d}/" for s in DAYS for d in DAYS]
+    assert f"events/sent={first_sent}/dt={max(DAYS)}/" not in prefixes  # more than ``late`` days before it
+    assert f"events/sent={max(DAYS)}/dt={min(DAYS)}/" not in prefixes  # sent after it arrived
+    # The smoke test's messages are sent within its days: their send days alone, never after their arrival.
+    assert partition_prefixes(scheme, DAYS, sent_since=min(DAYS)) == [
+        f"events/sent={s}/dt={d}/" for s in DAYS for d in DAYS if s <= d
+    ]
+
+
+def test_a_month_of_send_date_lists_only_the_prefixes_that_can_hold_objects():
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(30)]
+    prefixes = partition_prefixes(SCHEMES["send-date"], days)
+    late = max_late_days()
+    assert len(prefixes) == 30 * (late + 1) < 30 * (late + 30)
+    for prefix in prefixes:
+        sent, arrived = (date.fromisoformat(part.split("=")[1]) for part in prefix.split("/")[1:3])
+        assert sent <= arrived <= sent + timedelta(days=late), prefix
+
+
+def test_every_send_date_object_the_stream_writes_is_under_a_listed_prefix(tmp_path):
+    """Messages sent over 4 days, their events arriving over the days after (opens and clicks late, buffers open
+    across midnight): each object lies under a prefix listed for its arrival day."""
+    objects = write_layout(
+        generate(load_samples(), seed=3, start=datetime(2026, 11, 20, tzinfo=UTC), days=4, messages=400, recipients=50),
+        tmp_path,
+        format="json",
+        partitioning="send-date",
+    )
+    keys = [o.key for o in objects if not o.error]
+    arrived = sorted({date.fromisoformat(key.split("/")[2].split("=")[1]) for key in keys})
+    assert len(arrived) > 4
+    for day in arrived:
+        prefixes = partition_prefixes(SCHEMES["send-date"], [day])
+        assert all(any(k.startswith(p) for p in prefixes) for k in keys if f"/dt={day}/" in k)
+
+
+def test_listing_shows_its_progress_on_a_terminal():
+    from seslog.download import list_objects
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    prefixes = partition_prefixes(SCHEMES["date"], DAYS)
+    stream = Tty()
+    with Stubber(s3) as stubber:
+        for prefix in prefixes:
+            stubber.add_response(
+                "list_objects_v2",
+                {"Contents": [{"Key": prefix + "a.json.gz", "Size": 1}], "IsTruncated": False},
+                {"Bucket": BUCKET, "Prefix": prefix},
+            )
+        assert len(list_objects(s3, BUCKET, prefixes, Progress(stream))) == 2
+    assert "listing 1 of 2 prefixes: 1 objects" in stream.getvalue()
+
+
+def test_a_key_that_is_also_the_folder_of_another_is_skipped_and_the_rest_downloaded(s3, tmp_path, capsys):
+    day = "events/dt=2026-11-24/"
+    put(s3, day + "o.json.gz", b"object")
+    put(s3, day + "o.json.gz/child", b"child")
+    put(s3, day + "p.json.gz", b"other")
+    put(s3, day + "../../../escaped.json.gz", b"x")
+    assert download(tmp_path) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"seslog: refused '{day}../../../escaped.json.gz': it would be written outside {tmp_path / 'dir'}",
+        f"seslog: skipped '{day}o.json.gz/child': the object '{day}o.json.gz' is a file where this key needs a folder",
+    ]
+    assert captured.out.startswith("downloaded 2 objects (11 B)")
+    assert (tmp_path / "dir" / day / "o.json.gz").read_bytes() == b"object"
+    assert (tmp_path / "dir" / day / "p.json.gz").read_bytes() == b"other"
+
+
+def test_a_folder_where_an_object_goes_is_skipped_in_one_line(s3, tmp_path, capsys):
+    day = "events/dt=2026-11-24/"
+    put(s3, day + "o.json.gz", b"object")
+    put(s3, day + "p.json.gz", b"other")
+    (tmp_path / "dir" / day / "o.json.gz").mkdir(parents=True)
+    assert download(tmp_path) == 0
+    captured = capsys.readouterr()
+    assert (
+        captured.err == f"seslog: skipped '{day}o.json.gz': cannot write {tmp_path / 'dir' / day / 'o.json.gz'}: Is a directory\n"
+    )
+    assert captured.out.startswith("downloaded 1 object (5 B)")
+
+
+def test_refusals_are_told_when_a_later_object_fails(monkeypatch, tmp_path, capsys):
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    monkeypatch.setattr(cli, "client", lambda service, region: s3)
+    escaping = "events/dt=2026-11-24/../../../x.json.gz"
+    with Stubber(s3) as stubber:
+        stubber.add_response(
+            "list_objects_v2",
+            {
+                "Contents": [{"Key": escaping, "Size": 1}, {"Key": "events/dt=2026-11-24/o.json.gz", "Size": 3}],
+                "IsTruncated": False,
+            },
+            {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"},
+        )
+        stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-25/"})
+        stubber.add_client_error("head_object", "403", "Forbidden", http_status_code=403)
+        assert download(tmp_path) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"seslog: refused {escaping!r}: it would be written outside {tmp_path / 'dir'}"
+    assert err[1].startswith("seslog: access denied reading s3://") and len(err) == 2
