@@ -398,6 +398,14 @@ def test_deny_insecure_transport_accepts_patterns_that_cover_the_bucket_and_ever
     assert messages(transit.s3_bucket_deny_insecure_transport, *with_policy(document({**TLS_ONLY, "Resource": resources}))) == []
 
 
+def test_deny_insecure_transport_accepts_the_bucket_and_its_objects_denied_in_separate_statements():
+    bucket_only = {**TLS_ONLY, "Sid": "Bucket", "Resource": BUCKET_ARN}
+    objects_only = {**TLS_ONLY, "Sid": "Objects", "Resource": f"{BUCKET_ARN}/*"}
+    assert messages(transit.s3_bucket_deny_insecure_transport, *with_policy(document(bucket_only, objects_only))) == []
+    narrowed = {**objects_only, "Condition": {**TLS_ONLY["Condition"], "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}
+    assert len(messages(transit.s3_bucket_deny_insecure_transport, *with_policy(document(bucket_only, narrowed)))) == 1
+
+
 def test_deny_insecure_transport_compares_with_the_bucket_name_or_its_arn_and_skips_the_resources_while_both_are_unknown():
     elsewhere = document({**TLS_ONLY, "Resource": ["arn:aws:s3:::another-bucket", "arn:aws:s3:::another-bucket/*"]})
     resources = with_policy(elsewhere)

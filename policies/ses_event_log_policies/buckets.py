@@ -10,6 +10,7 @@ bucket's name.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from .properties import UnknownValueError, is_set, known_problems
+
+S3_ARN = re.compile(r"arn:[^:]*:s3:::(.*)", re.IGNORECASE | re.DOTALL)
+"""An S3 ARN in any partition; the group is the bucket's name and, after a /, the object key."""
 
 BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 
@@ -130,3 +134,16 @@ def _inline(bucket: PolicyResource, key: str) -> tuple[str, Any]:
     except UnknownValueError:
         return ("unknown", None) if bucket.property_dependencies.get(key) else ("absent", None)
     return ("set", value) if is_set(value) else ("absent", None)
+
+
+def bucket_name(bucket: PolicyResource) -> str | None:
+    """The bucket's name, from its name or its ARN; None while both are unknown."""
+    for key in ("bucket", "arn"):
+        try:
+            value = bucket.props.get(key)
+        except UnknownValueError:
+            continue
+        if isinstance(value, str) and value:
+            match = S3_ARN.fullmatch(value)
+            return match.group(1) if match else value
+    return None

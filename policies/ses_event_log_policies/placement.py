@@ -18,9 +18,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .buckets import BUCKET_TYPES
+from .buckets import BUCKET_TYPES, bucket_name
 from .properties import first, is_set, known_problems
-from .transit import bucket_name
 
 S3_LOCATION = re.compile(r"s3://([^/]+)(/.*)?", re.DOTALL)
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyResource,
     ReportViolation,
     ResourceValidationPolicy,
     Severity,
@@ -19,14 +18,13 @@ from pulumi_policy import (
 from . import buckets
 from .checks import Check, resource_validation
 from .principals import everyone
-from .properties import UnknownValueError, first, lowered, many, policy_document, statements
+from .properties import first, lowered, many, policy_document, statements
 
 Props = Mapping[str, Any]
 
 ALL_S3_ACTIONS = {"s3:*", "*"}
 # Condition operators and keys are matched without regard to case, as IAM does for keys.
 FALSE_WITHOUT_TLS = ("bool", "boolifexists")
-S3_ARN = re.compile(r"arn:[^:]*:s3:::(.*)", re.IGNORECASE | re.DOTALL)
 
 
 def _only_refuses_plain_http(condition: Any) -> bool:
@@ -46,7 +44,7 @@ def _pattern(resource: str) -> re.Pattern[str] | None:
     without its prefix; any partition); None for a resource that is not S3's."""
     if resource == "*":
         return re.compile(".*", re.DOTALL)
-    match = S3_ARN.fullmatch(resource)
+    match = buckets.S3_ARN.fullmatch(resource)
     if match is None:
         return None
     return re.compile(re.escape(match.group(1)).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
@@ -64,8 +62,9 @@ def covers_bucket_and_objects(resources: list[str], bucket: str) -> bool:
 def denies_insecure_transport(document: Mapping[str, Any] | None, bucket: str | None = None) -> bool:
     """Whether a bucket policy denies every S3 action on the bucket and its objects to any
     request made without TLS (S3 guide, "Enforce encryption of data in transit"), with no other
-    condition. ``bucket`` is the bucket's name; when it is unknown, the resources are only
-    required to name a bucket and objects."""
+    condition; the bucket and its objects may be denied in separate statements. ``bucket`` is the
+    bucket's name; while it is unknown, the resources are only required to name a bucket and objects."""
+    resources: list[str] = []
     for statement in statements(document):
         if statement.get("Effect") != "Deny" or not everyone(statement.get("Principal")):
             continue
@@ -73,25 +72,10 @@ def denies_insecure_transport(document: Mapping[str, Any] | None, bucket: str | 
             continue
         if not _only_refuses_plain_http(statement.get("Condition")):
             continue
-        resources = [str(r) for r in many(statement.get("Resource"))]
-        if bucket is not None and covers_bucket_and_objects(resources, bucket):
-            return True
-        if bucket is None and any(r.endswith("*") for r in resources) and any(not r.endswith("/*") for r in resources):
-            return True
-    return False
-
-
-def bucket_name(bucket: PolicyResource) -> str | None:
-    """The bucket's name, from its name or its ARN; None while both are unknown."""
-    for key in ("bucket", "arn"):
-        try:
-            value = bucket.props.get(key)
-        except UnknownValueError:
-            continue
-        if isinstance(value, str) and value:
-            match = S3_ARN.fullmatch(value)
-            return match.group(1) if match else value
-    return None
+        resources += [str(r) for r in many(statement.get("Resource"))]
+    if bucket is not None:
+        return covers_bucket_and_objects(resources, bucket)
+    return any(r.endswith("*") for r in resources) and any(not r.endswith("/*") for r in resources)
 
 
 def _policy_problems(policy: Any, bucket: str | None) -> Iterator[str]:
@@ -111,7 +95,7 @@ def _policy_problems(policy: Any, bucket: str | None) -> Iterator[str]:
 def _bucket_transport(stack: StackValidationArgs, report: ReportViolation) -> None:
     linked = buckets.link(stack.resources)
     for bucket in linked.buckets:
-        name = bucket_name(bucket.resource)
+        name = buckets.bucket_name(bucket.resource)
         for problem in linked.problems(
             bucket,
             buckets.POLICY,
