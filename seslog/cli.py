@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import math
 import os
 import signal
 import sys
@@ -54,7 +55,7 @@ from seslog.errors import (
     interrupted_exit_code,
     one_line,
 )
-from seslog.eventlog.costs import PRICES, Usage, monthly_cost
+from seslog.eventlog.costs import PRICES, TB, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
@@ -353,15 +354,56 @@ _COST_OPTIONS = {
 """Command-line destination -> ``Usage`` field; options left out keep the field's default."""
 
 
+COST_BOUNDS = {
+    "--emails-per-day": (0.01, 1e9, "0.01 to 1,000,000,000 emails a day"),
+    "--events-per-email": (1, 1000, "1 to 1,000 events an email (every email has its Send event)"),
+    "--retention-days": (1, MAX_DAYS, f"1 to {MAX_DAYS:,} days"),
+    "--queries-per-month": (0, 1e7, "0 to 10,000,000 queries a month"),
+    "--bytes-per-query": (0, 1024 * TB, "0 to 1024TB"),
+}
+"""What ``seslog cost`` estimates for: past these a volume is no sending on earth, and the sums no longer read as money."""
+
+
+def _amount(value: float) -> str:
+    """A count as the estimate's first line says it: ``250,000``, ``4.4``, ``0.5`` (not ``0``), ``0.0123``."""
+    if value >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _within(flag: str, parse: Callable[[str], float]) -> Callable[[str], float]:
+    """``parse``, and the value refused unless within ``COST_BOUNDS[flag]``, the bounds said in the message."""
+    low, high, bounds = COST_BOUNDS[flag]
+
+    def parsed(value: str) -> float:
+        number = parse(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value!r} is out of range: use {bounds}")
+        return number
+
+    return parsed
+
+
+def _number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if math.isnan(number):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number")
+    return number
+
+
 def _cost(args: argparse.Namespace) -> int:
     given = {field: getattr(args, dest) for dest, field in _COST_OPTIONS.items() if getattr(args, dest) is not None}
     usage = Usage(emails_per_day=args.emails_per_day, **given)
     cost = monthly_cost(usage)
     fits = terminal_width(sys.stdout)
+    emails = "email" if usage.emails_per_day == 1 else "emails"
     head = (
-        f"Monthly cost for {usage.emails_per_day:,.0f} emails a day with {usage.events_per_email:g} events each, "
-        f"{usage.format} objects, {usage.partitioning} partitioning, {usage.retention_days} days kept, "
-        f"{usage.queries_per_month:g} Athena queries a month of {format_bytes(usage.bytes_scanned_per_query)} each:"
+        f"Monthly cost for {_amount(usage.emails_per_day)} {emails} a day with {_amount(usage.events_per_email)} events each, "
+        f"{usage.format} objects, {usage.partitioning} partitioning, {usage.retention_days:,} days kept, "
+        f"{_amount(usage.queries_per_month)} Athena queries a month of {format_bytes(usage.bytes_scanned_per_query)} each:"
     )
     rows = [{"item": item, "usd": f"{value:,.2f}"} for item, value in cost.rows()]
     for paragraph, table in ((head, True), (f"Prices as of {PRICES.as_of}: {PRICES.source}.", False)):
@@ -519,21 +561,38 @@ def build_parser() -> Parser:
         help="estimate what a pipeline costs a month",
         description="Estimate the monthly cost of Firehose, S3 and Athena for a sending volume, from the dated price table.",
     )
-    cost.add_argument("--emails-per-day", type=positive_number, required=True, metavar="N")
     cost.add_argument(
-        "--events-per-email", type=positive_number, metavar="K", help=f"default {_USAGE_DEFAULTS['events_per_email']:g}"
+        "--emails-per-day",
+        type=_within("--emails-per-day", positive_number),
+        required=True,
+        metavar="N",
+        help="emails sent a day, 0.01 to 1,000,000,000",
+    )
+    cost.add_argument(
+        "--events-per-email",
+        type=_within("--events-per-email", positive_number),
+        metavar="K",
+        help=f"events an email makes, 1 to 1,000 (default {_USAGE_DEFAULTS['events_per_email']:g})",
     )
     cost.add_argument("--format", choices=tuple(FORMATS), help=f"default {_USAGE_DEFAULTS['format']}")
     cost.add_argument("--partitioning", choices=tuple(SCHEMES), help=f"default {_USAGE_DEFAULTS['partitioning']}")
-    cost.add_argument("--retention-days", type=positive_int, metavar="D", help=f"default {_USAGE_DEFAULTS['retention_days']}")
     cost.add_argument(
-        "--queries-per-month", type=positive_number, metavar="Q", help=f"default {_USAGE_DEFAULTS['queries_per_month']:g}"
+        "--retention-days",
+        type=_within("--retention-days", positive_int),
+        metavar="D",
+        help=f"days the bucket keeps events, 1 to {MAX_DAYS:,} (default {_USAGE_DEFAULTS['retention_days']})",
+    )
+    cost.add_argument(
+        "--queries-per-month",
+        type=_within("--queries-per-month", _number),
+        metavar="Q",
+        help=f"Athena queries a month, 0 to 10,000,000 (default {_USAGE_DEFAULTS['queries_per_month']:g})",
     )
     cost.add_argument(
         "--bytes-per-query",
-        type=size,
+        type=_within("--bytes-per-query", size),
         metavar="B",
-        help=f"bytes an Athena query scans, e.g. 100MB (default {format_bytes(_USAGE_DEFAULTS['bytes_scanned_per_query'])})",
+        help=f"bytes an Athena query scans, e.g. 100MB, at most 1024TB (default {format_bytes(_USAGE_DEFAULTS['bytes_scanned_per_query'])})",
     )
     cost.set_defaults(run=_cost)
     return parser

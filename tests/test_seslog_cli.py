@@ -71,6 +71,37 @@ def test_cost_defaults_are_the_cost_model_defaults(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["--emails-per-day", "1e300"], "'1e300' is out of range: use 0.01 to 1,000,000,000 emails a day"),
+        (["--emails-per-day", "0.001"], "'0.001' is out of range: use 0.01 to 1,000,000,000 emails a day"),
+        (["--emails-per-day", "5", "--retention-days", "99999999999999999999"], "out of range: use 1 to 3,660 days"),
+        (["--emails-per-day", "5", "--events-per-email", "1e10"], "out of range: use 1 to 1,000 events an email"),
+        (["--emails-per-day", "5", "--queries-per-month", "1e400"], "'1e400' is out of range: use 0 to 10,000,000 queries"),
+        (["--emails-per-day", "5", "--queries-per-month", "nan"], "'nan' is not a number"),
+        (["--emails-per-day", "5", "--bytes-per-query", "9" * 400 + "TB"], "is out of range: use 0 to 1024TB"),
+    ],
+)
+def test_cost_refuses_absurd_magnitudes_saying_the_bounds(capsys, argv, message):
+    assert cli.main(["cost", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_cost_says_fractional_volumes_and_no_queries_as_given(capsys):
+    assert cli.main(["cost", "--emails-per-day", "0.5", "--events-per-email", "2.25", "--queries-per-month", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Monthly cost for 0.5 emails a day with 2.25 events each, ") and "0 Athena queries" in out
+    assert "inf" not in out and "nan" not in out
+
+
+def test_cost_cites_the_public_pricing_pages():
+    assert "AWS_FACTS" not in PRICES.source and "../" not in PRICES.source
+    for page in ("firehose", "s3", "athena"):
+        assert f"https://aws.amazon.com/{page}/pricing/" in PRICES.source
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
         (["cost"], "the following arguments are required: --emails-per-day"),
         (["cost", "--emails-per-day", "-5"], "argument --emails-per-day: '-5' must be a positive number"),
         (["cost", "--emails-per-day", "5", "--format", "xml"], "argument --format: invalid choice: 'xml'"),

@@ -1,7 +1,9 @@
 """What a pipeline costs per month: Firehose, S3 and Athena, from one dated price table.
 
-Prices are us-east-1 list prices as summarised in ../shared/AWS_FACTS.md (secondary sources;
-confirm on the AWS pricing pages before budgeting). Units are binary: 1 GB = 2**30 bytes.
+Prices are us-east-1 list prices, from the public pricing pages of Amazon Data Firehose
+(https://aws.amazon.com/firehose/pricing/), Amazon S3 (https://aws.amazon.com/s3/pricing/) and
+Amazon Athena (https://aws.amazon.com/athena/pricing/), as of ``Prices.as_of``: confirm them there
+before budgeting. Units are binary: 1 GB = 2**30 bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ DAYS_PER_MONTH = 30
 @dataclass(frozen=True)
 class Prices:
     as_of: str = "2026-11"
-    source: str = "AWS pricing pages, us-east-1, via ../shared/AWS_FACTS.md"
+    source: str = (
+        "us-east-1 list prices of https://aws.amazon.com/firehose/pricing/, https://aws.amazon.com/s3/pricing/ "
+        "and https://aws.amazon.com/athena/pricing/ (check them there before budgeting)"
+    )
     firehose_ingest_per_gb: float = 0.029
     """Direct PUT ingestion, each record rounded up to 5 KB."""
     firehose_record_increment: int = 5 * KB
