@@ -29,6 +29,8 @@ MAX_MESSAGES = 1_000_000
 """More than this would take hours to generate on a laptop; the benchmark is the tool for such volumes."""
 MAX_RECIPIENTS = 1_000_000
 MAX_DAYS = 366
+LAST_DAY = date(2999, 12, 31)
+"""The last day seslog takes (``seslog.arguments.day``: years 1970-2999): the summary's suggested ``--until`` must be one."""
 _PARTIAL = ".seslog-demo-partial-"
 _TOPS = (ERROR_PREFIX.split("/", 1)[0], DATA_PREFIX.rstrip("/"))
 """What a data set holds at its top, moved into place in this order: the events last."""
@@ -65,6 +67,19 @@ def check_size(*, messages: int, recipients: int, days: int) -> None:
             raise SeslogError(f"{flag} {value:,} is more than demo-data writes (at most {most:,})", exit_code=2)
 
 
+def check_days(start: date, days: int) -> None:
+    """Refuse a range whose last day seslog would then refuse to read (a usage error, exit code 2)."""
+    last = start + timedelta(days=days - 1)
+    if last > LAST_DAY:
+        latest = LAST_DAY - timedelta(days=days - 1)
+        fewer = (LAST_DAY - start).days + 1
+        raise SeslogError(
+            f"--start {start} with --days {days} ends on {last}, after {LAST_DAY}, the last day seslog reads: "
+            f"start by {latest}, or write at most {fewer:,} day{'s' if fewer != 1 else ''}",
+            exit_code=2,
+        )
+
+
 def _counted(
     events: Iterable[tuple[datetime, dict[str, Any]]], messages: int, progress: Progress | None
 ) -> Iterator[tuple[datetime, dict[str, Any]]]:
@@ -90,6 +105,7 @@ def write_demo_data(
     progress: Progress | None = None,
 ) -> DemoData:
     check_size(messages=messages, recipients=recipients, days=days)
+    check_days(start, days)
     if directory.exists() and not directory.is_dir():
         raise SeslogError(f"{directory} exists and is not a directory")
     for top in _TOPS:

@@ -235,3 +235,22 @@ def test_from_without_until_runs_to_today():
         date(2026, 11, 25),
     ]
     assert time_range(parser.parse_args([]), now).first_day == date(2026, 11, 18)
+
+
+def test_demo_data_refuses_a_range_past_the_last_day_seslog_reads(tmp_path, capsys):
+    target = tmp_path / "demo"
+    assert cli.main(["demo-data", str(target), "--start", "2999-12-30", "--days", "5"]) == 2
+    assert capsys.readouterr().err == (
+        "seslog: --start 2999-12-30 with --days 5 ends on 3000-01-03, after 2999-12-31, the last day seslog reads: "
+        "start by 2999-12-27, or write at most 2 days\n"
+    )
+    assert not target.exists()
+
+
+def test_demo_data_at_the_last_days_suggests_a_command_seslog_takes(tmp_path, capsys):
+    target = tmp_path / "demo"
+    argv = ["demo-data", str(target), "--start", "2999-12-27", "--days", "5", "--messages", "20", "--recipients", "5"]
+    assert cli.main(argv) == 0
+    suggested = capsys.readouterr().out.rsplit("try: seslog ", 1)[1].split()
+    assert suggested[-2:] == ["--until", "2999-12-31"]
+    assert cli.main(suggested) == 0
