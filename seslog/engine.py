@@ -8,9 +8,11 @@ partitioning with its values as execution parameters; a local directory goes to 
 
 from __future__ import annotations
 
+import signal
 import struct
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -33,6 +35,20 @@ class Engine(Protocol):
     def report(self, err: TextIO) -> None:
         """What running the queries cost, if anything (on stderr, so that stdout stays data)."""
         ...
+
+    def missing_days(self, days: Sequence[date]) -> list[date]:
+        """Those of ``days`` whose events the engine does not hold (a local copy that lacks them)."""
+        ...
+
+    def fetch_command(self, first: date, last: date) -> str | None:
+        """The command that fetches the days ``first`` to ``last`` it lacks, if it can lack any."""
+        ...
+
+
+def missing_days(engine: Engine, days: Sequence[date]) -> list[date]:
+    """``engine.missing_days``, nothing for an engine that does not say (it holds every day)."""
+    missing = getattr(engine, "missing_days", None)
+    return list(missing(days)) if missing else []
 
 
 def _checked(query: str, values: Mapping[str, str]) -> dict[str, str]:
@@ -59,6 +75,12 @@ class AthenaEngine:
     def report(self, err: TextIO) -> None:
         err.writelines(result.summary() + "\n" for result in self.results)
 
+    def missing_days(self, days: Sequence[date]) -> list[date]:
+        return []  # Athena reads the bucket, which holds every day it keeps
+
+    def fetch_command(self, first: date, last: date) -> str | None:
+        return None
+
 
 PROGRESS_SECONDS = 0.1
 """How often a running local query's progress is read and shown."""
@@ -74,29 +96,35 @@ class LocalEngine:
             import duckdb
             import pyarrow as pa
 
-            from seslog.eventlog.local import LayoutError, LocalEvents, MalformedRecord
+            from seslog.eventlog.local import ForeignObjectError, LayoutError, LocalEvents, MalformedRecord
         except ImportError as error:
             raise missing_extra("--local", error) from None
         self._duckdb = duckdb
         # What reading a damaged object raises: gzip (OSError, EOFError), Snappy framing
         # (struct.error), pyarrow (ArrowException, a ValueError or OSError for some), JSON (ValueError).
         self._read_errors = (duckdb.Error, OSError, EOFError, ValueError, struct.error, pa.ArrowException)
-        self._malformed = MalformedRecord
+        self._malformed = (MalformedRecord, ForeignObjectError)
         try:
             self.events = LocalEvents(self.directory)
         except LayoutError as error:
             raise SeslogError(
                 f"--local {self.directory}: {error} (DIR is laid out as the bucket, as `seslog download` writes it)"
             ) from None
-        except MalformedRecord as error:
+        except self._malformed as error:
             raise SeslogError(f"--local {self.directory}: {error}") from None
         except self._read_errors as error:
             raise self._unreadable(error) from None
 
+    def missing_days(self, days: Sequence[date]) -> list[date]:
+        return self.events.missing_days(days)
+
+    def fetch_command(self, first: date, last: date) -> str | None:
+        return f"seslog download --from {first} --until {last} {self.directory}"
+
     def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
         checked = _checked(query, values)
         try:
-            return self._watched(lambda: self.events.run(query, checked).records())
+            return self._interruptible(lambda: self._watched(lambda: self.events.run(query, checked).records()))
         except self._malformed as error:
             raise SeslogError(f"--local {self.directory}: {error}") from None
         except (self._duckdb.InterruptException, RuntimeError) as error:
@@ -106,6 +134,25 @@ class LocalEngine:
             raise KeyboardInterrupt from None
         except self._read_errors as error:
             raise self._unreadable(error) from None
+
+    def _interruptible(self, work: Callable[[], list[Row]]) -> list[Row]:
+        """``work()``, Ctrl-C also telling the view to stop: DuckDB stops its own scans, but waits for the end of a scan
+        of Python's (the ORC objects) before it raises."""
+        if threading.current_thread() is not threading.main_thread():
+            return work()
+        previous = signal.getsignal(signal.SIGINT)
+
+        def interrupted(number: int, frame: object) -> None:
+            self.events.interrupt()
+            if callable(previous):
+                previous(number, frame)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, interrupted)
+        try:
+            return work()
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _watched(self, work: Callable[[], list[Row]]) -> list[Row]:
         """``work()``, its progress shown from another thread while it runs (what DuckDB's
@@ -131,7 +178,13 @@ class LocalEngine:
             progress.clear()
 
     def report(self, err: TextIO) -> None:
-        pass
+        """The files under ``events/`` that are no event object, skipped: one line naming the first few."""
+        skipped = self.events.skipped
+        if skipped:
+            names = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3:,} more" if len(skipped) > 3 else "")
+            files = "file" if len(skipped) == 1 else "files"
+            what = "is not an event object" if len(skipped) == 1 else "are not event objects"
+            err.write(f"seslog: skipped {len(skipped):,} {files} under {self.events.data} that {what}: {names}\n")
 
     def _unreadable(self, error: Exception) -> SeslogError:
         """The first object under the directory that cannot be read, named; else the engine's own words."""

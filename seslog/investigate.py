@@ -60,6 +60,8 @@ class Stats:
     """Events by UTC day (every day of the span, in order), then by ``eventType``."""
     failures: list[dict[str, Any]] = field(default_factory=list)
     """Bounces and delays by reason and provider (``failure_reasons``), largest first."""
+    missing: list[str] = field(default_factory=list)
+    """The days the engine does not hold (a local copy that lacks them): their counts are unknown, not zero."""
 
     def total(self, event_type: str) -> int:
         return sum(day.get(event_type, 0) for day in self.counts.values())
@@ -79,11 +81,12 @@ class Stats:
         return not any(self.counts.values())
 
 
-def daily_stats(engine: Engine, span: TimeRange) -> Stats:
+def daily_stats(engine: Engine, span: TimeRange, missing: Sequence[str] = ()) -> Stats:
+    """The counts of every day of ``span``; ``missing``, the days the engine does not hold, are shown as unknown."""
     counts: dict[str, dict[str, int]] = {day.isoformat(): {} for day in span.days()}
     for row in engine.run("daily-counts", _days(span)):
         counts.setdefault(row["day"], {})[row["event_type"]] = int(row["events"])
-    return Stats(span, counts, failure_reasons(engine, span))
+    return Stats(span, counts, failure_reasons(engine, span), list(missing))
 
 
 def failure_reasons(engine: Engine, span: TimeRange) -> list[dict[str, Any]]:
@@ -109,7 +112,10 @@ def print_timeline(rows: Sequence[Row], out: TextIO, width: int | None = None) -
 
 def print_stats(stats: Stats, out: TextIO, width: int | None = None) -> None:
     types = stats.event_types
-    rows: list[dict[str, Any]] = [{"day": day, **{t: by_type.get(t, 0) for t in types}} for day, by_type in stats.counts.items()]
+    rows: list[dict[str, Any]] = [
+        {"day": day, **{t: "-" if day in stats.missing and not by_type else by_type.get(t, 0) for t in types}}
+        for day, by_type in stats.counts.items()
+    ]
     rows.append({"day": "total", **{t: stats.total(t) for t in types}})
     print_table(["day", *types], rows, out, right=types, width=width)
     sends = stats.total(SEND)
@@ -137,7 +143,10 @@ def print_stats(stats: Stats, out: TextIO, width: int | None = None) -> None:
 def stats_document(stats: Stats) -> dict[str, Any]:
     return {
         **range_document(stats.span),
-        "days": [{"day": day, "events": by_type} for day, by_type in stats.counts.items()],
+        "days": [
+            {"day": day, "events": by_type, **({"missing": True} if day in stats.missing else {})}
+            for day, by_type in stats.counts.items()
+        ],
         "totals": {t: stats.total(t) for t in stats.event_types},
         "bounce_rate": stats.rate(BOUNCE),
         "complaint_rate": stats.rate(COMPLAINT),

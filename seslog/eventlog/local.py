@@ -48,6 +48,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -102,6 +103,22 @@ _NOT_A_RECORD = "seslog: not an SES record in "
 _MALFORMED_JSON = re.compile(r'Malformed JSON in file "(.+?)", at ')
 """How DuckDB names the object holding a line that is not JSON."""
 
+_SCHEMA_MISMATCH = re.compile(r'Failed to read file "(.+?)": schema mismatch')
+"""How DuckDB names a Parquet object whose columns are not those of the first it read."""
+
+_RECORD_COLUMNS = frozenset(RECORD.field(name).column for name in ("eventType", "mail"))
+"""The columns every SES event object has: an object with neither is foreign to the event log."""
+
+
+class ForeignObjectError(UnreadableObjectError):
+    """An object of the copy's format that is no SES event object (foreign columns, or a column of another type);
+    the message starts with its key."""
+
+
+def _foreign(key: str, columns: Iterable[str]) -> str:
+    names = ", ".join(columns) or "none"
+    return f"{key}: not an SES event object (its columns: {names}; an event object has eventtype and mail); remove it"
+
 
 @dataclass(frozen=True)
 class Result:
@@ -128,26 +145,87 @@ def _files(data: Path) -> list[Path]:
     return sorted(p for p in data.rglob("*") if p.is_file())
 
 
+_DAY_FOLDERS = re.compile(r"\d{4}/\d{2}/\d{2}/\d{2}")
+"""Firehose's default ``yyyy/MM/dd/HH`` folders, which the ``none`` scheme's objects lie under."""
+
+_FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-\d{2}-\d{2}-\d{2}-[0-9a-fA-F-]{36}\.")
+"""The arrival time in the name Firehose gives an object: ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>``."""
+
+
+def _scheme_of_path(relative: Path) -> str | None:
+    """The scheme an object's folders fit, or None when they fit none (a file foreign to the layout)."""
+    folders = relative.parts[:-1]
+    if folders and all("=" in part for part in folders):
+        columns = tuple(part.split("=", 1)[0] for part in folders)
+        return next((s.name for s in SCHEMES.values() if s.columns == columns), None)
+    return "none" if _DAY_FOLDERS.fullmatch("/".join(folders)) else None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The event objects under a directory's ``events/``, and the files there that are not event objects."""
+
+    format: str
+    scheme: str
+    objects: list[Path]
+    skipped: list[Path]
+    """Files under ``events/`` that are no event object of the layout (hidden, foreign names or folders), skipped."""
+
+
+def layout(data: Path, files: list[Path], format: str | None = None, partitioning: str | None = None) -> Layout:
+    """The objects of ``files`` (under ``data``) laid out in one format and scheme (those given, else the only ones
+    found); a hidden file or folder (``.DS_Store``), a name of no event object, or folders of no scheme are skipped."""
+    kinds: dict[Path, tuple[str, str]] = {}
+    skipped = []
+    for path in files:
+        relative = path.relative_to(data)
+        kind = _kind(path)
+        scheme = _scheme_of_path(relative)
+        if kind is None or scheme is None or any(part.startswith(".") for part in relative.parts):
+            skipped.append(path)
+        else:
+            kinds[path] = (kind[0], scheme)
+    if not kinds:
+        raise LayoutError(f"no event objects under {data}" if not files else f"{data} holds no json, parquet or orc objects")
+    formats = {format} if format else {fmt for fmt, _ in kinds.values()}
+    if len(formats) != 1:
+        raise LayoutError(f"{data} holds objects of several formats")
+    (found_format,) = formats
+    schemes = {partitioning} if partitioning else {s for fmt, s in kinds.values() if fmt == found_format}
+    if len(schemes) != 1:
+        raise LayoutError(f"the folders under {data} match no single partitioning scheme ({', '.join(SCHEMES)})")
+    (found_scheme,) = schemes
+    objects = [p for p, (fmt, s) in kinds.items() if fmt == found_format and (partitioning or s == found_scheme)]
+    # A file of another format or scheme than the one given (or found) is no object of this copy either.
+    skipped += [p for p in kinds if p not in set(objects)] if partitioning or format else []
+    return Layout(found_format, found_scheme, objects, sorted(skipped))
+
+
 def detect(root: Path) -> tuple[str, str]:
     """The format and partitioning scheme of the event objects under ``root``, judged from their
     file extensions and the ``column=value`` folders of their paths."""
     data = Path(root) / DATA_PREFIX
-    return _detect(data, _files(data))
+    found = layout(data, _files(data))
+    return found.format, found.scheme
 
 
-def _detect(data: Path, files: list[Path]) -> tuple[str, str]:
-    if not files:
-        raise LayoutError(f"no event objects under {data}")
-    formats = {k[0] for k in map(_kind, files) if k}
-    if len(formats) != 1:
-        raise LayoutError(f"{data} holds {'objects of several formats' if formats else 'no json, parquet or orc objects'}")
-    schemes = set()
-    for path in files:
-        columns = tuple(part.split("=", 1)[0] for part in path.relative_to(data).parts[:-1] if "=" in part)
-        schemes.add(next((s.name for s in SCHEMES.values() if s.columns == columns), None))
-    if None in schemes or len(schemes) != 1:
-        raise LayoutError(f"the folders under {data} match no single partitioning scheme ({', '.join(SCHEMES)})")
-    return formats.pop(), schemes.pop()
+def arrival_day(relative: Path) -> date | None:
+    """The UTC day an object arrived, from its key: the ``dt=`` folder, else the time in the name Firehose gives it,
+    else its ``yyyy/MM/dd`` folders."""
+    for part in relative.parts[:-1]:
+        if part.startswith("dt="):
+            return _day(part[3:])
+    if named := _FIREHOSE_NAME.search(relative.name):
+        return _day(named.group(1))
+    folders = relative.parts[:-1]
+    return _day("-".join(folders[:3])) if _DAY_FOLDERS.fullmatch("/".join(folders)) else None
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _sql_string(value: str) -> str:
@@ -213,16 +291,20 @@ _EVENT_TYPE, _MAIL = RECORD.field("eventType"), RECORD.field("mail")
 
 
 def _checked_column(field: Field) -> str:
-    """``_glue_column``, but reading ``eventtype`` from a line that is no SES record is an error.
+    """``_glue_column``, but reading any column from a line that is no SES record is an error.
 
     ``json_transform`` reads a value of the wrong type as null, as the OpenX SerDe does; it also
     reads a JSON line that is not an object as a row of nulls, where the SerDe fails the query.
     Every SES record has ``eventType`` and ``mail``, so a row without either is such a line (a
-    line that is not JSON at all fails ``read_json_objects``, which names the object)."""
-    if field is not _EVENT_TYPE:
-        return _glue_column(field)
+    line that is not JSON at all fails ``read_json_objects``, which names the object). Every column checks it, not
+    only ``eventtype``: DuckDB evaluates a query's filters (``mail.messageid = ?``, the event's day) before the
+    columns it selects, and a filter of a column without the check would drop the line before any check saw it."""
     missing = f"{_identifier(_EVENT_TYPE.name)} IS NULL AND {_identifier(_MAIL.name)} IS NULL"
     return f"CASE WHEN {missing} THEN error({_sql_string(_NOT_A_RECORD)} || filename) ELSE {_glue_column(field).rsplit(' AS ', 1)[0]} END AS {_identifier(field.column)}"
+
+
+class _Stopped(Exception):
+    """The query was interrupted: the ORC scan ends (nothing half read is kept)."""
 
 
 class _OrcObjects(ds.FileSystemDataset):
@@ -242,6 +324,8 @@ class _OrcObjects(ds.FileSystemDataset):
         self._partitions = partitions
         self.unreadable: UnreadableObjectError | None = None
         """The object the last query could not read (DuckDB reports it with a Python traceback)."""
+        self.stop = threading.Event()
+        """Set when the query is interrupted: the scan ends at the next object (DuckDB would wait for its end)."""
 
     def scanner(self, **options: Any) -> ds.Scanner:
         filter_, columns = options.get("filter"), options.get("columns")
@@ -257,6 +341,8 @@ class _OrcObjects(ds.FileSystemDataset):
     def _batches(self, fragments: list[ds.Fragment], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         data = [name for name in schema.names if name not in self._partitions]
         for start in range(0, len(fragments), _ORC_READ_AT_ONCE):
+            if self.stop.is_set():
+                raise _Stopped
             some = fragments[start : start + _ORC_READ_AT_ONCE]
             tables = []
             for fragment, columns in zip(some, _KEPT.columns(some, data, self._read), strict=True):
@@ -273,7 +359,11 @@ class _OrcObjects(ds.FileSystemDataset):
         batches: dict[str, list[pa.RecordBatch]] = {f.path: [] for f in fragments}
         objects = ds.FileSystemDataset(fragments, self.schema, self.format, self.filesystem)
         try:
+            for fragment in fragments:
+                self._check(fragment, columns)
             for tagged in objects.scanner(columns=columns, batch_size=_ORC_BATCH_ROWS).scan_batches():
+                if self.stop.is_set():
+                    raise _Stopped
                 batches[tagged.fragment.path].append(tagged.record_batch)
         except (pa.ArrowException, OSError) as error:
             for fragment in fragments:  # which one: read each alone
@@ -286,6 +376,22 @@ class _OrcObjects(ds.FileSystemDataset):
             path: {n: pa.chunked_array([b.column(n) for b in found], self.schema.field(n).type) for n in columns}
             for path, found in batches.items()
         }
+
+    def _check(self, fragment: ds.Fragment, columns: list[str]) -> None:
+        """An object of foreign columns, or one whose column read has another type than the table's, is named:
+        pyarrow would read it as nulls, and the queries would skip its rows silently."""
+        physical = fragment.physical_schema
+        if not set(physical.names) & _RECORD_COLUMNS:
+            self.unreadable = ForeignObjectError(_foreign(fragment.path, physical.names))
+            raise self.unreadable
+        for name in columns:
+            index = physical.get_field_index(name)
+            if index >= 0 and not physical.field(index).type.equals(self.schema.field(name).type):
+                self.unreadable = ForeignObjectError(
+                    f"{fragment.path}: its column {name} is {physical.field(index).type}, not the event log's "
+                    f"{self.schema.field(name).type}: not an SES event object as Firehose writes it; remove it"
+                )
+                raise self.unreadable
 
     def _unreadable(self, fragment: ds.Fragment, error: Exception) -> NoReturn:
         self.unreadable = UnreadableObjectError(f"{fragment.path}: cannot read it as ORC: {error}")
@@ -415,60 +521,128 @@ class LocalEvents:
 
     def __init__(self, root: Path, *, format: str | None = None, partitioning: str | Scheme | None = None):
         self.root = Path(root)
-        data = self.root / DATA_PREFIX
-        files = _files(data)
-        detected = _detect(data, files) if format is None or partitioning is None else (format, partitioning)
-        self.format = format or detected[0]
-        self.scheme = scheme_of(partitioning or detected[1])
+        data = self.data = self.root / DATA_PREFIX
+        asked = scheme_of(partitioning).name if partitioning is not None else None
+        found = layout(data, _files(data), format, asked)
+        self.format = found.format
+        self.scheme = scheme_of(partitioning or found.scheme)
+        self.skipped = [p.relative_to(data).as_posix() for p in found.skipped]
+        """The files under ``events/`` that are no event object of the copy (hidden, foreign), skipped."""
         self.connection = _connection()
         self._orc: _OrcObjects | None = None
+        self._stop = threading.Event()
+        self._decompressed: tempfile.TemporaryDirectory | None = None
+        self._copies: dict[Path, str] = {}
+        """The key of each object read from a copy in ``_decompressed`` (decompressed, or its bad UTF-8 replaced)."""
         objects: dict[str, list[Path]] = {}
-        for path in files:
-            kind = _kind(path)
-            if kind and kind[0] == self.format:
-                objects.setdefault(kind[1], []).append(path)
+        for path in found.objects:
+            objects.setdefault(_kind(path)[1], []).append(path)  # type: ignore[index]
         if not objects:
             raise LayoutError(f"no {self.format} objects under {data}")
         self.objects = sum(map(len, objects.values()))
         """How many objects the view reads from, at most."""
+        self.days = frozenset(d for p in found.objects if (d := arrival_day(p.relative_to(data))) is not None)
+        """The UTC days of arrival of the objects the copy holds (``seslog download`` fetches whole days)."""
+        # Globs, unless a skipped file would match them (then the objects themselves): a long list costs DuckDB more.
+        stray = any(_kind(p) for p in found.skipped)
         if self.format == "parquet":
-            self._view(f"SELECT * FROM read_parquet({_globs([data / '**' / '*.parquet'])}, {_hive_options(self.scheme)})")
+            sources = found.objects if stray else [data / "**" / "*.parquet"]
+            self._view(f"SELECT * FROM read_parquet({_globs(sources)}, {_hive_options(self.scheme)})")
+            self._check_parquet(found.objects)
         elif self.format == "json":
-            self._open_json(data, objects)
+            self._open_json(data, objects, stray)
         else:
             self._open_orc(data, [p for paths in objects.values() for p in paths])
 
-    def _view(self, select: str) -> None:
-        self.connection.execute(f"CREATE TEMPORARY VIEW {TABLE} AS {select}")
+    def missing_days(self, days: Iterable[date]) -> list[date]:
+        """Those of ``days`` on which no object of the copy arrived."""
+        return [day for day in days if day not in self.days]
 
-    def _open_json(self, data: Path, objects: Mapping[str, list[Path]]) -> None:
+    def interrupt(self) -> None:
+        """Stop the running query (Ctrl-C): DuckDB's own scans stop at once, the ORC objects' at the next object."""
+        self._stop.set()
+        self.connection.interrupt()
+
+    def _view(self, select: str) -> None:
+        self.connection.execute(f"CREATE OR REPLACE TEMPORARY VIEW {TABLE} AS {select}")
+
+    def _check_parquet(self, paths: list[Path]) -> None:
+        """A view of Parquet objects takes its columns from the first: a foreign one there is named now."""
+        columns = {row[0] for row in self.connection.execute(f"SELECT column_name FROM (DESCRIBE {TABLE})").fetchall()}
+        if columns & _RECORD_COLUMNS:
+            return
+        import pyarrow.parquet as pq
+
+        for path in paths:
+            names = pq.read_schema(path).names
+            if not set(names) & _RECORD_COLUMNS:
+                raise ForeignObjectError(_foreign(self._key(path), names))
+
+    def _open_json(self, data: Path, objects: Mapping[str, list[Path]], stray: bool) -> None:
         extension = FORMATS["json"].file_extension
-        globs = [data / "**" / f"*{extension(c)}" for c in objects if c != _FRAMED_SNAPPY]
+        self._json_objects = [p for c, paths in objects.items() if c != _FRAMED_SNAPPY for p in paths]
+        """Every object the view reads, by its path (its copy's, for one read from a copy)."""
+        sources = [data / "**" / f"*{extension(c)}" for c in objects if c != _FRAMED_SNAPPY]
         if _FRAMED_SNAPPY in objects:
-            globs.append(self._decompressed_copy(data, objects[_FRAMED_SNAPPY]) / "**" / f"*{extension('UNCOMPRESSED')}")
+            self._json_objects += self._decompressed_copy(data, objects[_FRAMED_SNAPPY])
+            sources.append(self._copy_root() / "**" / f"*{extension('UNCOMPRESSED')}")
+        self._json_sources: list[Path] = self._json_objects if stray else sources
+        self._json_view()
+
+    def _json_view(self) -> None:
         # Each line read as text and typed by one json_transform, its struct unnested into the
         # columns: read_json's typed columns cost it about 50 µs a column for every object it
         # opens, more than reading a small object.
         partitions = "".join(f", {_identifier(k.column)}" for k in self.scheme.keys)
         record = _sql_string(json.dumps(_json_structure(RECORD), ensure_ascii=False))
         lines = (
-            f"SELECT unnest(json_transform(json, {record})), filename{partitions} FROM read_json_objects({_globs(globs)}, "
+            f"SELECT unnest(json_transform(json, {record})), filename{partitions} FROM read_json_objects({_globs(self._json_sources)}, "
             f"format = 'newline_delimited', compression = 'auto', filename = true, {_hive_options(self.scheme)})"
         )
         self._view(f"SELECT {', '.join(map(_checked_column, RECORD.fields))}{partitions} FROM ({lines})")
 
-    def _decompressed_copy(self, data: Path, paths: list[Path]) -> Path:
+    def _copy_root(self) -> Path:
+        if self._decompressed is None:
+            self._decompressed = tempfile.TemporaryDirectory(prefix="eventlog-json-")
+        return Path(self._decompressed.name)
+
+    def _decompressed_copy(self, data: Path, paths: list[Path]) -> list[Path]:
         """A temporary copy of the objects ``paths`` under ``data``, decompressed, at the same keys."""
-        self._decompressed = tempfile.TemporaryDirectory(prefix="eventlog-json-")
-        copy = Path(self._decompressed.name)
+        copies = []
         for path in paths:
-            target = copy / path.relative_to(data).with_suffix("")
+            target = self._copy_root() / path.relative_to(data).with_suffix("")
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 target.write_bytes(decompress_json(path.read_bytes(), _FRAMED_SNAPPY))
             except (ValueError, OSError, struct.error, pa.ArrowException) as error:
                 raise UnreadableObjectError(f"{path}: cannot read it as {_FRAMED_SNAPPY} JSON: {error}") from None
-        return copy
+            self._copies[target] = path.relative_to(self.root).as_posix()
+            copies.append(target)
+        return copies
+
+    def _replaced_utf8(self, path: Path) -> bool:
+        """Read the JSON object ``path`` from now on with its invalid UTF-8 replaced (U+FFFD), as Athena's OpenX SerDe
+        reads it (Hadoop's ``Text.toString()`` replaces malformed input); False when its bytes are valid UTF-8."""
+        data = path.read_bytes()
+        text = decompress_json(data, "GZIP" if path.name.endswith(".gz") else "UNCOMPRESSED")
+        try:
+            text.decode("utf-8")
+            return False
+        except UnicodeDecodeError:
+            pass
+        repaired = text.decode("utf-8", "replace").encode("utf-8")
+        if path in self._copies:  # already a copy of ours: repaired in place
+            path.write_bytes(repaired)
+            return True
+        relative = path.relative_to(self.data)
+        target = self._copy_root() / "utf8" / relative.parent / (relative.name.split(".json", 1)[0] + ".json")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(repaired)
+        self._copies[target] = self._key(path)
+        self._json_objects = [target if p == path else p for p in self._json_objects]
+        self._json_sources = self._json_objects
+        self._json_view()
+        return True
 
     def _open_orc(self, data: Path, paths: list[Path]) -> None:
         keys = [{"name": k.column, "type": k.column_type} for k in self.scheme.keys]
@@ -485,30 +659,41 @@ class LocalEvents:
         self.connection.register(TABLE, self._orc)
 
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Result:
+        self._stop.clear()
         if self._orc is not None:
             self._orc.unreadable = None
-        try:
-            cursor = self.connection.execute(sql, dict(parameters or {}))
-            return Result([d[0] for d in cursor.description], cursor.fetchall())
-        except duckdb.Error as error:
-            if self._orc is not None and self._orc.unreadable is not None:
-                raise self._orc.unreadable from None
-            if not isinstance(error, duckdb.InvalidInputException):
-                raise
-            if _NOT_A_RECORD in str(error):
-                path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
-            elif malformed := _MALFORMED_JSON.search(str(error)):
-                path = Path(malformed.group(1))
-            else:
-                raise
-            raise MalformedRecord(f"{self._key(path)}: {_first_malformed_line(path)}") from None
+            self._orc.stop = self._stop
+        while True:
+            try:
+                cursor = self.connection.execute(sql, dict(parameters or {}))
+                return Result([d[0] for d in cursor.description], cursor.fetchall())
+            except duckdb.Error as error:
+                if self._orc is not None and self._orc.unreadable is not None:
+                    raise self._orc.unreadable from None
+                if self._stop.is_set():
+                    raise duckdb.InterruptException("Query interrupted") from None
+                if not isinstance(error, duckdb.InvalidInputException):
+                    raise
+                if mismatch := _SCHEMA_MISMATCH.search(str(error)):
+                    path = Path(mismatch.group(1))
+                    import pyarrow.parquet as pq
+
+                    raise ForeignObjectError(_foreign(self._key(path), pq.read_schema(path).names)) from None
+                if _NOT_A_RECORD in str(error):
+                    path = Path(str(error).split(_NOT_A_RECORD, 1)[1].strip())
+                elif malformed := _MALFORMED_JSON.search(str(error)):
+                    path = Path(malformed.group(1))
+                    if "invalid UTF-8" in str(error) and self._replaced_utf8(path):
+                        continue  # read again, the object's invalid bytes replaced
+                else:
+                    raise
+                raise MalformedRecord(f"{self._key(path)}: {_first_malformed_line(path)}") from None
 
     def _key(self, path: Path) -> str:
-        """The object's key under the root, for a path in it or in the decompressed copy."""
-        if path.is_relative_to(self.root):
-            return path.relative_to(self.root).as_posix()
-        copy = Path(self._decompressed.name)
-        return f"{DATA_PREFIX}{path.relative_to(copy).as_posix()}.snappy"
+        """The object's key under the root, for a path in it or in a copy of ours."""
+        if path in self._copies:
+            return self._copies[path]
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
 
     def run(self, query: str | NamedQuery, values: Mapping[str, str]) -> Result:
         """Run a named query (or its name) with its parameter values."""
