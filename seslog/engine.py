@@ -82,6 +82,9 @@ class AthenaEngine:
         return None
 
 
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop a local query: Ctrl-C, and what a service manager, ``kill`` or a closed terminal sends."""
+
 PROGRESS_SECONDS = 0.1
 """How often a running local query's progress is read and shown."""
 
@@ -136,23 +139,26 @@ class LocalEngine:
             raise self._unreadable(error) from None
 
     def _interruptible(self, work: Callable[[], list[Row]]) -> list[Row]:
-        """``work()``, Ctrl-C also telling the view to stop: DuckDB stops its own scans, but waits for the end of a scan
-        of Python's (the ORC objects) before it raises."""
+        """``work()``, Ctrl-C (and SIGTERM, SIGHUP) also telling the view to stop: DuckDB stops its own scans, but waits
+        for the end of a scan of Python's (the ORC objects) before it raises."""
         if threading.current_thread() is not threading.main_thread():
             return work()
-        previous = signal.getsignal(signal.SIGINT)
+        previous = {number: signal.getsignal(number) for number in STOPPING_SIGNALS}
 
         def interrupted(number: int, frame: object) -> None:
             self.events.interrupt()
-            if callable(previous):
-                previous(number, frame)
+            handler = previous[number]
+            if callable(handler):
+                handler(number, frame)  # the command line's: it raises, naming the signal
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGINT, interrupted)
+        for number in previous:
+            signal.signal(number, interrupted)
         try:
             return work()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     def _watched(self, work: Callable[[], list[Row]]) -> list[Row]:
         """``work()``, its progress shown from another thread while it runs (what DuckDB's

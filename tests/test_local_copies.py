@@ -9,6 +9,7 @@ import json
 import shutil
 import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,3 +226,30 @@ def test_report_without_skipped_files_is_silent(copies):
     err = io.StringIO()
     LocalEngine(copies["full"]).report(err)
     assert err.getvalue() == "" and sys.stdout is not None
+
+
+def test_an_interrupted_orc_scan_stops_at_the_next_object_not_at_its_end(tmp_path):
+    """DuckDB stops its own scans at once; the ORC objects are read by Python, which DuckDB waits for: the view tells
+    the scan to stop at the next object (what Ctrl-C, SIGTERM and SIGHUP do through the engine)."""
+    import duckdb
+
+    from seslog.eventlog.layout import StreamSettings
+    from seslog.eventlog.local import forget
+
+    records = generate(load_samples(), seed=2, start=START, days=1, messages=800, recipients=20)
+    # A minute's buffer: about a thousand small objects, whose scan takes more than a second.
+    write_layout(records, tmp_path, format="orc", partitioning="none", compression="NONE", stream=StreamSettings(1, 60))
+    values = {"from_date": START.date().isoformat(), "to_date": START.date().isoformat()}
+    forget()
+    started = time.monotonic()
+    LocalEvents(tmp_path).run("daily-counts", values)
+    whole = time.monotonic() - started
+    assert whole > 0.8, f"the scan took {whole:.2f} s: too short to tell a stop from its end"
+    forget()
+    events = LocalEvents(tmp_path)
+    timer = threading.Timer(0.2, events.interrupt)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(duckdb.InterruptException):
+        events.run("daily-counts", values)
+    assert time.monotonic() - started < 0.2 + whole / 2, (time.monotonic() - started, whole)

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 5, 1, tzinfo=UTC)
 FIRST, LAST = "2024-05-01", "2024-05-02"
 AFTER = "2024-05-05"
+HELD = "2024-05-03"
+"""The last day the layouts hold objects of (the last events arrive on it)."""
 """Opens and complaints go on for two days after the last day of sending."""
 MIX = Mix(
     reject=0.05, rendering_failure=0.05, bounce=0.1, delay=0.12, complaint=0.05, subscription=0.03, suppressed_complaint=0.02
@@ -182,7 +184,8 @@ def test_stats_counts_every_day_and_type_and_the_rates(capsys, layout, model):
     header = re.split(r"\s{2,}", lines[0])
     assert header[0] == "DAY" and {h.lower() for h in header[1:]} == {t.lower() for t in totals}
     table = {
-        cells[0]: dict(zip(header[1:], map(int, cells[1:]), strict=True))
+        # A day the copy holds no objects of (past the data set's last arrival) reads "-", not zeros.
+        cells[0]: dict(zip(header[1:], (0 if c == "-" else int(c) for c in cells[1:]), strict=True))
         for cells in (re.split(r"\s{2,}", line) for line in lines[1:7])
     }
     by_name = {t.upper(): t for t in totals}
@@ -202,8 +205,8 @@ def test_stats_counts_every_day_and_type_and_the_rates(capsys, layout, model):
     assert document["complaint_rate"] == pytest.approx(totals["Complaint"] / totals["Send"])
 
 
-def test_a_day_without_events_is_a_row_of_zeros_and_the_rates_need_sends(capsys, layouts, model):
-    # The day after sending has only late events, and no Send; the two after it have nothing.
+def test_a_day_the_copy_lacks_is_marked_not_counted_as_zeros_and_the_rates_need_sends(capsys, layouts, model):
+    # The day after sending has only late events, and no Send; the copy holds no objects of the two after it.
     expected = expected_counts(model, "2024-05-03", AFTER)
     assert expected["2024-05-03"] and "Send" not in expected["2024-05-03"] and expected["2024-05-04"] == expected[AFTER] == {}
     code, out, _ = run(
@@ -211,10 +214,12 @@ def test_a_day_without_events_is_a_row_of_zeros_and_the_rates_need_sends(capsys,
     )
     document = json.loads(out)
     assert code == 0 and {d["day"]: d["events"] for d in document["days"]} == expected
+    assert document["missing_days"] == ["2024-05-04", AFTER]
     assert document["bounce_rate"] is None and document["complaint_rate"] is None
     code, out, _ = run(capsys, "stats", "--from", "2024-05-03", "--until", AFTER, "--local", str(layouts["parquet-date"]))
     assert re.search(r"^bounce rate\s+n/a  0 Bounce|^bounce rate\s+n/a  \d+ Bounce / 0 Send events$", out, re.MULTILINE), out
-    assert re.search(r"^2024-05-04\s+(0\s+)*0$", out, re.MULTILINE), out
+    assert re.search(r"^2024-05-04\s+(-\s+)*-$", out, re.MULTILINE), out
+    assert "Not in this copy: The local copy holds no objects that arrived on 2024-05-04 to 2024-05-05 (UTC)" in out
 
 
 # Athena: the same commands with the stack's workgroup, through botocore's Stubber.
@@ -319,7 +324,7 @@ def test_the_commands_print_the_same_on_athena_as_locally(capsys, athena, layout
     address = busiest_address(model)
     message = next(m for m in sorted(model.messages) if "DeliveryDelay" in {r["eventType"] for r in model.messages[m]})
     sent = day(model.sent(message))
-    days = [f"'{FIRST}'", f"'{AFTER}'", f"'{FIRST}'", f"'{AFTER}'"]
+    held = [f"'{FIRST}'", f"'{HELD}'", f"'{FIRST}'", f"'{HELD}'"]
     commands = [
         (
             ["find", "--to", address, "--from", FIRST, "--until", LAST],
@@ -342,10 +347,11 @@ def test_the_commands_print_the_same_on_athena_as_locally(capsys, athena, layout
             ],
         ),
         (
-            ["stats", "--from", FIRST, "--until", AFTER],
+            # Days the local copy holds (its last objects arrived on the 3rd): the stack holds every day.
+            ["stats", "--from", FIRST, "--until", HELD],
             [
-                ("daily-counts", {"from_date": FIRST, "to_date": AFTER}, days),
-                ("failure-reasons", {"from_date": FIRST, "to_date": AFTER}, days),
+                ("daily-counts", {"from_date": FIRST, "to_date": HELD}, held),
+                ("failure-reasons", {"from_date": FIRST, "to_date": HELD}, held),
             ],
         ),
     ]
@@ -517,7 +523,7 @@ def test_bad_input_is_one_line_with_a_non_zero_exit(capsys, layouts, tmp_path):
         (
             ["stats", "--from", "2023-01-01", "--until", "2023-01-02", "--local", directory],
             1,
-            "seslog: no events happened 2023-01-01 to 2023-01-02 (UTC)",
+            "seslog: the local copy holds none of the days asked, 2023-01-01 to 2023-01-02 (UTC), so it cannot tell",
         ),
         (
             ["find", "--to", "taro.example.jp", "--local", directory],
@@ -571,7 +577,7 @@ def test_message_looks_back_30_days_by_default(capsys, layouts):
     )
     after = datetime.now(UTC).date()
     assert code == 1
-    assert any(f"sent between {today - timedelta(days=30)} and {today} (UTC)" in err for today in {before, after}), err
+    assert any(f"the days asked, {today - timedelta(days=30)} to {today} (UTC)" in err for today in {before, after}), err
 
 
 def python_m_seslog(*argv: str) -> subprocess.CompletedProcess:

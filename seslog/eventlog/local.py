@@ -152,12 +152,13 @@ _FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-\d{2}-\d{2}-\d{2}-[0-9a-fA-F-
 """The arrival time in the name Firehose gives an object: ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>``."""
 
 
-def _scheme_of_path(relative: Path) -> str | None:
-    """The scheme an object's folders fit, or None when they fit none (a file foreign to the layout)."""
+def _scheme_of_path(relative: Path, given: Scheme | None = None) -> str | None:
+    """The scheme an object's folders fit (``given``, a caller's own such as the benchmark's, else one of ``SCHEMES``),
+    or None when they fit none (a file foreign to the layout)."""
     folders = relative.parts[:-1]
     if folders and all("=" in part for part in folders):
         columns = tuple(part.split("=", 1)[0] for part in folders)
-        return next((s.name for s in SCHEMES.values() if s.columns == columns), None)
+        return next((s.name for s in ([given] if given else SCHEMES.values()) if s.columns == columns), None)
     return "none" if _DAY_FOLDERS.fullmatch("/".join(folders)) else None
 
 
@@ -172,7 +173,7 @@ class Layout:
     """Files under ``events/`` that are no event object of the layout (hidden, foreign names or folders), skipped."""
 
 
-def layout(data: Path, files: list[Path], format: str | None = None, partitioning: str | None = None) -> Layout:
+def layout(data: Path, files: list[Path], format: str | None = None, partitioning: Scheme | None = None) -> Layout:
     """The objects of ``files`` (under ``data``) laid out in one format and scheme (those given, else the only ones
     found); a hidden file or folder (``.DS_Store``), a name of no event object, or folders of no scheme are skipped."""
     kinds: dict[Path, tuple[str, str]] = {}
@@ -180,7 +181,7 @@ def layout(data: Path, files: list[Path], format: str | None = None, partitionin
     for path in files:
         relative = path.relative_to(data)
         kind = _kind(path)
-        scheme = _scheme_of_path(relative)
+        scheme = _scheme_of_path(relative, partitioning)
         if kind is None or scheme is None or any(part.startswith(".") for part in relative.parts):
             skipped.append(path)
         else:
@@ -191,7 +192,7 @@ def layout(data: Path, files: list[Path], format: str | None = None, partitionin
     if len(formats) != 1:
         raise LayoutError(f"{data} holds objects of several formats")
     (found_format,) = formats
-    schemes = {partitioning} if partitioning else {s for fmt, s in kinds.values() if fmt == found_format}
+    schemes = {partitioning.name} if partitioning else {s for fmt, s in kinds.values() if fmt == found_format}
     if len(schemes) != 1:
         raise LayoutError(f"the folders under {data} match no single partitioning scheme ({', '.join(SCHEMES)})")
     (found_scheme,) = schemes
@@ -522,7 +523,7 @@ class LocalEvents:
     def __init__(self, root: Path, *, format: str | None = None, partitioning: str | Scheme | None = None):
         self.root = Path(root)
         data = self.data = self.root / DATA_PREFIX
-        asked = scheme_of(partitioning).name if partitioning is not None else None
+        asked = scheme_of(partitioning) if partitioning is not None else None
         found = layout(data, _files(data), format, asked)
         self.format = found.format
         self.scheme = scheme_of(partitioning or found.scheme)
