@@ -13,6 +13,7 @@ from pulumi.provider.experimental import host
 from components.alarms import PipelineAlarms
 from components.analytics import InvestigationWorkgroup
 from components.catalog import EventCatalog
+from components.context import AwsContext
 from components.delivery import EventDelivery
 from components.encryption import PipelineKey
 from components.identity_defaults import DefaultConfigurationSet
@@ -86,6 +87,23 @@ class PipelineArgs(TypedDict):
     """ARN of an existing SNS topic for the notifications; empty to use the alarm topic."""
 
 
+def _warn_of_another_account(key: str, topic: str, account_id: pulumi.Output[str], resource: pulumi.Resource) -> None:
+    """A topic of another account works only if its policy (and its key's) lets this account's services publish: the
+    settings cannot know the stack's account, the preview does, and says so. It is not refused: such a topic is legal."""
+    owner = topic.split(":")[4]
+
+    def check(account: str) -> None:
+        if account and account != owner:
+            pulumi.log.warn(
+                f"{key} = {topic!r} is a topic of account {owner}, not this stack's ({account}): it receives nothing unless "
+                "its policy lets this account's CloudWatch alarms and SES publish to it (and, if encrypted, its key's policy "
+                "lets them use the key)",
+                resource,
+            )
+
+    account_id.apply(check)
+
+
 class SesEventLogPipeline(pulumi.ComponentResource):
     """Every SES event of a configuration set, kept encrypted in S3 and queryable in Athena."""
 
@@ -118,6 +136,12 @@ class SesEventLogPipeline(pulumi.ComponentResource):
             raise SettingsError([problem])
         super().__init__("ses-event-log:index:SesEventLogPipeline", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        given_topics = {"alarmTopicArn": s.alarm_topic_arn, "notifyTopicArn": s.notify_topic_arn}
+        if any(given_topics.values()):
+            account_id = AwsContext.current(pulumi.InvokeOptions(parent=self)).account_id
+            for key, topic in given_topics.items():
+                if topic:
+                    _warn_of_another_account(key, topic, account_id, self)
         tags = s.tags or None
         log_group_name = f"/aws/kinesisfirehose/{name}"
         alarms_name = f"{name}-alarms"

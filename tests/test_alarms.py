@@ -4,6 +4,7 @@ default; and the settings that turn them on."""
 
 import json
 
+import pulumi
 import pytest
 
 from components.alarms import DELIVERY_ALLOWANCE_SECONDS, freshness_threshold_seconds
@@ -220,3 +221,17 @@ def test_alarm_settings_parse():
     assert s.alarms and s.alarm_email == "oncall@example.com" and s.alarm_topic_arn is None
     assert s.bounce_rate_alarm_threshold == pytest.approx(0.025) and s.complaint_rate_alarm_threshold == pytest.approx(0.0008)
     assert not parse({}, "x").alarms
+
+
+def test_a_topic_of_another_account_is_warned_of_at_preview_not_refused(monkeypatch):
+    """The stack's account is known only at preview (the caller's identity): a topic of another account works if its
+    policy lets this account's services publish, so the preview warns rather than refuses."""
+    warned = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, *a, **k: warned.append(message))
+    other = "arn:aws:sns:us-east-1:999999999999:oncall"
+    ev = evaluate("dev", {"alarmTopicArn": other, "notifyTopicArn": other, "notify": True})
+    assert not ev.error and len(warned) == 2
+    assert warned[0].startswith(f"alarmTopicArn = '{other}' is a topic of account 999999999999, not this stack's ({ACCOUNT_ID})")
+    warned.clear()
+    evaluate("dev", {"alarmTopicArn": EXISTING_TOPIC})
+    assert warned == []
