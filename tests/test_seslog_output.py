@@ -193,10 +193,11 @@ def test_a_bad_environment_value_is_a_usage_error_naming_the_variable(capsys, mo
 # Ctrl-C, as a terminal sends it: SIGINT to the process.
 
 
-def seslog_on_a_terminal(*arguments: str) -> tuple[subprocess.Popen, int]:
-    """seslog with stderr on a pseudo-terminal, so that it shows progress as it would to a person."""
+def seslog_on_a_terminal(*arguments: str, **extra: str) -> tuple[subprocess.Popen, int]:
+    """seslog with stderr on a pseudo-terminal, so that it shows progress as it would to a person; ``extra``: more
+    environment variables (TMPDIR=...)."""
     leader, follower = pty.openpty()
-    environ = {**os.environ, "COLUMNS": "100"}
+    environ = {**os.environ, "COLUMNS": "100", **extra}
     environ.pop("PYTEST_CURRENT_TEST", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "seslog", *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, env=environ

@@ -5,9 +5,6 @@ running Athena query), says so in one line on stderr and exits 128 + the signal.
 from __future__ import annotations
 
 import os
-import pty
-import re
-import select
 import signal
 import subprocess
 import sys
@@ -20,6 +17,7 @@ import pytest
 
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from tests.test_seslog_output import read_to_the_end, read_until, seslog_on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDING = [pytest.param(signal.SIGTERM, 143, "SIGTERM", id="SIGTERM"), pytest.param(signal.SIGHUP, 129, "SIGHUP", id="SIGHUP")]
@@ -61,42 +59,6 @@ def test_demo_data_leaves_nothing_half_written(tmp_path, signum, code, name):
     assert list(target.iterdir()) == []
 
 
-def on_a_terminal(*arguments: str, environ: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    """seslog with stderr on a pseudo-terminal, so that it shows its progress (a local query: "DuckDB: reading")."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seslog", *arguments], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, env=environ
-    )
-    os.close(follower)
-    return process, leader
-
-
-def read_until(leader: int, pattern: bytes, process: subprocess.Popen, seconds: float = 60) -> None:
-    seen = b""
-    deadline = time.monotonic() + seconds
-    while pattern not in seen:
-        assert time.monotonic() < deadline and process.poll() is None, seen.decode(errors="replace")
-        if select.select([leader], [], [], 0.05)[0]:
-            seen += os.read(leader, 4096)
-
-
-def read_to_the_end(leader: int, process: subprocess.Popen, seconds: float = 30) -> tuple[int, str]:
-    rest = b""
-    deadline = time.monotonic() + seconds
-    while True:
-        assert time.monotonic() < deadline, rest.decode(errors="replace")[-500:]
-        if select.select([leader], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO on Linux once the process has closed it
-                chunk = b""
-            if not chunk:
-                break
-            rest += chunk
-    os.close(leader)
-    return process.wait(timeout=seconds), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", rest.decode(errors="replace"))
-
-
 @pytest.fixture(scope="module")
 def snappy(tmp_path_factory) -> Path:
     """Framed Snappy JSON, which DuckDB cannot read: a local query reads a decompressed copy in the temporary directory."""
@@ -116,7 +78,7 @@ def snappy(tmp_path_factory) -> Path:
 def test_a_local_query_on_snappy_json_removes_its_decompressed_copy(tmp_path, snappy, signum, code, name):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    process, leader = on_a_terminal(
+    process, leader = seslog_on_a_terminal(
         "why",
         "user0001@example.net",
         "--from",
@@ -125,7 +87,7 @@ def test_a_local_query_on_snappy_json_removes_its_decompressed_copy(tmp_path, sn
         "2024-05-02",
         "--local",
         str(snappy),
-        environ=environment(TMPDIR=str(temporary)),
+        TMPDIR=str(temporary),
     )
     read_until(leader, b"DuckDB: reading", process)
     assert [p.name[: len("eventlog-json-")] for p in temporary.iterdir()] == ["eventlog-json-"]
