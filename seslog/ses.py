@@ -11,7 +11,7 @@ others go on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,23 +41,35 @@ def _unasked(check: str, action: str, error: BotoCoreError | ClientError) -> Fin
     return Finding(check, text, {"error": text})
 
 
+def _first_known(
+    check: str, action: str, names: Sequence[str], ask: Callable[[str], dict[str, Any]]
+) -> tuple[str, dict[str, Any]] | Finding | None:
+    """The first of ``names`` SES knows and its answer; None when it knows none (``NotFoundException`` for each);
+    the one-line finding when it could not be asked."""
+    for name in names:
+        try:
+            return name, ask(name)
+        except ClientError as error:
+            if error_code(error) != "NotFoundException":
+                return _unasked(check, action, error)
+        except BotoCoreError as error:
+            return _unasked(check, action, error)
+    return None
+
+
 def suppression(sesv2: Any, spellings: Sequence[str], region: str | None) -> Finding:
     """Whether the address is on the account's suppression list, and how to take it off. The list keeps the address
     as it bounced, and the lookup may be exact: each spelling (as the events spell it first, then as asked) is
     looked up until one is found."""
     check = "suppression list"
-    for address in spellings:
-        try:
-            found = sesv2.get_suppressed_destination(EmailAddress=address)["SuppressedDestination"]
-            break
-        except ClientError as error:
-            if error_code(error) != "NotFoundException":
-                return _unasked(check, "GetSuppressedDestination", error)
-        except BotoCoreError as error:
-            return _unasked(check, "GetSuppressedDestination", error)
-    else:
+    asked = _first_known(check, "GetSuppressedDestination", spellings, lambda a: sesv2.get_suppressed_destination(EmailAddress=a))
+    if isinstance(asked, Finding):
+        return asked
+    if asked is None:
         shown = " or ".join(spellings)
         return Finding(check, f"{shown} is not on the account's suppression list", {"suppressed": False})
+    address, answer = asked
+    found = answer["SuppressedDestination"]
     address = found.get("EmailAddress") or address
     since = found.get("LastUpdateTime")
     since_text = since.isoformat() if hasattr(since, "isoformat") else str(since or "an unknown time")
@@ -86,21 +98,18 @@ def identity(sesv2: Any, names: Sequence[str], region: str | None) -> Finding:
     through DKIM). What is missing, with the command that shows or sets it."""
     check = "sending identity"
     region_option = f" --region {region}" if region else ""
-    for name in names:
-        try:
-            found = sesv2.get_email_identity(EmailIdentity=name)
-            break
-        except ClientError as error:
-            if error_code(error) != "NotFoundException":
-                return _unasked(check, "GetEmailIdentity", error)
-        except BotoCoreError as error:
-            return _unasked(check, "GetEmailIdentity", error)
-    else:
+    asked = _first_known(check, "GetEmailIdentity", names, lambda n: sesv2.get_email_identity(EmailIdentity=n))
+    if isinstance(asked, Finding):
+        return asked
+    if asked is None:
+        which = f"neither {' nor '.join(names)} is" if len(names) > 1 else f"{names[0]} is not"
         text = (
-            f"{' nor '.join(names)} is an SES identity{' in ' + region if region else ''}: nothing signs this mail with DKIM "
-            f"for the domain; create the domain identity with Easy DKIM: aws sesv2 create-email-identity --email-identity {names[0]}{region_option}"
+            f"{which} an SES identity{' in ' + region if region else ''}: nothing signs this mail with DKIM for the "
+            f"domain; create the domain identity with Easy DKIM: aws sesv2 create-email-identity --email-identity "
+            f"{names[0]}{region_option}"
         )
         return Finding(check, text, {"identity": None, "problems": ["not an identity"]})
+    name, found = asked
     dkim = found.get("DkimAttributes") or {}
     mail_from = found.get("MailFromAttributes") or {}
     problems = []

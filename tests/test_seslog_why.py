@@ -757,7 +757,9 @@ def test_an_identity_set_up_on_ses_s_side_points_at_dmarc_and_no_identity_says_s
     stubber.add_client_error("get_email_identity", "NotFoundException", "no", 404)
     stubber.add_client_error("get_email_identity", "NotFoundException", "no", 404)
     missing = ses.identity(client, ["example.com", "shop@example.com"], "eu-west-1")
-    assert missing.text.startswith("example.com nor shop@example.com is an SES identity in eu-west-1")
+    assert missing.text.startswith("neither example.com nor shop@example.com is an SES identity in eu-west-1")
+    stubber.add_client_error("get_email_identity", "NotFoundException", "no", 404)
+    assert ses.identity(client, ["example.com"], None).text.startswith("example.com is not an SES identity: ")
 
 
 def test_a_denied_identity_check_is_one_line(sesv2):
