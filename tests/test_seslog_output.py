@@ -207,12 +207,21 @@ def seslog_on_a_terminal(*arguments: str, **extra: str) -> tuple[subprocess.Pope
 
 
 def read_until(leader: int, pattern: bytes, process: subprocess.Popen, seconds: float = 60) -> bytes:
+    """What the process wrote to the terminal up to ``pattern`` (and perhaps a little after); it fails when the
+    process ended, and the terminal holds nothing more, before writing it."""
     seen = b""
     deadline = time.monotonic() + seconds
     while pattern not in seen:
-        assert time.monotonic() < deadline and process.poll() is None, seen.decode(errors="replace")
+        assert time.monotonic() < deadline, seen.decode(errors="replace")
         if select.select([leader], [], [], 0.1)[0]:
-            seen += os.read(leader, 4096)
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO on Linux once every process holding the terminal has closed it
+                chunk = b""
+            assert chunk, f"ended before {pattern!r}: {seen.decode(errors='replace')}"
+            seen += chunk
+        else:
+            assert process.poll() is None, f"ended before {pattern!r}: {seen.decode(errors='replace')}"
     return seen
 
 
