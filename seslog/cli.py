@@ -14,6 +14,7 @@ import dataclasses
 import errno
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -25,7 +26,7 @@ from typing import NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from seslog import __version__, answers, investigate, ses, why
+from seslog import __version__, answers, cognito, investigate, ses, why
 from seslog.arguments import (
     MAX_DAYS,
     TimeRange,
@@ -60,7 +61,7 @@ from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
 from seslog.extras import missing_extra
-from seslog.output import format_bytes, print_table, terminal_width, wrap
+from seslog.output import PARAGRAPH_WIDTH, format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
 from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
@@ -274,6 +275,30 @@ def _ask_ses(question: answers.SesQuestion, region: str | None) -> list[ses.Find
     if question.identities:
         found.append(ses.identity(sesv2, question.identities, region))
     return [*found, ses.account(sesv2, region)]
+
+
+def _check_cognito(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"[\w-]+_[0-9a-zA-Z]+", args.pool_id):
+        raise SeslogError(f"{args.pool_id!r} is not a user pool ID (REGION_ID, e.g. eu-west-1_AbCdEf123)", exit_code=2)
+    configuration_set = args.configuration_set or os.environ.get("SESLOG_CONFIGURATION_SET")
+    if not configuration_set:
+        try:
+            configuration_set = stack_target(args, ["configuration_set"]).configuration_set
+        except SeslogError:
+            configuration_set = None  # the check then says it cannot tell
+    region = cognito.pool_region(args.pool_id)
+    checks = cognito.check_pool(
+        client("cognito-idp", region), lambda ses_region: client("sesv2", ses_region), args.pool_id, configuration_set
+    )
+    if args.json:
+        investigate.write_json({"user_pool_id": args.pool_id, "checks": [c.document() for c in checks]}, sys.stdout)
+    else:
+        lines = terminal_width(sys.stdout) or PARAGRAPH_WIDTH
+        for check in checks:
+            mark = {True: "ok", False: "PROBLEM", None: "unknown"}[check.ok]
+            text = f"[{mark}] {check.name}: {check.text}" + (f". Fix: {check.fix}" if check.fix else "")
+            sys.stdout.writelines(line + "\n" for line in wrap(text, lines, hanging="    "))
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -555,6 +580,24 @@ def build_parser() -> Parser:
     )
     add_stack_arguments(smoke, ["bucket", "data_prefix", "configuration_set", "partitioning", "region"])
     smoke.set_defaults(run=_smoke_test)
+
+    pool = commands.add_parser(
+        "check-cognito",
+        help="check, read-only, that a Cognito user pool's mail can reach SES and this log",
+        description="Check a user pool's email set-up, read-only: DEVELOPER sending, its SES identity (verified, in a "
+        "Region Cognito accepts, letting Cognito send), the From address, the configuration set (the stack's), the SES "
+        "account (sandbox, paused) and the delivery of the pool's message-delivery error logs. Each check prints ok or "
+        "the problem and its fix; exit code 0 only when every check passes.",
+    )
+    pool.add_argument("pool_id", metavar="POOL_ID", help="the user pool's ID, e.g. eu-west-1_AbCdEf123 (its Region comes first)")
+    pool.add_argument("--json", action="store_true", help="print one JSON document")
+    pool.add_argument(
+        "--configuration-set",
+        metavar="NAME",
+        help="this stack's configuration set (env SESLOG_CONFIGURATION_SET; else the stack output configurationSetName)",
+    )
+    pool.add_argument("--stack", help="Pulumi stack name, for its configuration set (env SESLOG_STACK)")
+    pool.set_defaults(run=_check_cognito)
 
     cost = commands.add_parser(
         "cost",

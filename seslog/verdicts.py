@@ -410,7 +410,7 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
             "own SES, and a DEVELOPER pool or an application that names no set uses the identity's default set, if any."
         ),
         (
-            "aws cognito-idp describe-user-pool --user-pool-id POOL_ID --query UserPool.EmailConfiguration; "
+            "seslog check-cognito POOL_ID (a user pool's whole email set-up); "
             "aws sesv2 get-email-identity --email-identity DOMAIN --query ConfigurationSetName"
         ),
     ),

@@ -1,0 +1,173 @@
+"""`seslog check-cognito`: a user pool's email set-up checked read-only, with botocore's Stubber standing in for
+Cognito and SES: COGNITO_DEFAULT, an unverified identity, one in another Region, no configuration set, a sandbox
+account, a denied call; and the command's output and exit code."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from seslog import cli, cognito
+
+POOL = "eu-west-1_AbCdEf123"
+IDENTITY = "example.com"
+SOURCE = f"arn:aws:ses:eu-west-1:123456789012:identity/{IDENTITY}"
+LETS_COGNITO_SEND = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cognito-idp.amazonaws.com"},
+                "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                "Resource": SOURCE,
+            }
+        ],
+    }
+)
+DEVELOPER = {
+    "EmailSendingAccount": "DEVELOPER",
+    "SourceArn": SOURCE,
+    "From": "Example <no-reply@example.com>",
+    "ConfigurationSet": "ses-event-log-prod",
+}
+LOGS = {
+    "LogDeliveryConfiguration": {
+        "UserPoolId": POOL,
+        "LogConfigurations": [
+            {
+                "LogLevel": "ERROR",
+                "EventSource": "userNotification",
+                "CloudWatchLogsConfiguration": {"LogGroupArn": "arn:aws:logs:eu-west-1:123456789012:log-group:cognito"},
+            }
+        ],
+    }
+}
+
+
+def clients(region: str = "eu-west-1"):
+    keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    return boto3.client("cognito-idp", region_name="eu-west-1", **keys), boto3.client("sesv2", region_name=region, **keys)
+
+
+def identity(verified: bool = True, policies: dict | None = None, default_set: str | None = None) -> dict:
+    found = {
+        "IdentityType": "DOMAIN",
+        "VerifiedForSendingStatus": verified,
+        "Policies": {"cognito": LETS_COGNITO_SEND} if policies is None else policies,
+    }
+    return {**found, **({"ConfigurationSetName": default_set} if default_set else {})}
+
+
+def run(email: dict, *, found: dict | None = None, account: dict | None = None, logs: dict = LOGS, ses_region="eu-west-1"):
+    """The checks on a pool of ``email`` configuration, the stubbed answers given in the order the checks ask."""
+    pool_client, ses_client = clients(ses_region)
+    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+        pool_stub.add_response(
+            "describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": email}}, {"UserPoolId": POOL}
+        )
+        if email.get("EmailSendingAccount") == "DEVELOPER":
+            ses_stub.add_response("get_email_identity", found or identity(), {"EmailIdentity": IDENTITY})
+            ses_stub.add_response(
+                "get_account",
+                account or {"ProductionAccessEnabled": True, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"},
+            )
+        pool_stub.add_response("get_log_delivery_configuration", logs, {"UserPoolId": POOL})
+        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod")
+        pool_stub.assert_no_pending_responses()
+        ses_stub.assert_no_pending_responses()
+    return {c.name: c for c in checks}
+
+
+def test_a_pool_set_up_as_cognito_s_guide_says_passes_every_check():
+    checks = run(DEVELOPER)
+    assert [name for name, c in checks.items() if c.ok is not True] == []
+    assert list(checks) == [
+        "email sending account",
+        "identity region",
+        "sending identity",
+        "Cognito may send",
+        "From address",
+        "configuration set",
+        "SES account",
+        "error logs",
+    ]
+
+
+def test_cognito_default_sends_nothing_through_your_account():
+    checks = run(
+        {"EmailSendingAccount": "COGNITO_DEFAULT"},
+        logs={"LogDeliveryConfiguration": {"UserPoolId": POOL, "LogConfigurations": []}},
+    )
+    account = checks["email sending account"]
+    assert account.ok is False and "nothing of it reaches your account or this log" in account.text
+    assert "resets what it is not given" in account.fix
+    assert checks["error logs"].ok is False and "set-log-delivery-configuration" in checks["error logs"].fix
+
+
+def test_an_unverified_identity_without_a_policy_for_cognito_is_named_with_its_fix():
+    checks = run(DEVELOPER, found=identity(verified=False, policies={}))
+    assert (
+        checks["sending identity"].ok is False and "is not verified for sending in eu-west-1" in checks["sending identity"].text
+    )
+    assert checks["Cognito may send"].ok is False and "cognito-idp.amazonaws.com" in checks["Cognito may send"].fix
+
+
+def test_an_identity_in_a_region_cognito_does_not_accept_fails_the_region_check():
+    elsewhere = {**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "ap-northeast-1")}
+    checks = run(elsewhere, ses_region="ap-northeast-1")
+    assert checks["identity region"].ok is False and "neither the pool's Region (eu-west-1)" in checks["identity region"].text
+    alternate = {**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "us-east-1")}
+    assert run(alternate, ses_region="us-east-1")["identity region"].ok is True
+
+
+def test_no_configuration_set_and_no_default_set_means_no_event_is_published():
+    checks = run({k: v for k, v in DEVELOPER.items() if k != "ConfigurationSet"})
+    assert checks["configuration set"].ok is False and "SES publishes no event" in checks["configuration set"].text
+    by_default = run(
+        {k: v for k, v in DEVELOPER.items() if k != "ConfigurationSet"}, found=identity(default_set="ses-event-log-prod")
+    )
+    assert by_default["configuration set"].ok is True and "the identity's default set is" in by_default["configuration set"].text
+    other = run({**DEVELOPER, "ConfigurationSet": "marketing"})
+    assert other["configuration set"].ok is False and "not this stack's ses-event-log-prod" in other["configuration set"].text
+
+
+def test_a_sandbox_account_is_named():
+    checks = run(DEVELOPER, account={"ProductionAccessEnabled": False, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"})
+    assert checks["SES account"].ok is False and "sandbox" in checks["SES account"].text
+
+
+def test_a_denied_call_is_one_line_and_the_other_checks_go_on():
+    pool_client, ses_client = clients()
+    with Stubber(pool_client) as pool_stub:
+        pool_stub.add_client_error("describe_user_pool", "AccessDeniedException", "no", 403)
+        pool_stub.add_response("get_log_delivery_configuration", LOGS, {"UserPoolId": POOL})
+        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod")
+    assert [c.ok for c in checks] == [None, True]
+    assert checks[0].text == (
+        "could not check: the credentials may not call DescribeUserPool (IAM action cognito-idp:DescribeUserPool)"
+    )
+
+
+def test_the_command_prints_each_check_and_exits_0_only_when_all_pass(capsys, monkeypatch):
+    pool_client, ses_client = clients()
+    monkeypatch.setattr(cli, "client", lambda service, region: {"cognito-idp": pool_client, "sesv2": ses_client}[service])
+    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+        pool_stub.add_response("describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": DEVELOPER}})
+        ses_stub.add_response("get_email_identity", identity(policies={}))
+        ses_stub.add_response("get_account", {"ProductionAccessEnabled": True, "SendingEnabled": True})
+        pool_stub.add_response("get_log_delivery_configuration", LOGS)
+        code = cli.main(["check-cognito", POOL, "--configuration-set", "ses-event-log-prod"])
+    out = capsys.readouterr().out
+    assert code == 1 and out.startswith("[ok] email sending account: DEVELOPER")
+    assert "[PROBLEM] Cognito may send: no policy of example.com lets cognito-idp.amazonaws.com" in " ".join(out.split())
+    assert cli.main(["check-cognito", "not-a-pool"]) == 2
+    assert "is not a user pool ID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pool_id", ["eu-west-1_AbCdEf123", "us-east-1_x1"])
+def test_the_pool_s_region_is_the_start_of_its_id(pool_id):
+    assert cognito.pool_region(pool_id) == pool_id.split("_")[0]
