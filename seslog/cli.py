@@ -45,7 +45,7 @@ from seslog.arguments import (
 from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena
 from seslog.aws import client
 from seslog.demo import write_demo_data
-from seslog.download import DownloadReport, download, partition_prefixes
+from seslog.download import DownloadReport, download, partition_prefixes, record_fetched
 from seslog.engine import AthenaEngine, Engine, LocalEngine
 from seslog.errors import (
     RECEIVED,
@@ -329,6 +329,8 @@ def _download(args: argparse.Namespace) -> int:
     report = DownloadReport(prefixes)
     try:
         download(client("s3", target.region), target.bucket, prefixes, directory, Progress(sys.stderr), report)
+        # Every prefix of these days was listed: a day without objects had none, which a local answer may say.
+        record_fetched(directory, span.days())
     finally:
         # Said even when a later object fails: the keys left out so far are as left out.
         for key in report.refused:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from seslog.errors import SeslogError, error_code
 from seslog.eventlog.partitioning import DEFAULT_TIME_PATH, SENT, PartitionKey, Scheme, max_late_days, strftime_pattern
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS
 from seslog.output import format_bytes
 from seslog.progress import Progress
 
@@ -155,6 +156,22 @@ def _folders_taken(root: Path, paths: dict[Path, str]) -> dict[str, str]:
                 taken[key] = paths[parent]
                 break
     return taken
+
+
+def record_fetched(directory: Path, days: Iterable[date]) -> None:
+    """Adds ``days`` to the copy's list of fetched days (``FETCHED_DAYS``), written whole or not at all."""
+    marker = Path(directory) / FETCHED_DAYS
+    known: set[str] = set()
+    if marker.is_file():
+        try:
+            known = set(json.loads(marker.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            known = set()  # unreadable: the days fetched now are listed afresh
+    known |= {day.isoformat() for day in days}
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    partial = marker.with_name(f".{marker.name}.partial")
+    partial.write_text(json.dumps(sorted(known)) + "\n", encoding="utf-8")
+    os.replace(partial, marker)
 
 
 def download(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,9 @@ from seslog.download import partition_prefixes
 from seslog.eventlog.events import EVENT_TYPES
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from seslog.eventlog.local import LayoutError, LocalEvents
 from seslog.eventlog.partitioning import SCHEMES, max_late_days
+from seslog.eventlog.prefixes import FETCHED_DAYS
 from seslog.progress import Progress
 
 BUCKET = "ses-event-log-dev-123"
@@ -128,6 +132,7 @@ def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, ca
         == f"downloaded 2 objects (30 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 2 partition prefixes listed\n"
     )
     files = {str(p.relative_to(tmp_path / "dir")): p.read_bytes() for p in (tmp_path / "dir").rglob("*") if p.is_file()}
+    assert files.pop(FETCHED_DAYS) == b'["2026-11-24", "2026-11-25"]\n'  # the days fetched, whatever they held
     assert files == inside
 
     assert download(tmp_path) == 0
@@ -158,6 +163,21 @@ def test_a_key_that_would_escape_the_directory_is_refused(s3, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "refused 'events/dt=2026-11-24/../../../escaped.json.gz'" in captured.err
     assert not (tmp_path / "escaped.json.gz").exists()
+
+
+def test_a_day_fetched_without_objects_is_held_by_the_copy_not_missing(s3, tmp_path, capsys):
+    """A quiet day leaves no object: the copy records that download fetched it, so a local answer does not call it
+    missing (and a day never fetched still is)."""
+    send = load_samples()["Send"]
+    put(s3, "events/dt=2026-11-24/ses-1-2026-11-24-10-00-00-a.json.gz", gzip.compress(json.dumps(send).encode() + b"\n"))
+    assert download(tmp_path) == 0
+    capsys.readouterr()
+    held = LocalEvents(tmp_path / "dir")
+    days = [date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 26)]
+    assert held.missing_days(days) == [date(2026, 11, 26)]
+    (tmp_path / "dir" / FETCHED_DAYS).write_text("nonsense", encoding="utf-8")
+    with pytest.raises(LayoutError, match="is not a list of days"):
+        LocalEvents(tmp_path / "dir")
 
 
 def test_nothing_in_range(s3, tmp_path, capsys):

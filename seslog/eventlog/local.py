@@ -61,7 +61,7 @@ from seslog.eventlog.arrow import table_schema
 from seslog.eventlog.compression import decompress_json
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES, Scheme, scheme_of
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS
 from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError
 from seslog.eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
 
@@ -200,6 +200,17 @@ def layout(data: Path, files: list[Path], format: str | None = None, partitionin
     # A file of another format or scheme than the one given (or found) is no object of this copy either.
     skipped += [p for p in kinds if p not in set(objects)] if partitioning or format else []
     return Layout(found_format, found_scheme, objects, sorted(skipped))
+
+
+def _fetched_days(root: Path) -> frozenset[date]:
+    """The days ``seslog download`` recorded fetching into ``root`` (``FETCHED_DAYS``); none when it recorded none."""
+    marker = root / FETCHED_DAYS
+    if not marker.is_file():
+        return frozenset()
+    try:
+        return frozenset(date.fromisoformat(day) for day in json.loads(marker.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        raise LayoutError(f"{marker} is not a list of days (YYYY-MM-DD): delete it, or fetch the days again") from None
 
 
 def detect(root: Path) -> tuple[str, str]:
@@ -543,7 +554,9 @@ class LocalEvents:
         self.objects = sum(map(len, objects.values()))
         """How many objects the view reads from, at most."""
         self.days = frozenset(d for p in found.objects if (d := arrival_day(p.relative_to(data))) is not None)
-        """The UTC days of arrival of the objects the copy holds (``seslog download`` fetches whole days)."""
+        self.days |= _fetched_days(self.root)
+        """The UTC days the copy holds: those its objects arrived on, and those ``seslog download`` fetched (a day it
+        fetched without objects had none)."""
         # Globs, unless a skipped file would match them (then the objects themselves): a long list costs DuckDB more.
         stray = any(_kind(p) for p in found.skipped)
         if self.format == "parquet":

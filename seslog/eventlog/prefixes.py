@@ -9,3 +9,7 @@ ERROR_PREFIX = "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/
 
 ATHENA_RESULTS_PREFIX = "athena-results/"
 """Athena query results, kept only briefly."""
+
+FETCHED_DAYS = "seslog-fetched-days.json"
+"""Beside ``events/`` in a local copy: the arrival days ``seslog download`` fetched, a JSON list of ``YYYY-MM-DD``. A day
+listed with no object had none in the bucket; a day not listed was not fetched."""
