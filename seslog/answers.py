@@ -20,7 +20,6 @@ from seslog.diagnosis.providers import domain_of
 from seslog.engine import Engine, missing_days
 from seslog.output import PARAGRAPH_WIDTH, wrap
 from seslog.ses import Finding
-from seslog.verdicts import VERDICTS
 
 Show = Callable[[TextIO, "int | None"], None]
 
@@ -200,10 +199,7 @@ def explain(
         document.update(missing.document())
     if not verdicts and not (missing and missing.every_day):
         named = subject if asked.address else f"message {subject}"
-        document["none"] = why.no_trace(named, span, wider=f"seslog why {subject} --since 90d")
-        if missing:  # no trace is claimed only of the days the copy holds
-            held = f"sent {span.describe()}, on the days the local copy holds"
-            document["none"]["why"] = VERDICTS["none"].why.format(subject=named, range=held)
+        document["none"] = why.no_trace(named, span, wider=f"seslog why {subject} --since 90d", partial=bool(missing))
     if not verdicts:
         document["hint"] = hint
     document["ses"] = [f.document() for f in findings]

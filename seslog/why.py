@@ -222,7 +222,11 @@ def quoted(reply: Reply) -> str:
 def _said(events: Sequence[Row], decisive: Row | None, diagnosis: Diagnosis | None) -> list[tuple[str, Diagnosis]]:
     """What the receiving side said while SES retried, in order: each delay's reply, then a soft bounce's own (or the
     reply SES quotes inside its expiry)."""
-    said = [(e["event_time"], diagnose(failure_of(e))) for e in events if e["event_type"] == "DeliveryDelay"]
+    said = [
+        (e["event_time"], diagnosis if e is decisive and diagnosis else diagnose(failure_of(e)))
+        for e in events
+        if e["event_type"] == "DeliveryDelay"
+    ]
     if diagnosis and decisive and decisive["event_type"] == "Bounce" and decisive.get("bounce_type") != "Permanent":
         if diagnosis.reason != "expired":
             said.append((decisive["event_time"], diagnosis))
@@ -402,14 +406,16 @@ def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:
     return engine.run("address-variants", {"address": address, **_days(span)})
 
 
-def no_trace(asked: str, span: TimeRange, wider: str) -> dict[str, Any]:
+def no_trace(asked: str, span: TimeRange, wider: str, *, partial: bool = False) -> dict[str, Any]:
     """The 'none' verdict: nothing in the log for ``asked`` (an address or ``message ID``), and the
-    checklist of why mail leaves no trace; ``wider`` is the command that asks over a longer range."""
+    checklist of why mail leaves no trace; ``wider`` is the command that asks over a longer range.
+    ``partial``: a local copy lacks some of the days, and no trace is claimed only of those it holds."""
     text = VERDICTS["none"]
+    held = ", on the days the local copy holds" if partial else ""
     return {
         "verdict": "none",
         "status": text.status,
-        "why": text.why.format(subject=asked, range=f"sent {span.describe()}"),
+        "why": text.why.format(subject=asked, range=f"sent {span.describe()}{held}"),
         "next": text.next,
         "checklist": [{"reason": reason, "check": check.format(wider=wider)} for reason, check in CHECKLIST],
     }

@@ -70,9 +70,12 @@ REASONS: dict[str, Reason] = {
         Reason("expired", "SES retried until its delivery time ran out and gave up", "wait"),
         Reason("suppressed", "SES did not try: the address is on a suppression list", "ses-account"),
         Reason("undefined", "nothing in the reply says why", "recipient"),
-        # Outcomes that are not failures, so that every verdict has a reason.
+        # Outcomes that are not failures (NOT_FAILURES), so that every verdict has a reason.
         Reason("delivered", "the receiving server accepted the message", "recipient"),
         Reason("feedback", "the recipient reported the message as spam (a complaint)", "sender-reputation"),
         Reason("onhold", "SES accepted the message and no outcome is logged yet", "wait"),
     )
 }
+
+NOT_FAILURES = frozenset({"delivered", "feedback", "onhold"})
+"""The reasons of outcomes that are not failures (so that every verdict has a reason)."""

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seslog import answers, why
 from seslog.arguments import MAX_DAYS, TimeRange, WhyTarget, address_or_message_id, parsed, span_of
-from seslog.diagnosis.reasons import ACTORS, REASONS
+from seslog.diagnosis.reasons import ACTORS, NOT_FAILURES, REASONS
 from seslog.engine import Engine
 from seslog.errors import SeslogError
 from seslog.eventlog.partitioning import Scheme
@@ -72,8 +72,6 @@ LOCAL_MAX_DAYS = 400
 better asked of the command line (``--json``) than of a page that holds its answer in memory."""
 SAME_SITE_FETCHES = {"same-origin", "none"}
 """``Sec-Fetch-Site`` values of a request the user made here: from one of these pages, or typed or bookmarked."""
-SUCCEEDED = {"delivered", "feedback", "onhold"}
-"""Reasons of verdicts that are not failures: a message page lists its failures first."""
 
 EngineFactory = Callable[[Progress | None], Engine]
 """A new engine on the server's target, reporting its progress to the given object."""
@@ -183,7 +181,7 @@ def _wants_json(request: Request) -> bool:
 
 def _failures_first(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A message's verdicts with the recipients it failed for first (on a phone, above the fold)."""
-    return sorted(verdicts, key=lambda v: v.get("reason") in SUCCEEDED)
+    return sorted(verdicts, key=lambda v: v.get("reason") in NOT_FAILURES)
 
 
 def create_app(site: Site, allowed_hosts: Iterable[str]) -> ASGIApp:
