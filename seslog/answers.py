@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from seslog import investigate, why
 from seslog.arguments import TimeRange, WhyTarget
+from seslog.cognito import answer as cognito
 from seslog.diagnosis.providers import domain_of
 from seslog.engine import Engine, missing_days
 from seslog.output import PARAGRAPH_WIDTH, wrap
@@ -188,6 +189,8 @@ def explain(
     else:
         verdicts = why.for_message(engine, asked.message_id, span, now, region)
     verdicts = why.with_others(engine, verdicts, span)
+    # Cognito's error log names no message: it is read for an address only.
+    cognito_log = cognito.report(engine, asked.address, span) if asked.address else None
     findings = list(ask_ses(ses_question(asked, verdicts))) if ask_ses else []
     subject = asked.address or asked.message_id
     document: dict[str, Any] = {
@@ -199,9 +202,13 @@ def explain(
         document.update(missing.document())
     if not verdicts and not (missing and missing.every_day):
         named = subject if asked.address else f"message {subject}"
-        document["none"] = why.no_trace(named, span, wider=f"seslog why {subject} --since 90d", partial=bool(missing))
+        document["none"] = why.no_trace(
+            named, span, wider=f"seslog why {subject} --since 90d", partial=bool(missing), cognito_read=cognito_log is not None
+        )
     if not verdicts:
         document["hint"] = hint
+    if asked.address:
+        document["cognito"] = cognito.document_of(cognito_log)
     document["ses"] = [f.document() for f in findings]
 
     def show(out: TextIO, width: int | None) -> None:
@@ -227,13 +234,20 @@ def explain(
                 missing.show(out, width)
                 out.write("\n")
             why.print_verdicts(verdicts, out, width, by_recipient=not asked.address)
+            if cognito_log:
+                out.write("\n")
+                cognito_log.show(out, width)
         else:
             if hint:
                 out.writelines(line + "\n" for line in wrap(f"Hint: {hint}.", lines))
             if missing:
                 missing.show(out, width)
+            if cognito_log:
+                if hint or missing:
+                    out.write("\n")
+                cognito_log.show(out, width)
             if "none" in document:
-                if missing:
+                if missing or cognito_log:
                     out.write("\n")
                 why.print_no_trace(document["none"], out, width)
         if findings:

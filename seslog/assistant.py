@@ -185,8 +185,12 @@ def build(
         each recipient of one message ID. Each verdict carries 'reason' (what the receiving server's reply means, in
         Sisimai's vocabulary: userunknown, filtered, authfailure, blocked, mailboxfull, expired ...), 'provider'
         (gmail, microsoft, yahoo, apple, docomo, au, softbank, or the domain), 'actor' (who must act: recipient,
-        sender-domain, sender-content, sender-reputation, ses-account, wait), 'rule' (the rule that decided) and, for a
-        failure, 'others' (how many other recipients at the same domain failed with the same reason). With no events at all, 'none' holds the checklist of why mail leaves no trace.
+        sender-domain, sender-content, sender-reputation, ses-account, cognito-pool, wait), 'rule' (the rule that decided)
+        and, for a failure, 'others' (how many other recipients at the same domain failed with the same reason). With no
+        events at all, 'none' holds the checklist of why mail leaves no trace. For an address, 'cognito' says what the
+        Cognito user pools' message-delivery error log holds for the range when the stack collects it ('collected'):
+        the errors whose text names the address ('scope' named) or, since the log has no recipient field, every email
+        error of the pools (scope 'pool': not known to be this address's), each with 'kind', 'why', 'next' and 'actor'.
         On a deployed stack it also reports, read-only, whether the address is on the account's suppression list and
         whether the account can send ('ses'). Default range: 7 days for an address, 30 for a message."""
         asked: WhyTarget = _checked(

@@ -26,7 +26,7 @@ from typing import NoReturn, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from seslog import __version__, answers, cognito, investigate, ses, why
+from seslog import __version__, answers, investigate, ses, why
 from seslog.arguments import (
     MAX_DAYS,
     TimeRange,
@@ -44,6 +44,8 @@ from seslog.arguments import (
 )
 from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena
 from seslog.aws import client
+from seslog.cognito import check as cognito
+from seslog.cognito.log import SCHEME as COGNITO_SCHEME
 from seslog.demo import write_demo_data
 from seslog.download import DownloadReport, download, partition_prefixes, record_fetched
 from seslog.engine import AthenaEngine, Engine, LocalEngine
@@ -87,7 +89,7 @@ class Parser(argparse.ArgumentParser):
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """What every command that asks the event log takes: ``--local DIR`` or the stack's values, and Athena's timeout."""
     add_local_argument(parser)
-    add_stack_arguments(parser, [*QUERY_NEEDS, "region"])
+    add_stack_arguments(parser, [*QUERY_NEEDS, "cognito_table", "region"])
     parser.add_argument(
         "--timeout",
         type=positive_number,
@@ -126,7 +128,12 @@ def engine_for(target: StackTarget | LocalTarget, timeout: float, progress: Prog
     if isinstance(target, LocalTarget):
         return LocalEngine(target.directory, progress)
     assert target.partitioning and target.table
-    return AthenaEngine(athena(target, timeout, progress), partitioning=target.partitioning, table=target.table)
+    return AthenaEngine(
+        athena(target, timeout, progress),
+        partitioning=target.partitioning,
+        table=target.table,
+        cognito_table=target.cognito_table,
+    )
 
 
 def query_engine(args: argparse.Namespace, target: StackTarget | LocalTarget | None = None) -> Engine:
@@ -325,7 +332,11 @@ def _download(args: argparse.Namespace) -> int:
         raise SeslogError(f"{directory} exists and is not a directory")
     target = stack_target(args, ["bucket", "partitioning"])
     assert target.bucket and target.partitioning
-    prefixes = partition_prefixes(SCHEMES[target.partitioning], span.days(), target.data_prefix)
+    # Cognito's error log too, where the stack collects one: a list call a day, and nothing under it otherwise.
+    prefixes = [
+        *partition_prefixes(SCHEMES[target.partitioning], span.days(), target.data_prefix),
+        *partition_prefixes(COGNITO_SCHEME, span.days(), COGNITO_SCHEME.root),
+    ]
     report = DownloadReport(prefixes)
     try:
         download(client("s3", target.region), target.bucket, prefixes, directory, Progress(sys.stderr), report)

@@ -12,8 +12,10 @@ later command would read as a whole data set.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seslog.errors import SeslogError
-from seslog.eventlog.prefixes import DATA_PREFIX, ERROR_PREFIX
+from seslog.eventlog.prefixes import COGNITO_PREFIX, DATA_PREFIX, ERROR_PREFIX
 from seslog.extras import missing_extra
 from seslog.progress import Progress
 
@@ -32,7 +34,7 @@ MAX_DAYS = 366
 LAST_DAY = date(2999, 12, 31)
 """The last day seslog takes (``seslog.arguments.day``: years 1970-2999): the summary's suggested ``--until`` must be one."""
 _PARTIAL = ".seslog-demo-partial-"
-_TOPS = (ERROR_PREFIX.split("/", 1)[0], DATA_PREFIX.rstrip("/"))
+_TOPS = (ERROR_PREFIX.split("/", 1)[0], COGNITO_PREFIX.rstrip("/"), DATA_PREFIX.rstrip("/"))
 """What a data set holds at its top, moved into place in this order: the events last."""
 
 
@@ -78,6 +80,47 @@ def check_days(start: date, days: int) -> None:
             f"start by {latest}, or write at most {fewer:,} day{'s' if fewer != 1 else ''}",
             exit_code=2,
         )
+
+
+DEMO_POOL = "us-east-1_Ex4mple01"
+"""The user pool whose message-delivery errors the demo data's Cognito log holds."""
+
+_COGNITO_ERRORS = (
+    # (day, seconds into it, Cognito's words): the pool's From address unverified after someone changed it, SES's
+    # rate exceeded during a burst of sign-ups, and an SMS error (the same log carries them).
+    (
+        1,
+        9 * 3600 + 12 * 60 + 5,
+        "Email address is not verified. The following identities failed the check in region US-EAST-1: no-reply@auth.example.com",
+    ),
+    (
+        1,
+        9 * 3600 + 14 * 60 + 41,
+        "Email address is not verified. The following identities failed the check in region US-EAST-1: no-reply@auth.example.com",
+    ),
+    (2, 14 * 3600 + 3 * 60 + 27, "Maximum sending rate exceeded."),
+    (2, 22 * 3600 + 48 * 60 + 2, "SMS message sending failed: the phone number is opted out"),
+)
+
+
+def _write_cognito_log(root: Path, start: date, days: int, seed: int) -> None:
+    """The demo pool's error log, as the pipeline's Cognito stream writes it (``seslog.cognito.log``)."""
+    from seslog.cognito.log import subscription_message, write_object
+
+    rng = random.Random(seed)
+    for day, seconds, details in _COGNITO_ERRORS:
+        if day >= days:
+            continue
+        at = datetime.combine(start + timedelta(days=day), time(), UTC) + timedelta(seconds=seconds)
+        record = {
+            "eventTimestamp": str(int(at.timestamp() * 1000)),
+            "eventSource": "USER_NOTIFICATION",
+            "logLevel": "ERROR",
+            "message": {"details": details},
+            "logSourceId": {"userPoolId": DEMO_POOL},
+        }
+        message = subscription_message([record], log_group="/aws/vendedlogs/cognito/ses-event-log-demo")
+        write_object(root, at + timedelta(seconds=2), [message], uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _counted(
@@ -126,6 +169,7 @@ def write_demo_data(
         raise SeslogError(f"cannot write the demo data under {directory}: {error.strerror or error}") from None
     try:
         written = write_layout(_counted(events, messages, progress), partial, format=format, partitioning=partitioning)
+        _write_cognito_log(partial, start, days, seed)
         for top in _TOPS:
             if (partial / top).exists():
                 os.replace(partial / top, directory / top)

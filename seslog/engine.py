@@ -18,7 +18,7 @@ from typing import Any, Protocol, TextIO
 
 from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import COGNITO_PREFIX, DATA_PREFIX
 from seslog.eventlog.queries import QUERIES, QueryError
 from seslog.extras import missing_extra
 from seslog.progress import Progress
@@ -45,6 +45,22 @@ class Engine(Protocol):
         ...
 
 
+def cognito_rows(engine: Engine, values: Mapping[str, str]) -> list[Row] | None:
+    """The rows of Cognito's error log for the days in ``values`` (``seslog.cognito.reading.QUERY``); None when the
+    engine's stack or copy does not collect it."""
+    rows = getattr(engine, "cognito_rows", None)
+    return rows(values) if rows else None
+
+
+def _cognito_values(values: Mapping[str, str]) -> dict[str, str]:
+    from seslog.cognito.reading import QUERY
+
+    try:
+        return QUERY.check(values)
+    except QueryError as error:
+        raise SeslogError(str(error), exit_code=2) from None
+
+
 def missing_days(engine: Engine, days: Sequence[date]) -> list[date]:
     """``engine.missing_days``, nothing for an engine that does not say (it holds every day)."""
     missing = getattr(engine, "missing_days", None)
@@ -59,16 +75,29 @@ def _checked(query: str, values: Mapping[str, str]) -> dict[str, str]:
 
 
 class AthenaEngine:
-    def __init__(self, athena: Athena, *, partitioning: str, table: str):
+    def __init__(self, athena: Athena, *, partitioning: str, table: str, cognito_table: str | None = None):
         self.athena = athena
         self.partitioning = partitioning
         self.table = table
+        self.cognito_table = cognito_table
+        """The stack's table of Cognito's error log (output cognitoErrorTable), when it collects one."""
         self.results: list[AthenaResult] = []
 
     def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
         checked = _checked(query, values)
         rendered = QUERIES[query].render(self.partitioning, self.table, dialect="athena")
         result = self.athena.run(rendered.sql, rendered.execution_parameters(checked))
+        self.results.append(result)
+        return result.rows
+
+    def cognito_rows(self, values: Mapping[str, str]) -> list[Row] | None:
+        if not self.cognito_table:
+            return None
+        from seslog.cognito.log import SCHEME
+        from seslog.cognito.reading import QUERY
+
+        rendered = QUERY.render(SCHEME, self.cognito_table, dialect="athena")
+        result = self.athena.run(rendered.sql, rendered.execution_parameters(_cognito_values(values)))
         self.results.append(result)
         return result.rows
 
@@ -137,6 +166,21 @@ class LocalEngine:
             raise KeyboardInterrupt from None
         except self._read_errors as error:
             raise self._unreadable(error) from None
+
+    def cognito_rows(self, values: Mapping[str, str]) -> list[Row] | None:
+        from seslog.cognito.reading import run_local
+
+        checked = _cognito_values(values)
+        try:
+            return self._interruptible(lambda: run_local(self.directory, checked))
+        except (self._duckdb.InterruptException, RuntimeError) as error:
+            if isinstance(error, RuntimeError) and str(error) != "Query interrupted":
+                raise
+            raise KeyboardInterrupt from None
+        except self._read_errors as error:
+            raise SeslogError(
+                f"--local {self.directory}: cannot read Cognito's error log under {COGNITO_PREFIX}: {one_line(error)}"
+            ) from None
 
     def _interruptible(self, work: Callable[[], list[Row]]) -> list[Row]:
         """``work()``, Ctrl-C (and SIGTERM, SIGHUP) also telling the view to stop: DuckDB stops its own scans, but waits

@@ -58,6 +58,13 @@ SOURCES: dict[str, Source] = {
         Source("database", "--database", "SESLOG_DATABASE", "Glue database", output="glueDatabase"),
         Source("table", "--table", "SESLOG_TABLE", "Glue table", output="glueTable"),
         Source("bucket", "--bucket", "SESLOG_BUCKET", "event log bucket", output="bucketName"),
+        Source(
+            "cognito_table",
+            "--cognito-table",
+            "SESLOG_COGNITO_TABLE",
+            "Glue table of Cognito's error log, when the stack collects it",
+            output="cognitoErrorTable",
+        ),
         Source("data_prefix", "--data-prefix", "SESLOG_DATA_PREFIX", "prefix of the event objects", output="dataPrefix"),
         Source(
             "configuration_set",
@@ -93,6 +100,8 @@ class StackTarget:
     database: str | None = None
     table: str | None = None
     bucket: str | None = None
+    cognito_table: str | None = None
+    """The stack's table of Cognito's error log; None when it collects none (cognitoUserPoolIds empty)."""
     data_prefix: str = DATA_PREFIX
     configuration_set: str | None = None
     partitioning: str | None = None

@@ -403,6 +403,140 @@ SENDER_SIDE = {
     "ses-account": "SES account",
 }
 
+_COGNITO_UPDATE = " (aws cognito-idp update-user-pool resets what it is not given: pass the pool's whole configuration)"
+
+COGNITO: dict[str, Text] = {
+    "unverified/recipient": Text(
+        "Cognito could not send: the SES account is in the sandbox",
+        "At {time} Cognito asked SES to send user pool {pool}'s message and SES refused, naming {recipient} among the "
+        "identities that are not verified: only an account in the SES sandbox checks a recipient. Cognito's words: {details}",
+        "Request production access for the SES account in {ses_region_text} (SES console, Account dashboard), or, to test "
+        "until then, verify {recipient} in SES. Then have the user ask for the code again.",
+        reason="sandbox",
+        actor="ses-account",
+    ),
+    "unverified/sender": Text(
+        "Cognito could not send: the sending identity is not verified",
+        "At {time} Cognito asked SES to send user pool {pool}'s message and SES refused: {identities} is not verified in "
+        "that Region. Cognito's words: {details}",
+        "Verify {identities} in SES in the Region the pool's SourceArn names (or point SourceArn at a verified identity in "
+        "a Region Cognito accepts for the pool); seslog check-cognito {pool} shows which." + _COGNITO_UPDATE,
+        reason="unverified-identity",
+        actor="cognito-pool",
+    ),
+    "unverified": Text(
+        "Cognito could not send: SES found an identity not verified",
+        "At {time} Cognito asked SES to send user pool {pool}'s message and SES refused, naming {identities} as not "
+        "verified: the pool's sending address, or, while the account is in the sandbox, a recipient. Cognito's words: "
+        "{details}",
+        "Run seslog check-cognito {pool}: it says whether the pool's identity is verified and whether the account is in "
+        "the sandbox; verify the identity, or request production access.",
+        reason="unverified-identity",
+        actor="cognito-pool",
+    ),
+    "mail-from": Text(
+        "Cognito could not send: the MAIL FROM domain is not verified",
+        "At {time} SES refused user pool {pool}'s message because the identity's custom MAIL FROM domain is not set up. "
+        "Cognito's words: {details}",
+        "Publish the MAIL FROM domain's MX and SPF records (aws sesv2 get-email-identity shows MailFromAttributes), or set "
+        "the identity to fall back to amazonses.com when MAIL FROM fails.",
+        reason="unverified-identity",
+        actor="sender-domain",
+    ),
+    "paused": Text(
+        "Cognito could not send: SES has paused the account's sending",
+        "At {time} SES refused user pool {pool}'s message: the account's sending is paused, and every mail fails until SES "
+        "resumes it. Cognito's words: {details}",
+        "Read the notice SES sent to the account's email address and the Reputation dashboard (aws sesv2 get-account), "
+        "fix what it names, and ask SES to review the pause.",
+        reason="paused",
+        actor="ses-account",
+    ),
+    "quota": Text(
+        "Cognito could not send: the SES daily quota was used up",
+        "At {time} SES refused user pool {pool}'s message: the account had sent its 24-hour quota. SES drops such a "
+        "message and does not try again. Cognito's words: {details}",
+        "Request a higher sending quota (SES console, Account dashboard; aws sesv2 get-account shows Max24HourSend), then "
+        "have the user ask for the code again.",
+        reason="quota-exceeded",
+        actor="ses-account",
+    ),
+    "throttled": Text(
+        "Cognito could not send: SES's sending rate was exceeded",
+        "At {time} SES refused user pool {pool}'s message: the account was sending faster than its maximum rate, and SES "
+        "drops such a message. Cognito's words: {details}",
+        "Request a higher maximum send rate for the account, or spread what else sends through it; the user can ask for "
+        "the code again now.",
+        reason="throttled",
+        actor="ses-account",
+    ),
+    "cognito-quota": Text(
+        "Cognito could not send: its own daily email limit was reached",
+        "At {time} user pool {pool} had sent as many messages as Cognito's default email (COGNITO_DEFAULT) allows in a "
+        "day; nothing of it reaches your SES account. Cognito's words: {details}",
+        "Set the pool to send through your SES identity (EmailSendingAccount DEVELOPER, SourceArn, ConfigurationSet this "
+        "stack's set)" + _COGNITO_UPDATE + ".",
+        reason="quota-exceeded",
+        actor="cognito-pool",
+    ),
+    "configuration-set": Text(
+        "Cognito could not send: the pool names a configuration set that does not exist",
+        "At {time} SES refused user pool {pool}'s message: the configuration set the pool names does not exist in the "
+        "identity's Region. Cognito's words: {details}",
+        "Set the pool's ConfigurationSet to this stack's set" + _COGNITO_UPDATE + "; seslog check-cognito {pool} shows it.",
+        reason="configuration",
+        actor="cognito-pool",
+    ),
+    "not-authorized": Text(
+        "Cognito could not send: it may not use the SES identity",
+        "At {time} SES refused user pool {pool}'s message: Cognito is not allowed to send as the identity. Cognito's words: "
+        "{details}",
+        "Add a sending authorization policy to the identity letting cognito-idp.amazonaws.com call ses:SendEmail and "
+        "ses:SendRawEmail (the Cognito console adds it when you choose the identity); seslog check-cognito {pool} checks it.",
+        reason="not-authorized",
+        actor="cognito-pool",
+    ),
+    "suppressed": Text(
+        "Cognito could not send: the address is on a suppression list",
+        "At {time} SES refused user pool {pool}'s message to an address on a suppression list. Cognito's words: {details}",
+        "Look the address up (aws sesv2 get-suppressed-destination --email-address ADDRESS) and remove it once the "
+        "mailbox works again.",
+        reason="suppressed",
+        actor="ses-account",
+    ),
+    "bad-address": Text(
+        "Cognito could not send: SES refused the address as malformed",
+        "At {time} SES refused user pool {pool}'s message: the address is not one SES can send to. Cognito's words: {details}",
+        "Have the user correct the email attribute (a typo, a space, a missing domain); validate it at sign-up.",
+        reason="syntaxerror",
+        actor="recipient",
+    ),
+    "sms": Text(
+        "an SMS message Cognito could not send",
+        "At {time} user pool {pool} could not send an SMS message: not about email. Cognito's words: {details}",
+        "See the pool's SMS settings (SNS role, spending limit, sandbox) if users also miss text messages.",
+        reason="sms",
+    ),
+    "other": Text(
+        "Cognito could not send a message",
+        "At {time} user pool {pool} logged a message-delivery error this tool does not recognise. Cognito's words: {details}",
+        "Read Cognito's words above; seslog check-cognito {pool} checks the pool's whole email set-up.",
+        reason="undefined",
+    ),
+}
+"""What each kind of Cognito message-delivery error (``seslog.cognito.kinds``) means, and what to do. Facts: ``{time}``,
+``{pool}``, ``{details}``, ``{recipient}``, ``{identities}``, ``{ses_region_text}``."""
+
+COGNITO_SCOPE = {
+    "named": "Cognito logged {count} message-delivery error{s} naming {address} {range}:",
+    "pool": (
+        "Cognito logged {count} message-delivery error{s} of its user pools {range}. Its log does not name recipients and "
+        "none of these texts names {address}, so any of them may or may not be this address's mail:"
+    ),
+    "quiet": "Cognito's message-delivery error log holds no error of its user pools {range}.",
+}
+"""How the answer introduces what Cognito's error log holds for the range (``seslog.cognito``)."""
+
 CHECKLIST: tuple[tuple[str, str], ...] = (
     (
         (
@@ -419,7 +553,7 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
             "Cognito never handed it to SES: it may stop sending more mail to one address in a short time (repeated "
             "sign-up codes, password resets), and the user pool's message-delivery error log says so."
         ),
-        "aws cognito-idp get-log-delivery-configuration --user-pool-id POOL_ID (where the pool's userNotification errors go)",
+        "{cognito_log}",
     ),
     (
         "It was sent in another region or account than this stack's.",
@@ -435,7 +569,16 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
     ("It was sent outside the time range.", "{wider}"),
 )
 """Why a mail leaves no trace in the log, and the command that checks each reason (``{wider}``: the same
-question over a longer range)."""
+question over a longer range; ``{cognito_log}``: what this stack's Cognito error log said, or how to read the pool's)."""
+
+COGNITO_LOG_CHECK = {
+    "read": "this answer read Cognito's message-delivery error log for the range (above)",
+    "elsewhere": (
+        "aws cognito-idp get-log-delivery-configuration --user-pool-id POOL_ID (where the pool's userNotification errors "
+        "go); the stack setting cognitoUserPoolIds collects them beside the SES events"
+    ),
+}
+"""The Cognito item's check: whether the stack collects the error log (and the answer read it) or not."""
 
 
 def text_key(key: str) -> str:

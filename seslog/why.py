@@ -24,7 +24,7 @@ from seslog.diagnosis.replies import Reply
 from seslog.engine import Engine, Row
 from seslog.output import PARAGRAPH_WIDTH, cut, display_width, visible, wrap
 from seslog.ses import Finding
-from seslog.verdicts import CHECKLIST, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
+from seslog.verdicts import CHECKLIST, COGNITO_LOG_CHECK, OTHERS, SENDER_SIDE, STORY, VERDICTS, text_key
 
 
 @dataclass(frozen=True)
@@ -406,18 +406,22 @@ def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:
     return engine.run("address-variants", {"address": address, **_days(span)})
 
 
-def no_trace(asked: str, span: TimeRange, wider: str, *, partial: bool = False) -> dict[str, Any]:
+def no_trace(asked: str, span: TimeRange, wider: str, *, partial: bool = False, cognito_read: bool = False) -> dict[str, Any]:
     """The 'none' verdict: nothing in the log for ``asked`` (an address or ``message ID``), and the
     checklist of why mail leaves no trace; ``wider`` is the command that asks over a longer range.
-    ``partial``: a local copy lacks some of the days, and no trace is claimed only of those it holds."""
+    ``partial``: a local copy lacks some of the days, and no trace is claimed only of those it holds.
+    ``cognito_read``: the answer read the stack's Cognito error log for the range, and the checklist points at it."""
     text = VERDICTS["none"]
+    cognito_log = COGNITO_LOG_CHECK["read" if cognito_read else "elsewhere"]
     held = ", on the days the local copy holds" if partial else ""
     return {
         "verdict": "none",
         "status": text.status,
         "why": text.why.format(subject=asked, range=f"sent {span.describe()}{held}"),
         "next": text.next,
-        "checklist": [{"reason": reason, "check": check.format(wider=wider)} for reason, check in CHECKLIST],
+        "checklist": [
+            {"reason": reason, "check": check.format(wider=wider, cognito_log=cognito_log)} for reason, check in CHECKLIST
+        ],
     }
 
 

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from seslog import cli, cognito
+from seslog import cli
+from seslog.cognito import check as cognito
 
 POOL = "eu-west-1_AbCdEf123"
 IDENTITY = "example.com"

@@ -114,8 +114,10 @@ def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, ca
     inside = {
         "events/dt=2026-11-24/ses-1-2026-11-24-10-00-00-a.json.gz": b"a" * 10,
         "events/dt=2026-11-25/ses-1-2026-11-25-23-55-00-b.json.gz": b"b" * 20,
+        "cognito/dt=2026-11-25/cognito-errors-1-2026-11-25-08-00-00-f.gz": b"f" * 5,
     }
     outside = {
+        "cognito/dt=2026-11-23/cognito-errors-1-2026-11-23-08-00-00-g.gz": b"g",
         "events/dt=2026-11-23/ses-1-2026-11-23-10-00-00-c.json.gz": b"c",
         "events/dt=2026-11-26/ses-1-2026-11-26-00-00-00-d.json.gz": b"d",
         "errors/processing-failed/dt=2026-11-24/ses-1-2026-11-24-10-00-00-e": b"e",
@@ -129,7 +131,7 @@ def test_downloads_the_range_keeps_keys_and_skips_what_is_there(s3, tmp_path, ca
     out = capsys.readouterr().out
     assert (
         out
-        == f"downloaded 2 objects (30 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 2 partition prefixes listed\n"
+        == f"downloaded 3 objects (35 B) from s3://{BUCKET}/ into {tmp_path / 'dir'}; 0 already present with the same size (0 B); 4 partition prefixes listed\n"
     )
     files = {str(p.relative_to(tmp_path / "dir")): p.read_bytes() for p in (tmp_path / "dir").rglob("*") if p.is_file()}
     assert files.pop(FETCHED_DAYS) == b'["2026-11-24", "2026-11-25"]\n'  # the days fetched, whatever they held
@@ -255,6 +257,10 @@ def test_s3_errors_are_one_line(monkeypatch, tmp_path, capsys, operation, code, 
                 {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"},
             )
             stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-25/"})
+            for day in ("2026-11-24", "2026-11-25"):  # Cognito's error log: none
+                stubber.add_response(
+                    "list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": f"cognito/dt={day}/"}
+                )
         stubber.add_client_error(
             operation, code, "Access Denied" if status == 403 else "Please reduce your request rate.", http_status_code=status
         )
@@ -387,6 +393,8 @@ def test_refusals_are_told_when_a_later_object_fails(monkeypatch, tmp_path, caps
             {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-24/"},
         )
         stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "events/dt=2026-11-25/"})
+        for day in ("2026-11-24", "2026-11-25"):  # Cognito's error log: none
+            stubber.add_response("list_objects_v2", {"IsTruncated": False}, {"Bucket": BUCKET, "Prefix": f"cognito/dt={day}/"})
         stubber.add_client_error("head_object", "403", "Forbidden", http_status_code=403)
         assert download(tmp_path) == 1
     err = capsys.readouterr().err.splitlines()

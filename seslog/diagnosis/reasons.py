@@ -14,7 +14,8 @@ ACTORS: dict[str, str] = {
     "sender-domain": "you, in DNS and SES: the sending domain's DKIM, SPF (MAIL FROM), DMARC or reverse DNS",
     "sender-content": "you, in the message: its content, links, headers, size or attachments",
     "sender-reputation": "you, in how you send: list hygiene, bounce and complaint rates, volume, the sending IPs",
-    "ses-account": "you, in the SES account: its suppression list, sandbox or sending pause",
+    "ses-account": "you, in the SES account: its suppression list, sandbox, quotas or sending pause",
+    "cognito-pool": "you, in the Cognito user pool: its email settings (sending account, SES identity, configuration set)",
     "wait": "no one yet: a passing fault at the receiving side or on the way; SES retries, or send again later",
 }
 """Who must act, by the names ``actor`` takes, with what that means."""

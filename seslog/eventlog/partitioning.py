@@ -67,7 +67,7 @@ ARRIVAL, SENT = "arrival", "sent"
 _DAY_PROJECTION = {"type": "date", "format": "yyyy-MM-dd", "interval": "1", "interval.unit": "DAYS"}
 
 
-def _date_key() -> PartitionKey:
+def date_key() -> PartitionKey:
     return PartitionKey(
         column="dt",
         column_type="string",
@@ -130,7 +130,7 @@ def send_date_scheme(late_days: int = DEFAULT_LATE_DAYS) -> Scheme:
         raise ValueError(f"late_days {late_days} must be at least 1")
     return Scheme(
         "send-date",
-        (_sent_key(late_days), _date_key()),
+        (_sent_key(late_days), date_key()),
         "per UTC day of sending (dynamic partitioning with JQ on mail.timestamp), then per UTC day of arrival",
     )
 
@@ -168,6 +168,8 @@ class Scheme:
     name: str
     keys: tuple[PartitionKey, ...]
     description: str
+    root: str = DATA_PREFIX
+    """The prefix every object of the layout is under (``events/``; ``cognito/`` for Cognito's error log)."""
 
     @property
     def dynamic(self) -> bool:
@@ -204,7 +206,7 @@ class Scheme:
         return count * days + days
 
     def firehose_prefix(self) -> str:
-        prefix = DATA_PREFIX + "".join(k.path_segment(k.prefix_expression) for k in self.keys)
+        prefix = self.root + "".join(k.path_segment(k.prefix_expression) for k in self.keys)
         if not self.has_time_key:
             prefix += f"!{{timestamp:{DEFAULT_TIME_PATH}}}/"
         return prefix
@@ -220,7 +222,7 @@ class Scheme:
         """Athena's ``storage.location.template``: one ``${column}`` per key, ending in ``/``."""
         if not self.keys:
             return None
-        return f"s3://{bucket}/{DATA_PREFIX}" + "".join(k.path_segment(f"${{{k.column}}}") for k in self.keys)
+        return f"s3://{bucket}/{self.root}" + "".join(k.path_segment(f"${{{k.column}}}") for k in self.keys)
 
     def projection_parameters(self, bucket: str, retention_days: int) -> dict[str, str]:
         """Glue table parameters that turn on partition projection for this scheme."""
@@ -243,7 +245,7 @@ class Scheme:
         """The prefix Firehose evaluates for an object whose oldest record arrived at ``arrival``
         (UTC), given the values the JQ query extracted."""
         values = dynamic_values or {}
-        path = DATA_PREFIX
+        path = self.root
         for key in self.keys:
             if key.time_pattern:
                 value = arrival.strftime(strftime_pattern(key.time_pattern))
@@ -259,11 +261,11 @@ SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
         Scheme("none", (), "no partitions; Firehose's default yyyy/MM/dd/HH/ folders, every query scans all"),
-        Scheme("date", (_date_key(),), "one partition per UTC day of arrival: dt=yyyy-MM-dd"),
-        Scheme("hour", (_date_key(), _hour_key()), "per UTC day and hour of arrival: dt=yyyy-MM-dd/hour=HH"),
+        Scheme("date", (date_key(),), "one partition per UTC day of arrival: dt=yyyy-MM-dd"),
+        Scheme("hour", (date_key(), _hour_key()), "per UTC day and hour of arrival: dt=yyyy-MM-dd/hour=HH"),
         Scheme(
             "event-type",
-            (_event_type_key(), _date_key()),
+            (_event_type_key(), date_key()),
             "per event type (dynamic partitioning with JQ), then per UTC day",
         ),
         send_date_scheme(),

@@ -13,3 +13,9 @@ ATHENA_RESULTS_PREFIX = "athena-results/"
 FETCHED_DAYS = "seslog-fetched-days.json"
 """Beside ``events/`` in a local copy: the arrival days ``seslog download`` fetched, a JSON list of ``YYYY-MM-DD``. A day
 listed with no object had none in the bucket; a day not listed was not fetched."""
+
+COGNITO_PREFIX = "cognito/"
+"""Cognito's message-delivery error log (seslog/cognito/log.py), from the stacks that name user pools; its Glue table's location."""
+
+COGNITO_ERROR_PREFIX = "cognito-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
+"""What the Cognito log's Firehose stream could not decompress or deliver."""
