@@ -236,7 +236,7 @@ def explain(
             why.print_verdicts(verdicts, out, width, by_recipient=not asked.address)
             if cognito_log:
                 out.write("\n")
-                cognito_log.show(out, width)
+                cognito_log.show(out, width, brief=True)
         else:
             if hint:
                 out.writelines(line + "\n" for line in wrap(f"Hint: {hint}.", lines))

@@ -287,15 +287,26 @@ def _ask_ses(question: answers.SesQuestion, region: str | None) -> list[ses.Find
 def _check_cognito(args: argparse.Namespace) -> int:
     if not re.fullmatch(r"[\w-]+_[0-9a-zA-Z]+", args.pool_id):
         raise SeslogError(f"{args.pool_id!r} is not a user pool ID (REGION_ID, e.g. eu-west-1_AbCdEf123)", exit_code=2)
-    configuration_set = args.configuration_set or os.environ.get("SESLOG_CONFIGURATION_SET")
-    if not configuration_set:
-        try:
-            configuration_set = stack_target(args, ["configuration_set"]).configuration_set
-        except SeslogError:
-            configuration_set = None  # the check then says it cannot tell
     region = cognito.pool_region(args.pool_id)
+    if args.region and args.region != region:
+        raise SeslogError(
+            f"--region {args.region} is not user pool {args.pool_id}'s Region, {region} (a pool's ID starts with its Region)",
+            exit_code=2,
+        )
+    # As much of the stack as can be known (a stack without pools has no log group; no pulumi CLI, only the flags and
+    # the environment): the checks say what they cannot tell.
+    for needed in (["configuration_set", "cognito_log_group"], ["configuration_set"], []):
+        try:
+            stack = stack_target(args, needed)
+            break
+        except SeslogError:
+            continue
     checks = cognito.check_pool(
-        client("cognito-idp", region), lambda ses_region: client("sesv2", ses_region), args.pool_id, configuration_set
+        client("cognito-idp", region),
+        lambda ses_region: client("sesv2", ses_region),
+        args.pool_id,
+        stack.configuration_set,
+        stack.cognito_log_group,
     )
     if args.json:
         investigate.write_json({"user_pool_id": args.pool_id, "checks": [c.document() for c in checks]}, sys.stdout)
@@ -604,12 +615,8 @@ def build_parser() -> Parser:
     )
     pool.add_argument("pool_id", metavar="POOL_ID", help="the user pool's ID, e.g. eu-west-1_AbCdEf123 (its Region comes first)")
     pool.add_argument("--json", action="store_true", help="print one JSON document")
-    pool.add_argument(
-        "--configuration-set",
-        metavar="NAME",
-        help="this stack's configuration set (env SESLOG_CONFIGURATION_SET; else the stack output configurationSetName)",
-    )
-    pool.add_argument("--stack", help="Pulumi stack name, for its configuration set (env SESLOG_STACK)")
+    pool.add_argument("--region", help="the pool's Region (default: the start of POOL_ID, which it must agree with)")
+    add_stack_arguments(pool, ["configuration_set", "cognito_log_group"])
     pool.set_defaults(run=_check_cognito)
 
     cost = commands.add_parser(

@@ -65,6 +65,13 @@ SOURCES: dict[str, Source] = {
             "Glue table of Cognito's error log, when the stack collects it",
             output="cognitoErrorTable",
         ),
+        Source(
+            "cognito_log_group",
+            "--cognito-log-group",
+            "SESLOG_COGNITO_LOG_GROUP",
+            "ARN of the log group the stack collects Cognito's errors from",
+            output="cognitoLogGroupArn",
+        ),
         Source("data_prefix", "--data-prefix", "SESLOG_DATA_PREFIX", "prefix of the event objects", output="dataPrefix"),
         Source(
             "configuration_set",
@@ -100,6 +107,8 @@ class StackTarget:
     database: str | None = None
     table: str | None = None
     bucket: str | None = None
+    cognito_log_group: str | None = None
+    """The ARN of the stack's log group for Cognito's errors (cognitoUserPoolIds), if it has one."""
     cognito_table: str | None = None
     """The stack's table of Cognito's error log; None when it collects none (cognitoUserPoolIds empty)."""
     data_prefix: str = DATA_PREFIX

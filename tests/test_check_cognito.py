@@ -5,6 +5,9 @@ account, a denied call; and the command's output and exit code."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import boto3
 import pytest
@@ -63,7 +66,15 @@ def identity(verified: bool = True, policies: dict | None = None, default_set: s
     return {**found, **({"ConfigurationSetName": default_set} if default_set else {})}
 
 
-def run(email: dict, *, found: dict | None = None, account: dict | None = None, logs: dict = LOGS, ses_region="eu-west-1"):
+def run(
+    email: dict,
+    *,
+    found: dict | None = None,
+    account: dict | None = None,
+    logs: dict = LOGS,
+    ses_region="eu-west-1",
+    log_group: str | None = None,
+):
     """The checks on a pool of ``email`` configuration, the stubbed answers given in the order the checks ask."""
     pool_client, ses_client = clients(ses_region)
     with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
@@ -77,7 +88,7 @@ def run(email: dict, *, found: dict | None = None, account: dict | None = None, 
                 account or {"ProductionAccessEnabled": True, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"},
             )
         pool_stub.add_response("get_log_delivery_configuration", logs, {"UserPoolId": POOL})
-        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod")
+        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod", log_group)
         pool_stub.assert_no_pending_responses()
         ses_stub.assert_no_pending_responses()
     return {c.name: c for c in checks}
@@ -106,7 +117,7 @@ def test_cognito_default_sends_nothing_through_your_account():
     account = checks["email sending account"]
     assert account.ok is False and "nothing of it reaches your account or this log" in account.text
     assert "resets what it is not given" in account.fix
-    assert checks["error logs"].ok is False and "set-log-delivery-configuration" in checks["error logs"].fix
+    assert checks["error logs"].ok is False and "stack setting cognitoUserPoolIds" in checks["error logs"].fix
 
 
 def test_an_unverified_identity_without_a_policy_for_cognito_is_named_with_its_fix():
@@ -172,3 +183,44 @@ def test_the_command_prints_each_check_and_exits_0_only_when_all_pass(capsys, mo
 @pytest.mark.parametrize("pool_id", ["eu-west-1_AbCdEf123", "us-east-1_x1"])
 def test_the_pool_s_region_is_the_start_of_its_id(pool_id):
     assert cognito.pool_region(pool_id) == pool_id.split("_")[0]
+
+
+def test_the_error_logs_are_checked_against_the_stack_s_own_log_group():
+    ours = LOGS["LogDeliveryConfiguration"]["LogConfigurations"][0]["CloudWatchLogsConfiguration"]["LogGroupArn"]
+    assert run(DEVELOPER, log_group=ours + ":*")["error logs"].ok is True
+    elsewhere = run(DEVELOPER, log_group="arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/cognito/prod")
+    assert elsewhere["error logs"].ok is False and "not this stack's" in elsewhere["error logs"].text
+    assert "cognitoUserPoolIds" in elsewhere["error logs"].fix
+    unknown = run(DEVELOPER)["error logs"]
+    assert unknown.ok is True and "not known here" in unknown.text
+
+
+def test_a_region_that_contradicts_the_pool_id_is_refused(capsys):
+    assert cli.main(["check-cognito", POOL, "--region", "us-east-1"]) == 2
+    assert "is not user pool eu-west-1_AbCdEf123's Region, eu-west-1" in capsys.readouterr().err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_COMMAND = "seslog check-cognito eu-west-1_AbCdEf123 --configuration-set ses-event-log-prod"
+
+
+def test_the_readme_shows_what_the_command_prints_on_a_stubbed_pool(capsys, monkeypatch):
+    """The README's pool: DEVELOPER, its identity verified and letting Cognito send, but naming no configuration set
+    and delivering its errors nowhere."""
+    pool_client, ses_client = clients()
+    monkeypatch.setattr(cli, "client", lambda service, region: {"cognito-idp": pool_client, "sesv2": ses_client}[service])
+    monkeypatch.delenv("SESLOG_COGNITO_LOG_GROUP", raising=False)
+    email = {k: v for k, v in DEVELOPER.items() if k != "ConfigurationSet"}
+    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+        pool_stub.add_response("describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": email}})
+        ses_stub.add_response("get_email_identity", identity())
+        ses_stub.add_response("get_account", {"ProductionAccessEnabled": True, "SendingEnabled": True})
+        pool_stub.add_response(
+            "get_log_delivery_configuration", {"LogDeliveryConfiguration": {"UserPoolId": POOL, "LogConfigurations": []}}
+        )
+        code = cli.main(shlex.split(README_COMMAND)[1:])
+    printed = capsys.readouterr().out
+    blocks = re.findall(
+        r"```text\n\$ " + re.escape(README_COMMAND) + r"\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL
+    )
+    assert code == 1 and blocks == [printed]

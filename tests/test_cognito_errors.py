@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
@@ -257,3 +258,10 @@ def test_athena_runs_the_saved_query_on_the_stack_s_table_and_a_stack_without_on
     span = TimeRange(START, START + timedelta(days=2))
     assert answer.report(AthenaEngine(athena, partitioning="date", table="events"), "a@example.jp", span) is None
     assert len(athena.asked) == 1
+
+
+def test_the_guide_lists_every_kind_with_what_it_means_and_who_acts():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "investigating.md").read_text(encoding="utf-8")
+    for kind, verdict in COGNITO.items():
+        actor = f"`{verdict.actor}`" if verdict.actor else "(none)"
+        assert f"| `{kind}` | {verdict.status} | {actor} |" in text, kind

@@ -107,7 +107,9 @@ class CognitoReport:
             "unreadable_records": self.unreadable,
         }
 
-    def show(self, out: TextIO, width: int | None) -> None:
+    def show(self, out: TextIO, width: int | None, *, brief: bool = False) -> None:
+        """The errors for a person; ``brief``: the pools' errors (not known to be this address's) one line each, beside
+        an answer whose messages SES did log."""
         lines = width or PARAGRAPH_WIDTH
         out.writelines(line + "\n" for line in wrap(self.intro(), lines))
         groups = _repeats(self.named or self.pools)
@@ -118,6 +120,10 @@ class CognitoReport:
                 head += f"  ({len(times)} times, first at {times[-1].strftime('%Y-%m-%d %H:%M:%S')})"
             out.writelines(line + "\n" for line in wrap(head, lines))
             out.writelines(line + "\n" for line in wrap(f"-> {found.status}", lines, indent="  "))
+            if brief and not self.named:
+                words = visible(found.error.details) or _NOT_GIVEN
+                out.writelines(line + "\n" for line in wrap(f"Cognito's words: {words}", lines, indent="  "))
+                continue
             for label, paragraph in (("Why", found.why), ("Next", found.next)):
                 out.writelines(line + "\n" for line in wrap(f"{label}: {paragraph}", lines, indent="  "))
             if found.actor:
@@ -128,10 +134,11 @@ class CognitoReport:
             out.writelines(line + "\n" for line in wrap(f"... and {rest} more (--json lists them all).", lines))
         notes = []
         if self.sms:
-            notes.append(f"{self.sms} SMS error{'s' if self.sms != 1 else ''} of the pools (not about email) left out")
+            notes.append(f"{self.sms} SMS error{'s' if self.sms != 1 else ''} of the pools (not about email)")
         if self.unreadable:
-            notes.append(f"{self.unreadable} log record{'s' if self.unreadable != 1 else ''} that are not Cognito's skipped")
+            notes.append(f"{self.unreadable} log record{'s' if self.unreadable != 1 else ''} that are not Cognito's")
         if notes:
+            out.write("\n")
             out.writelines(line + "\n" for line in wrap("Left out: " + "; ".join(notes) + ".", lines))
 
 

@@ -63,8 +63,11 @@ def pool_region(pool_id: str) -> str:
     return pool_id.split("_", 1)[0]
 
 
-def check_pool(cognito: Any, sesv2_in: Callable[[str], Any], pool_id: str, configuration_set: str | None) -> list[Check]:
-    """Every check of the pool's email set-up; ``sesv2_in(region)`` is an SES v2 client of that Region."""
+def check_pool(
+    cognito: Any, sesv2_in: Callable[[str], Any], pool_id: str, configuration_set: str | None, log_group: str | None = None
+) -> list[Check]:
+    """Every check of the pool's email set-up; ``sesv2_in(region)`` is an SES v2 client of that Region; ``log_group``,
+    the ARN of the log group the stack collects Cognito's errors from (stack output cognitoLogGroupArn), if known."""
     checks: list[Check] = []
     region = pool_region(pool_id)
     try:
@@ -78,7 +81,7 @@ def check_pool(cognito: Any, sesv2_in: Callable[[str], Any], pool_id: str, confi
         pool = None
     if pool is not None:
         checks += _email_checks(pool.get("EmailConfiguration") or {}, region, sesv2_in, configuration_set, pool_id)
-    checks.append(_log_check(cognito, pool_id))
+    checks.append(_log_check(cognito, pool_id, log_group))
     return checks
 
 
@@ -245,7 +248,7 @@ def _account_check(sesv2: Any, region: str) -> Check:
     return Check("SES account", True, f"out of the sandbox in {region}, sending enabled")
 
 
-def _log_check(cognito: Any, pool_id: str) -> Check:
+def _log_check(cognito: Any, pool_id: str, log_group: str | None) -> Check:
     name = "error logs"
     try:
         found = _ask(
@@ -255,26 +258,34 @@ def _log_check(cognito: Any, pool_id: str) -> Check:
         )
     except _Unasked as unasked:
         return unasked.check
+    collect = (
+        f"add {pool_id} to the stack setting cognitoUserPoolIds and run pulumi up: the stack then delivers the pool's "
+        "errors to its log group and seslog why shows them"
+    )
     for config in (found.get("LogDeliveryConfiguration") or {}).get("LogConfigurations") or []:
-        if config.get("EventSource") == "userNotification":
-            where = next(
-                (
-                    (value or {}).get(arn)
-                    for key, arn in (
-                        ("CloudWatchLogsConfiguration", "LogGroupArn"),
-                        ("S3Configuration", "BucketArn"),
-                        ("FirehoseConfiguration", "StreamArn"),
-                    )
-                    if (value := config.get(key))
-                ),
-                None,
+        if config.get("EventSource") != "userNotification":
+            continue
+        # Cognito delivers these logs to CloudWatch Logs only ("Exporting logs from Amazon Cognito user pools").
+        where = ((config.get("CloudWatchLogsConfiguration") or {}).get("LogGroupArn") or "").removesuffix(":*")
+        if log_group and where == log_group.removesuffix(":*"):
+            return Check(name, True, f"the pool's message-delivery errors go to this stack's log group {where}")
+        if log_group:
+            return Check(
+                name,
+                False,
+                f"the pool's message-delivery errors go to {where or 'no log group'}, not this stack's {log_group}",
+                collect,
             )
-            return Check(name, True, f"the pool's message-delivery errors ({config.get('LogLevel')}) go to {where}")
+        return Check(
+            name,
+            True,
+            f"the pool's message-delivery errors ({config.get('LogLevel')}) go to {where}; whether that is this stack's is "
+            "not known here (stack output cognitoLogGroupArn)",
+        )
     return Check(
         name,
         False,
         "the pool's message-delivery errors are not delivered anywhere: what Cognito drops (a throttled address, "
         "an identity it may not use) leaves no word",
-        f"aws cognito-idp set-log-delivery-configuration --user-pool-id {pool_id} --log-configurations "
-        "LogLevel=ERROR,EventSource=userNotification,CloudWatchLogsConfiguration={LogGroupArn=ARN}",
+        collect,
     )
