@@ -5,6 +5,7 @@ and on Athena."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from collections import Counter
@@ -19,12 +20,13 @@ from seslog.arguments import TimeRange
 from seslog.cli import main
 from seslog.cognito import answer
 from seslog.cognito.kinds import RULES, read
-from seslog.cognito.log import SCHEME, CognitoError, parse_line, parse_record, subscription_message, write_object
+from seslog.cognito.log import SCHEME, TABLE_NAME, CognitoError, parse_line, parse_record, subscription_message, write_object
 from seslog.cognito.reading import QUERY
 from seslog.diagnosis.reasons import ACTORS
 from seslog.engine import AthenaEngine, LocalEngine
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
+from seslog.eventlog.prefixes import COGNITO_PREFIX
 from seslog.verdicts import CHECKLIST, COGNITO, COGNITO_LOG_CHECK
 from seslog.web.app import Site, create_app
 
@@ -265,3 +267,12 @@ def test_the_guide_lists_every_kind_with_what_it_means_and_who_acts():
     for kind, verdict in COGNITO.items():
         actor = f"`{verdict.actor}`" if verdict.actor else "(none)"
         assert f"| `{kind}` | {verdict.status} | {actor} |" in text, kind
+
+
+def test_the_on_call_policy_lets_athena_and_download_read_cognito_s_log():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    policy = json.loads(re.search(r"```json\n(.*?)```", text, re.DOTALL).group(1))
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert f"arn:aws:glue:REGION:ACCOUNT:table/DATABASE/{TABLE_NAME}" in by_sid["ReadTheTableDefinition"]["Resource"]
+    assert f"{COGNITO_PREFIX}*" in by_sid["ListEventsAndResults"]["Condition"]["StringLike"]["s3:prefix"]
+    assert f"arn:aws:s3:::BUCKET/{COGNITO_PREFIX}*" in by_sid["ReadEventsAndResults"]["Resource"]

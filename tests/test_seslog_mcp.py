@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from mcp.client.stdio import stdio_client
 from seslog import arguments
 from seslog.assistant import MAX_STATS_DAYS
 from seslog.cli import main
+from seslog.cognito.log import subscription_message, write_object
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
 
@@ -33,7 +35,14 @@ def data(tmp_path_factory) -> tuple[Path, str, str]:
     records = list(generate(load_samples(), seed=9, start=datetime(2024, 5, 1, tzinfo=UTC), days=2, messages=60, recipients=5))
     write_layout(records, root, format="parquet", partitioning="date")
     send = next(r for _, r in records if r["eventType"] == "Send")
-    return root, send["mail"]["destination"][0], send["mail"]["messageId"]
+    address = send["mail"]["destination"][0]
+    # Cognito's error log beside the events: an error naming the address (SES's sandbox refusal).
+    at = datetime(2024, 5, 1, 8, tzinfo=UTC)
+    details = f"Email address is not verified. The following identities failed the check in region EU-WEST-1: {address}"
+    cognito = {"eventTimestamp": str(int(at.timestamp() * 1000)), "message": {"details": details}}
+    cognito["logSourceId"] = {"userPoolId": "eu-west-1_AbCdEf123"}
+    write_object(root, at, [subscription_message([cognito], log_group="g")], uuid.UUID(int=7, version=4))
+    return root, address, send["mail"]["messageId"]
 
 
 def cli_json(capsys, *arguments: str) -> dict:
@@ -94,6 +103,7 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
     described = {t.name: " ".join(t.description.split()) for t in tools}
     assert "'reason' (what the receiving server's reply means" in described["why"] and "'actor' (who must act" in described["why"]
     assert "'failures' lists the bounces and delays by reason and provider" in described["daily_stats"]
+    assert "'cognito' says what the Cognito user pools' message-delivery error log holds" in described["why"]
 
     expected = [
         cli_json(capsys, "find", "--to", address.upper(), *local),
@@ -111,6 +121,8 @@ def test_the_tools_answer_as_the_command_line_does(capsys, data):
         assert answered == document
         for verdict in answered.get("verdicts", []):
             assert {"reason", "provider", "actor", "rule"} <= set(verdict) and verdict["reason"] and verdict["rule"]
+    why_answer = results[2].structured_content.get("result", results[2].structured_content)
+    assert why_answer["cognito"]["scope"] == "named" and why_answer["cognito"]["errors"][0]["kind"] == "unverified/recipient"
     assert results[4].is_error and "address: 'not an address' is not an email address" in results[4].content[0].text
     assert results[5].is_error and "from_date: '2024-05-32' is not a date" in results[5].content[0].text
     assert results[7].is_error and "'user0009.example.jp' is neither an email address" in results[7].content[0].text
