@@ -163,7 +163,10 @@ def copy(tmp_path_factory):
     for number, (arrival, records) in enumerate(batches):
         messages = [subscription_message(records, log_group="/aws/vendedlogs/cognito/test")]
         if number == 0:
-            messages.insert(0, CONTROL)
+            # A reachability check, and a log event that is not Cognito's JSON: skipped, and counted.
+            broken = subscription_message([record(arrival, None)], log_group="/aws/vendedlogs/cognito/test")
+            broken["logEvents"][0]["message"] = "not json"
+            messages[:0] = [CONTROL, broken]
         write_object(root, arrival, messages, uuid.UUID(int=number + 1, version=4))
     without = tmp_path_factory.mktemp("no-cognito")
     write_layout(generated, without, format="json", partitioning="date")
@@ -198,12 +201,13 @@ def test_with_no_error_naming_it_the_pool_s_errors_are_shown_as_such_and_the_che
     assert cognito["scope"] == "pool" and "none of these texts names nobody@example.net" in cognito["text"]
     # Newest first; the SMS error is counted, not listed; the record with no words is still an error of the pool.
     assert [e["kind"] for e in cognito["errors"]] == ["other", "throttled", "unverified"]
-    assert cognito["sms_errors"] == 1 and cognito["unreadable_records"] == 0
+    assert cognito["sms_errors"] == 1 and cognito["unreadable_records"] == 1
     checks = [item["check"] for item in document["none"]["checklist"]]
     assert COGNITO_LOG_CHECK["read"] in checks and len(checks) == len(CHECKLIST)
     main(["why", asked, "--from", "2024-05-01", "--until", "2024-05-02", "--local", str(root)])
     out = capsys.readouterr().out
-    assert out.index("Cognito logged 3") < out.index("no trace in this log") and "Left out: 1 SMS error" in out
+    assert out.index("Cognito logged 3") < out.index("no trace in this log")
+    assert "Left out: 1 SMS error of the pools (not about email); 1 log record not in Cognito's form." in out
 
 
 def test_a_copy_without_cognito_s_log_says_it_is_not_collected_and_where_to_look(capsys, copy):

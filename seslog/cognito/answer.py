@@ -136,7 +136,7 @@ class CognitoReport:
         if self.sms:
             notes.append(f"{self.sms} SMS error{'s' if self.sms != 1 else ''} of the pools (not about email)")
         if self.unreadable:
-            notes.append(f"{self.unreadable} log record{'s' if self.unreadable != 1 else ''} that are not Cognito's")
+            notes.append(f"{self.unreadable} log record{'s' if self.unreadable != 1 else ''} not in Cognito's form")
         if notes:
             out.write("\n")
             out.writelines(line + "\n" for line in wrap("Left out: " + "; ".join(notes) + ".", lines))
