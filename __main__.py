@@ -31,3 +31,7 @@ if pipeline.alarm_topic_arn is not None:
     pulumi.export("alarmTopicArn", pipeline.alarm_topic_arn)
 if pipeline.notification_topic_arn is not None:
     pulumi.export("notificationTopicArn", pipeline.notification_topic_arn)
+if pipeline.cognito_error_table is not None:
+    pulumi.export("cognitoErrorTable", pipeline.cognito_error_table)
+if pipeline.cognito_log_group_arn is not None:
+    pulumi.export("cognitoLogGroupArn", pipeline.cognito_log_group_arn)

@@ -13,6 +13,7 @@ from pulumi.provider.experimental import host
 from components.alarms import PipelineAlarms
 from components.analytics import InvestigationWorkgroup
 from components.catalog import EventCatalog
+from components.cognito_logs import CognitoErrorLog, cognito_log_group_name
 from components.context import AwsContext
 from components.delivery import EventDelivery
 from components.encryption import PipelineKey
@@ -85,6 +86,8 @@ class PipelineArgs(TypedDict):
     """SES event types published to SNS as they happen, when notify is true."""
     notify_topic_arn: NotRequired[str]
     """ARN of an existing SNS topic for the notifications; empty to use the alarm topic."""
+    cognito_user_pool_ids: NotRequired[list[str]]
+    """Cognito user pools (IDs, in the stack's Region) whose message-delivery errors are kept in the bucket (table cognito_errors); the stack takes over each pool's log delivery configuration."""
 
 
 def _warn_of_another_account(key: str, topic: str, account_id: pulumi.Output[str], resource: pulumi.Resource) -> None:
@@ -122,6 +125,10 @@ class SesEventLogPipeline(pulumi.ComponentResource):
     """The SNS topic the alarms notify; absent without alarms."""
     notification_topic_arn: pulumi.Output[str] | None
     """The SNS topic that receives notifyEventTypes as they happen; absent without notifications."""
+    cognito_error_table: pulumi.Output[str] | None
+    """The Glue table of the user pools' message-delivery errors; absent without cognitoUserPoolIds."""
+    cognito_log_group_arn: pulumi.Output[str] | None
+    """The log group the user pools deliver their message-delivery errors to; absent without cognitoUserPoolIds."""
 
     def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None):
         # Validate before registering anything: a bad setting creates nothing.
@@ -270,6 +277,30 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 opts=child,
             )
             self.notification_topic_arn = notifications.topic_arn
+        self.cognito_error_table = None
+        self.cognito_log_group_arn = None
+        if s.cognito_user_pool_ids:
+            cognito = CognitoErrorLog(
+                f"{name}-cognito",
+                {
+                    "user_pool_ids": list(s.cognito_user_pool_ids),
+                    "log_group_name": cognito_log_group_name(name),
+                    # The log group only hands the errors over; the bucket keeps them retentionDays. Kept as
+                    # long as the Firehose error log, it still holds what a failing delivery did not hand over.
+                    "log_retention_days": s.error_log_retention_days,
+                    "bucket_name": storage.bucket_name,
+                    "bucket_arn": storage.bucket_arn,
+                    "kms_key_arn": key_arn,
+                    "firehose_log_group_name": delivery.log_group_name,
+                    "database_name": catalog.database_name,
+                    "workgroup_name": workgroup.workgroup_name,
+                    "retention_days": s.retention_days,
+                    "tags": tags,
+                },
+                opts=child,
+            )
+            self.cognito_error_table = cognito.table_name
+            self.cognito_log_group_arn = cognito.log_group_arn
         if s.default_for_identities:
             region = aws.get_region_output(opts=pulumi.InvokeOptions(parent=self)).region
             for identity in s.default_for_identities:
@@ -309,5 +340,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "athena_workgroup": self.athena_workgroup,
                 "alarm_topic_arn": self.alarm_topic_arn,
                 "notification_topic_arn": self.notification_topic_arn,
+                "cognito_error_table": self.cognito_error_table,
+                "cognito_log_group_arn": self.cognito_log_group_arn,
             }
         )

@@ -44,6 +44,10 @@ SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{
 PERCENTAGE = re.compile(r"(\d+(\.\d+)?)%")
 # The API names SES v2 uses for the events most worth hearing about as they happen.
 RECOMMENDED_NOTIFY_EVENT_TYPES = ("BOUNCE", "COMPLAINT", "REJECT", "RENDERING_FAILURE")
+# SetLogDeliveryConfiguration's UserPoolId (Cognito user pools API reference): 1-55 characters; the ID is
+# <region>_<letters and digits>; the pattern's \w is ASCII only.
+USER_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+", re.ASCII)
+USER_POOL_ID_MAX = 55
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})")
 ATHENA_MIN_CUTOFF_MIB = 10  # Athena's BytesScannedCutoffPerQuery minimum is 10 MB.
 INT32_MAX = 2**31 - 1
@@ -185,6 +189,12 @@ KEYS: tuple[Key, ...] = (
         "SES event types published to SNS as they happen, when notify is true.",
     ),
     Key("notifyTopicArn", "string", "", "ARN of an existing SNS topic for the notifications; empty to use the alarm topic."),
+    Key(
+        "cognitoUserPoolIds",
+        "array",
+        [],
+        "Cognito user pools (IDs, in the stack's Region) whose message-delivery errors are kept in the bucket (table cognito_errors); the stack takes over each pool's log delivery configuration.",
+    ),
 )
 
 BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
@@ -230,6 +240,7 @@ class Settings:
     notify: bool
     notify_event_types: tuple[str, ...]
     notify_topic_arn: str | None
+    cognito_user_pool_ids: tuple[str, ...]
 
     @property
     def alarms(self) -> bool:
@@ -494,6 +505,8 @@ def parse(
     if notify_topic_arn and not notify and r.ok("notify"):
         r.problem("notifyTopicArn", notify_topic_arn, "is set but notify is false: set notify to true to publish to it")
 
+    user_pool_ids = _parse_user_pool_ids(r, r.get("cognitoUserPoolIds"), region)
+
     if r.problems:
         raise SettingsError(r.problems)
     assert fmt is not None and scheme is not None
@@ -527,6 +540,7 @@ def parse(
         notify=notify,
         notify_event_types=tuple(notify_event_types),
         notify_topic_arn=notify_topic_arn or None,
+        cognito_user_pool_ids=user_pool_ids,
     )
 
 
@@ -596,6 +610,45 @@ def _parse_identities(r: _Reader, raw: Any) -> tuple[str, ...]:
             r.problem("defaultForIdentities", identity, "is listed twice")
         else:
             seen.add(identity.lower())
+    return tuple(raw)
+
+
+def _parse_user_pool_ids(r: _Reader, raw: Any, region: str | None) -> tuple[str, ...]:
+    """Cognito user pool IDs, each once and of the stack's Region: Cognito delivers a pool's logs only to a
+    log group in the pool's own Region, and the stack creates that log group in its aws:region."""
+    key = "cognitoUserPoolIds"
+    if not isinstance(raw, (list, tuple)):
+        r.problem(key, raw, "must be a list of Cognito user pool IDs, such as us-east-1_EXAMPLE")
+        return ()
+    seen: set[str] = set()
+    for pool in raw:
+        if not isinstance(pool, str) or not (1 <= len(pool) <= USER_POOL_ID_MAX and USER_POOL_ID.fullmatch(pool)):
+            r.problem(
+                key,
+                pool,
+                f"must be a Cognito user pool ID: 1-{USER_POOL_ID_MAX} characters matching [\\w-]+_[0-9a-zA-Z]+, "
+                "<region>_<id> such as us-east-1_EXAMPLE (SetLogDeliveryConfiguration)",
+            )
+            continue
+        if pool in seen:
+            r.problem(key, pool, "is listed twice: a pool has one log delivery configuration")
+            continue
+        seen.add(pool)
+        pool_region = pool.rsplit("_", 1)[0]
+        if not region:
+            r.problem(
+                key,
+                pool,
+                f"is a pool in {pool_region}, but the stack's aws:region is not set, so it cannot be checked: set aws:region "
+                f"(pulumi config set aws:region {pool_region}); Cognito delivers a pool's logs only to a log group in the pool's Region",
+            )
+        elif pool_region != region:
+            r.problem(
+                key,
+                pool,
+                f"is a pool in {pool_region}, but the stack deploys to aws:region {region}; Cognito delivers a pool's logs "
+                "only to a log group in the pool's own Region: deploy a stack in that Region for it",
+            )
     return tuple(raw)
 
 
@@ -715,4 +768,5 @@ def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str
         "notify": s.notify,
         "notify_event_types": list(s.notify_event_types),
         "notify_topic_arn": s.notify_topic_arn or "",
+        "cognito_user_pool_ids": list(s.cognito_user_pool_ids),
     }

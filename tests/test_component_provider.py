@@ -69,10 +69,16 @@ def test_outputs_are_the_stack_outputs_and_the_optional_ones_are_optional(resour
             "notify": True,
             "notifyEventTypes": ["BOUNCE"],
             "defaultForIdentities": ["example.com"],
+            "cognitoUserPoolIds": ["us-east-1_EXAMPLE"],
         },
     )
     assert set(resource["properties"]) == set(full.exports)
-    assert set(resource["properties"]) - set(resource["required"]) == {"alarmTopicArn", "notificationTopicArn"}
+    assert set(resource["properties"]) - set(resource["required"]) == {
+        "alarmTopicArn",
+        "notificationTopicArn",
+        "cognitoErrorTable",
+        "cognitoLogGroupArn",
+    }
     assert set(resource["required"]) == set(evaluate("dev").exports)
     assert resource["description"]
 

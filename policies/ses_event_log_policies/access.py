@@ -3,6 +3,7 @@ the intended SES configuration set may act through the SES role."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -19,7 +20,7 @@ from pulumi_policy import (
 from . import buckets
 from .checks import resource_validation
 from .config import schema
-from .principals import matching_values, public_grant
+from .principals import label, matching_values, public_grant
 from .properties import UnknownValueError, first, known_problems, lowered, many, policy_document, statements
 
 Props = Mapping[str, Any]
@@ -340,6 +341,84 @@ s3_bucket_policy_not_public = ResourceValidationPolicy(
     severity=Severity.CRITICAL,
 )
 
+LOGS_SERVICES = re.compile(r"logs(\.[a-z0-9-]+)?\.amazonaws\.com")
+"""CloudWatch Logs, by its global or a regional service name."""
+SOURCE_KEYS = frozenset(CONFUSED_DEPUTY_KEYS)
+
+
+def _logs_trust_statement(statement: Props) -> Iterator[str]:
+    principal = statement.get("Principal")
+    services = [str(s) for s in many(principal.get("Service"))] if isinstance(principal, Mapping) else []
+    trusted = [s for s in services if LOGS_SERVICES.fullmatch(s)]
+    if statement.get("Effect") != "Allow" or not trusted:
+        return
+    if not matching_values(statement.get("Condition"), SOURCE_KEYS):
+        yield (
+            f"the role trusts {trusted[0]} without an aws:SourceArn or aws:SourceAccount condition: another account's "
+            'log groups could act through it; add {"StringLike": {"aws:SourceArn": "arn:aws:logs:<region>:<this account>:*"}}'
+        )
+
+
+def _logs_trust(props: Props, _: Props) -> Iterator[str]:
+    document, problems = _document(props.get("assumeRolePolicy"), "assumeRolePolicy")
+    yield from problems
+    for statement in statements(document):
+        yield from known_problems(lambda s=statement: _logs_trust_statement(s))
+
+
+logs_role_confused_deputy = ResourceValidationPolicy(
+    name="logs-role-confused-deputy",
+    description="Roles that CloudWatch Logs assumes (a subscription filter's role) limit the trust to this account's "
+    "log groups with an aws:SourceArn or aws:SourceAccount condition (confused-deputy protection).",
+    validate=resource_validation(["aws:iam/role:Role"], _logs_trust),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+LOG_RESOURCE_POLICY_TYPE = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+
+
+def _log_resource_statement(statement: Props) -> Iterator[str]:
+    if statement.get("Effect") != "Allow":
+        return
+    name = label(statement)
+    principal = statement.get("Principal")
+    if "NotPrincipal" in statement or not (isinstance(principal, Mapping) and set(principal) == {"Service"}):
+        whom = "NotPrincipal" if "NotPrincipal" in statement else json.dumps(principal)
+        yield (
+            f"{name} lets {whom} write to the account's logs: a CloudWatch Logs resource policy is for AWS services "
+            '(Principal {"Service": ...}); grant roles and users through IAM'
+        )
+    missing = [k for k in CONFUSED_DEPUTY_KEYS if k not in matching_values(statement.get("Condition"), SOURCE_KEYS)]
+    if missing:
+        yield (
+            f"{name} has no condition on {' and '.join(missing)}: the service could write on behalf of another account's "
+            "resources; limit it to this account (aws:SourceAccount) and its resources (aws:SourceArn)"
+        )
+    if "NotResource" in statement:
+        yield f"{name} uses NotResource: every log group but those listed; name the log groups"
+    broad = [r for r in lowered(statement.get("Resource")) if any_resource_of_its_kind(r)]
+    if broad:
+        yield f"{name} applies to {', '.join(broad)}: every log group of the account; name the log groups"
+
+
+def _log_resource_policy(props: Props, _: Props) -> Iterator[str]:
+    document, problems = _document(props.get("policyDocument"), "the resource policy")
+    yield from problems
+    for statement in statements(document):
+        yield from known_problems(lambda s=statement: _log_resource_statement(s))
+
+
+log_resource_policy_confused_deputy = ResourceValidationPolicy(
+    name="log-resource-policy-confused-deputy",
+    description='CloudWatch Logs resource policies let only AWS services (Principal {"Service": ...}) write, to named '
+    'log groups (not "*" or every log group), under aws:SourceAccount and aws:SourceArn conditions (confused-deputy '
+    "protection).",
+    validate=resource_validation([LOG_RESOURCE_POLICY_TYPE], _log_resource_policy),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
 POLICIES = [
     s3_bucket_public_access_block,
     s3_bucket_owner_enforced,
@@ -349,4 +428,6 @@ POLICIES = [
     ses_role_confused_deputy,
     firehose_role_confused_deputy,
     kms_key_policy_not_public,
+    logs_role_confused_deputy,
+    log_resource_policy_confused_deputy,
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyResource,
     ReportViolation,
     ResourceValidationPolicy,
     Severity,
@@ -18,7 +20,7 @@ from pulumi_policy import (
 from . import buckets
 from .checks import resource_validation
 from .config import days, schema
-from .properties import first, is_set, known_problems, many
+from .properties import UnknownValueError, first, is_set, known_problems, many
 
 Props = Mapping[str, Any]
 
@@ -116,14 +118,81 @@ firehose_customer_managed_encryption = ResourceValidationPolicy(
 )
 
 
-def _log_group_key(props: Props, _: Props) -> Iterator[str]:
-    yield from _customer_key("the log group (kmsKeyId)", props.get("kmsKeyId"))
+LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+COGNITO_LOG_DELIVERY_TYPE = "aws:cognito/logDeliveryConfiguration:LogDeliveryConfiguration"
 
 
-log_group_kms_encryption = ResourceValidationPolicy(
+@dataclass(frozen=True)
+class CognitoDestinations:
+    """The log groups Cognito user pools of the stack deliver their logs to."""
+
+    urns: frozenset[str]
+    """Linked by the property dependency of the configuration's ``logConfigurations``."""
+    arns: frozenset[str]
+    complete: bool
+    """False when a configuration's log group is unknown and unlinked: it may be any log group."""
+
+
+def _log_group_arns(delivery: PolicyResource) -> list[str]:
+    arns = []
+    for configuration in many(delivery.props.get("logConfigurations")):
+        arn = first(configuration.get("cloudWatchLogsConfiguration")).get("logGroupArn")
+        if is_set(arn):
+            arns.append(str(arn).removesuffix(":*"))
+    return arns
+
+
+def cognito_destinations(resources: list[PolicyResource]) -> CognitoDestinations:
+    urns: set[str] = set()
+    arns: set[str] = set()
+    complete = True
+    for delivery in (r for r in resources if r.resource_type == COGNITO_LOG_DELIVERY_TYPE):
+        linked = [d.urn for d in (delivery.property_dependencies or {}).get("logConfigurations", [])]
+        linked = [u for u in linked if any(r.urn == u and r.resource_type == LOG_GROUP_TYPE for r in resources)]
+        urns.update(linked)
+        try:
+            arns.update(_log_group_arns(delivery))
+        except UnknownValueError:
+            complete = complete and bool(linked)
+    return CognitoDestinations(frozenset(urns), frozenset(arns), complete)
+
+
+def _arn_of(log_group: PolicyResource) -> str | None:
+    try:
+        arn = log_group.props.get("arn")
+    except UnknownValueError:
+        return None
+    return str(arn).removesuffix(":*") if is_set(arn) else None
+
+
+def _log_group_key(log_group: PolicyResource, cognito: CognitoDestinations) -> Iterator[str]:
+    key = log_group.props.get("kmsKeyId")
+    if log_group.urn in cognito.urns or _arn_of(log_group) in cognito.arns:
+        # Cognito API reference, CloudWatchLogsConfigurationType: "The log group must not be encrypted with
+        # AWS Key Management Service".
+        if is_set(key):
+            yield (
+                f"a Cognito user pool delivers its logs to this log group, which is encrypted with {key}: Cognito does "
+                "not deliver to a log group encrypted with KMS; remove kmsKeyId"
+            )
+        return
+    if not is_set(key) and not cognito.complete:
+        return  # it may be the log group a Cognito configuration names, still unknown
+    yield from _customer_key("the log group (kmsKeyId)", key)
+
+
+def _log_group_encryption(stack: StackValidationArgs, report: ReportViolation) -> None:
+    cognito = cognito_destinations(stack.resources)
+    for log_group in (r for r in stack.resources if r.resource_type == LOG_GROUP_TYPE):
+        for problem in known_problems(lambda g=log_group: _log_group_key(g, cognito)):
+            report(problem, log_group.urn)
+
+
+log_group_kms_encryption = StackValidationPolicy(
     name="log-group-kms-encryption",
-    description="CloudWatch log groups are encrypted with a customer-managed KMS key (kmsKeyId).",
-    validate=resource_validation(["aws:cloudwatch/logGroup:LogGroup"], _log_group_key),
+    description="CloudWatch log groups are encrypted with a customer-managed KMS key (kmsKeyId), except the log groups "
+    "Cognito user pools of the stack deliver their logs to, which Cognito requires without a KMS key.",
+    validate=_log_group_encryption,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
 )

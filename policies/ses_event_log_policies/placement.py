@@ -1,6 +1,6 @@
 """Placement: what the pipeline reads and writes stays in its own buckets, which the other
 policies keep encrypted, private, TLS-only and expiring. Athena query results copy event data,
-and a Glue table decides which objects queries read."""
+a Glue table decides which objects queries read, and a Firehose stream where its records land."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .buckets import BUCKET_TYPES, bucket_name
+from .buckets import BUCKET_TYPES, S3_ARN, bucket_name
 from .properties import first, is_set, known_problems
 
 S3_LOCATION = re.compile(r"s3://([^/]+)(/.*)?", re.DOTALL)
@@ -36,20 +36,31 @@ def stack_buckets(resources: list[PolicyResource]) -> StackBuckets:
     return StackBuckets(frozenset(n for n in names if n), all(names))
 
 
+def _elsewhere(given: Any, bucket: str | None, what: str, ours: StackBuckets, not_a_bucket: str) -> Iterator[str]:
+    """A problem when ``bucket`` (named by ``given``; None when ``given`` names none) is not one of the stack's buckets."""
+    if bucket is not None and (bucket in ours.names or not ours.complete):
+        return
+    where = f"bucket {bucket}" if bucket is not None else not_a_bucket
+    yield (
+        f"{what} is {given} ({where}), outside this stack's buckets ({', '.join(sorted(ours.names)) or 'none'}): "
+        "the data would leave the bucket whose encryption, access and retention the pack enforces"
+    )
+
+
 def outside(location: Any, what: str, ours: StackBuckets) -> Iterator[str]:
     """A problem when an S3 location (``s3://bucket/prefix``) is not in one of the stack's buckets."""
     if not is_set(location):
         return
     match = S3_LOCATION.fullmatch(str(location))
-    if match and match.group(1) in ours.names:
+    yield from _elsewhere(location, match.group(1) if match else None, what, ours, "not an s3:// location")
+
+
+def outside_by_arn(arn: Any, what: str, ours: StackBuckets) -> Iterator[str]:
+    """A problem when a bucket ARN (``arn:aws:s3:::bucket``) is not one of the stack's buckets."""
+    if not is_set(arn):
         return
-    if match and not ours.complete:
-        return
-    where = f"bucket {match.group(1)}" if match else "not an s3:// location"
-    yield (
-        f"{what} is {location} ({where}), outside this stack's buckets ({', '.join(sorted(ours.names)) or 'none'}): "
-        "the data would leave the bucket whose encryption, access and retention the pack enforces"
-    )
+    match = S3_ARN.fullmatch(str(arn))
+    yield from _elsewhere(arn, match.group(1) if match else None, what, ours, "not an S3 bucket ARN")
 
 
 StackCheck = Callable[[PolicyResource, StackBuckets], Iterator[str]]
@@ -108,4 +119,22 @@ glue_table_in_pipeline_bucket = StackValidationPolicy(
     severity=Severity.HIGH,
 )
 
-POLICIES = [athena_results_in_pipeline_bucket, glue_table_in_pipeline_bucket]
+
+def _stream_destination(stream: PolicyResource, ours: StackBuckets) -> Iterator[str]:
+    s3 = first(stream.props.get("extendedS3Configuration"))
+    yield from outside_by_arn(s3.get("bucketArn"), "the stream's bucket (extendedS3Configuration.bucketArn)", ours)
+    if s3.get("s3BackupMode") == "Enabled":
+        backup = first(s3.get("s3BackupConfiguration")).get("bucketArn")
+        yield from outside_by_arn(backup, "the stream's backup bucket (s3BackupConfiguration.bucketArn)", ours)
+
+
+firehose_destination_in_pipeline_bucket = StackValidationPolicy(
+    name="firehose-destination-in-pipeline-bucket",
+    description="Firehose streams write to a bucket of the same stack: extendedS3Configuration.bucketArn (and the S3 "
+    "backup's, when on) is the ARN of the pipeline bucket.",
+    validate=_stack_validation("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", _stream_destination),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+POLICIES = [athena_results_in_pipeline_bucket, glue_table_in_pipeline_bucket, firehose_destination_in_pipeline_bucket]
