@@ -304,6 +304,7 @@ def _check_cognito(args: argparse.Namespace) -> int:
     checks = cognito.check_pool(
         client("cognito-idp", region),
         lambda ses_region: client("sesv2", ses_region),
+        client("iam", region),
         args.pool_id,
         stack.configuration_set,
         stack.cognito_log_group,
@@ -609,9 +610,10 @@ def build_parser() -> Parser:
         "check-cognito",
         help="check, read-only, that a Cognito user pool's mail can reach SES and this log",
         description="Check a user pool's email set-up, read-only: DEVELOPER sending, its SES identity (verified, in a "
-        "Region Cognito accepts, letting Cognito send), the From address, the configuration set (the stack's), the SES "
-        "account (sandbox, paused) and the delivery of the pool's message-delivery error logs. Each check prints ok or "
-        "the problem and its fix; exit code 0 only when every check passes.",
+        "Region Cognito accepts for the pool's), Cognito's service-linked role for SES, the From address, the "
+        "configuration set (the stack's), the SES account (sandbox, paused) and the delivery of the pool's "
+        "message-delivery error logs to the stack. Each check prints ok or the problem and its fix; exit code 0 only "
+        "when every check passes.",
     )
     pool.add_argument("pool_id", metavar="POOL_ID", help="the user pool's ID, e.g. eu-west-1_AbCdEf123 (its Region comes first)")
     pool.add_argument("--json", action="store_true", help="print one JSON document")

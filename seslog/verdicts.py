@@ -491,8 +491,10 @@ COGNITO: dict[str, Text] = {
         "Cognito could not send: it may not use the SES identity",
         "At {time} SES refused user pool {pool}'s message: Cognito is not allowed to send as the identity. Cognito's words: "
         "{details}",
-        "Add a sending authorization policy to the identity letting cognito-idp.amazonaws.com call ses:SendEmail and "
-        "ses:SendRawEmail (the Cognito console adds it when you choose the identity); seslog check-cognito {pool} checks it.",
+        "In DEVELOPER mode Cognito calls SES through the account's service-linked role "
+        "AWSServiceRoleForAmazonCognitoIdpEmailService (aws iam create-service-linked-role --aws-service-name "
+        "email.cognito-idp.amazonaws.com if it is gone); a pool in a Region without SES also needs the identity's sending "
+        "authorization policy to trust cognito-idp.<pool Region>.amazonaws.com. seslog check-cognito {pool} checks both.",
         reason="not-authorized",
         actor="cognito-pool",
     ),

@@ -52,9 +52,20 @@ LOGS = {
 }
 
 
+KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+SERVICE_ROLE = {
+    "Role": {
+        "Path": "/aws-service-role/email.cognito-idp.amazonaws.com/",
+        "RoleName": cognito.EMAIL_SERVICE_ROLE,
+        "RoleId": "AROAEXAMPLEEXAMPLE123",
+        "Arn": f"arn:aws:iam::123456789012:role/aws-service-role/email.cognito-idp.amazonaws.com/{cognito.EMAIL_SERVICE_ROLE}",
+        "CreateDate": "2024-01-01T00:00:00Z",
+    }
+}
+
+
 def clients(region: str = "eu-west-1"):
-    keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    return boto3.client("cognito-idp", region_name="eu-west-1", **keys), boto3.client("sesv2", region_name=region, **keys)
+    return boto3.client("cognito-idp", region_name="eu-west-1", **KEYS), boto3.client("sesv2", region_name=region, **KEYS)
 
 
 def identity(verified: bool = True, policies: dict | None = None, default_set: str | None = None) -> dict:
@@ -74,23 +85,30 @@ def run(
     logs: dict = LOGS,
     ses_region="eu-west-1",
     log_group: str | None = None,
+    pool: str = POOL,
+    service_role: bool = True,
 ):
     """The checks on a pool of ``email`` configuration, the stubbed answers given in the order the checks ask."""
     pool_client, ses_client = clients(ses_region)
-    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+    iam = boto3.client("iam", region_name="us-east-1", **KEYS)
+    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub, Stubber(iam) as iam_stub:
         pool_stub.add_response(
-            "describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": email}}, {"UserPoolId": POOL}
+            "describe_user_pool", {"UserPool": {"Id": pool, "EmailConfiguration": email}}, {"UserPoolId": pool}
         )
         if email.get("EmailSendingAccount") == "DEVELOPER":
             ses_stub.add_response("get_email_identity", found or identity(), {"EmailIdentity": IDENTITY})
+            if service_role:
+                iam_stub.add_response("get_role", SERVICE_ROLE, {"RoleName": cognito.EMAIL_SERVICE_ROLE})
+            else:
+                iam_stub.add_client_error("get_role", "NoSuchEntity", "The role cannot be found.", 404)
             ses_stub.add_response(
                 "get_account",
                 account or {"ProductionAccessEnabled": True, "SendingEnabled": True, "EnforcementStatus": "HEALTHY"},
             )
-        pool_stub.add_response("get_log_delivery_configuration", logs, {"UserPoolId": POOL})
-        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod", log_group)
-        pool_stub.assert_no_pending_responses()
-        ses_stub.assert_no_pending_responses()
+        pool_stub.add_response("get_log_delivery_configuration", logs, {"UserPoolId": pool})
+        checks = cognito.check_pool(pool_client, lambda region: ses_client, iam, pool, "ses-event-log-prod", log_group)
+        for stub in (pool_stub, ses_stub, iam_stub):
+            stub.assert_no_pending_responses()
     return {c.name: c for c in checks}
 
 
@@ -120,20 +138,61 @@ def test_cognito_default_sends_nothing_through_your_account():
     assert checks["error logs"].ok is False and "stack setting cognitoUserPoolIds" in checks["error logs"].fix
 
 
-def test_an_unverified_identity_without_a_policy_for_cognito_is_named_with_its_fix():
-    checks = run(DEVELOPER, found=identity(verified=False, policies={}))
+def test_an_unverified_identity_is_named_with_its_fix():
+    checks = run(DEVELOPER, found=identity(verified=False))
     assert (
         checks["sending identity"].ok is False and "is not verified for sending in eu-west-1" in checks["sending identity"].text
     )
-    assert checks["Cognito may send"].ok is False and "cognito-idp.amazonaws.com" in checks["Cognito may send"].fix
+
+
+def test_without_cognito_s_service_linked_role_it_cannot_call_ses():
+    checks = run(DEVELOPER, service_role=False)
+    assert checks["Cognito may send"].ok is False and cognito.EMAIL_SERVICE_ROLE in checks["Cognito may send"].text
+    assert "create-service-linked-role --aws-service-name email.cognito-idp.amazonaws.com" in checks["Cognito may send"].fix
 
 
 def test_an_identity_in_a_region_cognito_does_not_accept_fails_the_region_check():
     elsewhere = {**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "ap-northeast-1")}
     checks = run(elsewhere, ses_region="ap-northeast-1")
-    assert checks["identity region"].ok is False and "neither the pool's Region (eu-west-1)" in checks["identity region"].text
+    region = checks["identity region"]
+    assert (
+        region.ok is False
+        and "for pools in eu-west-1 (backwards compatible) only from us-east-1, us-west-2, eu-west-1" in region.text
+    )
     alternate = {**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "us-east-1")}
     assert run(alternate, ses_region="us-east-1")["identity region"].ok is True
+    # An in-Region-only pool takes no identity of another Region, however old the Region.
+    west = "us-west-1_AbCdEf123"
+    checks = run({**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "us-east-1")}, ses_region="us-east-1", pool=west)
+    assert checks["identity region"].ok is False and "(in-Region only) only from us-west-1" in checks["identity region"].text
+
+
+def test_an_alternate_region_pool_sends_with_the_first_listed_region_s_identity_trusting_its_own_principal():
+    uae = "me-central-1_AbCdEf123"
+    source = SOURCE.replace("eu-west-1", "eu-central-1")
+    trusting = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["cognito-idp.me-central-1.amazonaws.com"]},
+                    "Action": ["SES:SendEmail", "SES:SendRawEmail"],
+                    "Resource": source,
+                }
+            ]
+        }
+    )
+    checks = run(
+        {**DEVELOPER, "SourceArn": source}, ses_region="eu-central-1", pool=uae, found=identity(policies={"c": trusting})
+    )
+    assert checks["identity region"].ok is True and checks["identity policy"].ok is True
+    untrusting = run({**DEVELOPER, "SourceArn": source}, ses_region="eu-central-1", pool=uae, found=identity(policies={}))
+    assert (
+        untrusting["identity policy"].ok is False
+        and "cognito-idp.me-central-1.amazonaws.com" in untrusting["identity policy"].fix
+    )
+    second = run({**DEVELOPER, "SourceArn": SOURCE.replace("eu-west-1", "eu-west-2")}, ses_region="eu-west-2", pool=uae)
+    assert second["identity region"].ok is False and "only from eu-central-1" in second["identity region"].text
 
 
 def test_no_configuration_set_and_no_default_set_means_no_event_is_published():
@@ -157,25 +216,35 @@ def test_a_denied_call_is_one_line_and_the_other_checks_go_on():
     with Stubber(pool_client) as pool_stub:
         pool_stub.add_client_error("describe_user_pool", "AccessDeniedException", "no", 403)
         pool_stub.add_response("get_log_delivery_configuration", LOGS, {"UserPoolId": POOL})
-        checks = cognito.check_pool(pool_client, lambda region: ses_client, POOL, "ses-event-log-prod")
+        iam = boto3.client("iam", region_name="us-east-1", **KEYS)
+        checks = cognito.check_pool(pool_client, lambda region: ses_client, iam, POOL, "ses-event-log-prod")
     assert [c.ok for c in checks] == [None, True]
     assert checks[0].text == (
         "could not check: the credentials may not call DescribeUserPool (IAM action cognito-idp:DescribeUserPool)"
     )
 
 
-def test_the_command_prints_each_check_and_exits_0_only_when_all_pass(capsys, monkeypatch):
+def stubbed_cli(monkeypatch):
+    """Cognito, SES and IAM clients for the command, stubbed."""
     pool_client, ses_client = clients()
-    monkeypatch.setattr(cli, "client", lambda service, region: {"cognito-idp": pool_client, "sesv2": ses_client}[service])
-    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+    iam = boto3.client("iam", region_name="us-east-1", **KEYS)
+    services = {"cognito-idp": pool_client, "sesv2": ses_client, "iam": iam}
+    monkeypatch.setattr(cli, "client", lambda service, region: services[service])
+    return Stubber(pool_client), Stubber(ses_client), Stubber(iam)
+
+
+def test_the_command_prints_each_check_and_exits_0_only_when_all_pass(capsys, monkeypatch):
+    pool_stub, ses_stub, iam_stub = stubbed_cli(monkeypatch)
+    with pool_stub, ses_stub, iam_stub:
         pool_stub.add_response("describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": DEVELOPER}})
-        ses_stub.add_response("get_email_identity", identity(policies={}))
+        ses_stub.add_response("get_email_identity", identity())
+        iam_stub.add_client_error("get_role", "AccessDenied", "no", 403)
         ses_stub.add_response("get_account", {"ProductionAccessEnabled": True, "SendingEnabled": True})
         pool_stub.add_response("get_log_delivery_configuration", LOGS)
         code = cli.main(["check-cognito", POOL, "--configuration-set", "ses-event-log-prod"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     assert code == 1 and out.startswith("[ok] email sending account: DEVELOPER")
-    assert "[PROBLEM] Cognito may send: no policy of example.com lets cognito-idp.amazonaws.com" in " ".join(out.split())
+    assert "[unknown] Cognito may send: could not check: the credentials may not call GetRole (IAM action iam:GetRole)" in out
     assert cli.main(["check-cognito", "not-a-pool"]) == 2
     assert "is not a user pool ID" in capsys.readouterr().err
 
@@ -205,15 +274,15 @@ README_COMMAND = "seslog check-cognito eu-west-1_AbCdEf123 --configuration-set s
 
 
 def test_the_readme_shows_what_the_command_prints_on_a_stubbed_pool(capsys, monkeypatch):
-    """The README's pool: DEVELOPER, its identity verified and letting Cognito send, but naming no configuration set
-    and delivering its errors nowhere."""
-    pool_client, ses_client = clients()
-    monkeypatch.setattr(cli, "client", lambda service, region: {"cognito-idp": pool_client, "sesv2": ses_client}[service])
+    """The README's pool: DEVELOPER, its identity verified and the account's service-linked role there, but naming no
+    configuration set and delivering its errors nowhere."""
     monkeypatch.delenv("SESLOG_COGNITO_LOG_GROUP", raising=False)
+    pool_stub, ses_stub, iam_stub = stubbed_cli(monkeypatch)
     email = {k: v for k, v in DEVELOPER.items() if k != "ConfigurationSet"}
-    with Stubber(pool_client) as pool_stub, Stubber(ses_client) as ses_stub:
+    with pool_stub, ses_stub, iam_stub:
         pool_stub.add_response("describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": email}})
         ses_stub.add_response("get_email_identity", identity())
+        iam_stub.add_response("get_role", SERVICE_ROLE)
         ses_stub.add_response("get_account", {"ProductionAccessEnabled": True, "SendingEnabled": True})
         pool_stub.add_response(
             "get_log_delivery_configuration", {"LogDeliveryConfiguration": {"UserPoolId": POOL, "LogConfigurations": []}}

@@ -5,8 +5,10 @@ goes wrong before SES leaves no event in this log. Each check says ok, or the pr
 a call the credentials may not make is one line, and the other checks go on. What the checks hold
 to is Cognito's developer guide, "Email settings for Amazon Cognito user pools": in COGNITO_DEFAULT
 mode Cognito sends through its own SES (nothing reaches your account, and a small daily quota);
-in DEVELOPER mode the ``SourceArn`` identity must be verified, in the pool's Region or one of the
-alternate Regions Cognito accepts, with a policy that lets Cognito send; the pool names the
+in DEVELOPER mode the ``SourceArn`` identity must be verified in a Region the guide's table accepts
+for the pool's Region, and Cognito calls SES through its service-linked role
+(``AWSServiceRoleForAmazonCognitoIdpEmailService``), plus, where SES is not in the pool's Region, a
+sending authorization policy trusting the pool Region's Cognito principal; the pool names the
 configuration set, else the identity's default set applies.
 """
 
@@ -22,9 +24,49 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from seslog.errors import ACCESS_DENIED, describe_aws_error, error_code
 
-ALTERNATE_SES_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
-"""The Regions whose SES identities Cognito also accepts for pools of some other Regions (Cognito's email settings)."""
-COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
+_BACKWARDS = ("us-east-1", "us-west-2", "eu-west-1")
+_IN_REGION, _BACKWARDS_COMPATIBLE, _ALTERNATE = "in-Region only", "backwards compatible", "alternate Region"
+SES_REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "us-east-1": (_BACKWARDS_COMPATIBLE, _BACKWARDS),
+    "us-east-2": (_BACKWARDS_COMPATIBLE, ("us-east-2", *_BACKWARDS)),
+    "us-west-1": (_IN_REGION, ("us-west-1",)),
+    "us-west-2": (_BACKWARDS_COMPATIBLE, _BACKWARDS),
+    "ca-central-1": (_BACKWARDS_COMPATIBLE, ("ca-central-1", *_BACKWARDS)),
+    "ca-west-1": (_ALTERNATE, ("ca-central-1", "us-west-1")),
+    "mx-central-1": (_ALTERNATE, ("us-east-1", "us-west-2")),
+    "ap-northeast-1": (_BACKWARDS_COMPATIBLE, ("ap-northeast-1", *_BACKWARDS)),
+    "ap-east-1": (_ALTERNATE, ("ap-southeast-1", "ap-northeast-1")),
+    "ap-northeast-2": (_BACKWARDS_COMPATIBLE, ("ap-northeast-2", *_BACKWARDS)),
+    "ap-southeast-5": (_ALTERNATE, ("ap-southeast-2", "ap-southeast-1")),
+    "ap-southeast-7": (_ALTERNATE, ("ap-southeast-1", "ap-south-1")),
+    "ap-south-1": (_BACKWARDS_COMPATIBLE, ("ap-south-1", *_BACKWARDS)),
+    "ap-south-2": (_ALTERNATE, ("ap-south-1", "ap-southeast-1")),
+    "ap-southeast-1": (_BACKWARDS_COMPATIBLE, ("ap-southeast-1", *_BACKWARDS)),
+    "ap-southeast-2": (_BACKWARDS_COMPATIBLE, ("ap-southeast-2", *_BACKWARDS)),
+    "ap-northeast-3": (_IN_REGION, ("ap-northeast-3",)),
+    "ap-southeast-3": (_IN_REGION, ("ap-southeast-3",)),
+    "ap-southeast-4": (_ALTERNATE, ("ap-southeast-2", "ap-southeast-1")),
+    "eu-west-1": (_BACKWARDS_COMPATIBLE, _BACKWARDS),
+    "eu-west-2": (_BACKWARDS_COMPATIBLE, ("eu-west-2", *_BACKWARDS)),
+    "eu-west-3": (_IN_REGION, ("eu-west-3",)),
+    "eu-central-1": (_BACKWARDS_COMPATIBLE, ("eu-central-1", *_BACKWARDS)),
+    "eu-central-2": (_ALTERNATE, ("eu-central-1", "eu-west-2")),
+    "eu-north-1": (_IN_REGION, ("eu-north-1",)),
+    "eu-south-1": (_IN_REGION, ("eu-south-1",)),
+    "eu-south-2": (_ALTERNATE, ("eu-west-3", "eu-north-1")),
+    "me-south-1": (_IN_REGION, ("me-south-1",)),
+    "me-central-1": (_ALTERNATE, ("eu-central-1", "eu-west-2")),
+    "sa-east-1": (_IN_REGION, ("sa-east-1",)),
+    "il-central-1": (_IN_REGION, ("il-central-1",)),
+    "af-south-1": (_IN_REGION, ("af-south-1",)),
+}
+"""For each user pool Region, its kind and the Regions whose SES identities Cognito accepts (Cognito developer guide,
+"Email settings for Amazon Cognito user pools", Amazon SES email configuration Regions). In an alternate-Region pool
+with DEVELOPER sending, only the first listed Region's identity is used."""
+
+EMAIL_SERVICE_ROLE = "AWSServiceRoleForAmazonCognitoIdpEmailService"
+"""The service-linked role through which Cognito calls SES for a pool in DEVELOPER mode (Cognito developer guide, "Using
+service-linked roles for Amazon Cognito"); created once per account, when a pool is first set to send through SES."""
 SENDING_ACTIONS = {"ses:sendemail", "ses:sendrawemail", "ses:*", "*"}
 
 
@@ -45,7 +87,7 @@ class _Unasked(Exception):
         self.check = check
 
 
-def _ask(name: str, action: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _ask(name: str, action: str, call: Callable[[], Any]) -> Any:
     try:
         return call()
     except ClientError as error:
@@ -64,10 +106,16 @@ def pool_region(pool_id: str) -> str:
 
 
 def check_pool(
-    cognito: Any, sesv2_in: Callable[[str], Any], pool_id: str, configuration_set: str | None, log_group: str | None = None
+    cognito: Any,
+    sesv2_in: Callable[[str], Any],
+    iam: Any,
+    pool_id: str,
+    configuration_set: str | None,
+    log_group: str | None = None,
 ) -> list[Check]:
-    """Every check of the pool's email set-up; ``sesv2_in(region)`` is an SES v2 client of that Region; ``log_group``,
-    the ARN of the log group the stack collects Cognito's errors from (stack output cognitoLogGroupArn), if known."""
+    """Every check of the pool's email set-up; ``sesv2_in(region)`` is an SES v2 client of that Region, ``iam`` an IAM
+    client; ``log_group``, the ARN of the log group the stack collects Cognito's errors from (stack output
+    cognitoLogGroupArn), if known."""
     checks: list[Check] = []
     region = pool_region(pool_id)
     try:
@@ -80,13 +128,13 @@ def check_pool(
         checks.append(unasked.check)
         pool = None
     if pool is not None:
-        checks += _email_checks(pool.get("EmailConfiguration") or {}, region, sesv2_in, configuration_set, pool_id)
+        checks += _email_checks(pool.get("EmailConfiguration") or {}, region, sesv2_in, iam, configuration_set)
     checks.append(_log_check(cognito, pool_id, log_group))
     return checks
 
 
 def _email_checks(
-    email: dict[str, Any], region: str, sesv2_in: Callable[[str], Any], configuration_set: str | None, pool_id: str
+    email: dict[str, Any], region: str, sesv2_in: Callable[[str], Any], iam: Any, configuration_set: str | None
 ) -> list[Check]:
     account = email.get("EmailSendingAccount") or "COGNITO_DEFAULT"
     if account != "DEVELOPER":
@@ -107,15 +155,24 @@ def _email_checks(
     if len(parts) < 6 or not parts[5].startswith("identity/"):
         return [*checks, Check("sending identity", False, f"SourceArn {source!r} is not an SES identity ARN", "set it")]
     ses_region, identity = parts[3], parts[5].removeprefix("identity/")
-    if ses_region == region:
+    kind, accepted = SES_REGIONS.get(region, (None, ()))
+    if kind == _ALTERNATE:
+        accepted = accepted[:1]  # DEVELOPER sending uses the first listed Region's identity
+    if ses_region == region and (kind is None or region in accepted):
         checks.append(Check("identity region", True, f"the identity is in the pool's Region, {region}"))
-    elif ses_region in ALTERNATE_SES_REGIONS:
+    elif ses_region in accepted:
+        checks.append(
+            Check(
+                "identity region", True, f"the identity is in {ses_region}, which Cognito accepts for pools in {region} ({kind})"
+            )
+        )
+    elif kind is None:
         checks.append(
             Check(
                 "identity region",
-                True,
-                f"the identity is in {ses_region}, an alternate Region Cognito accepts for pools of some Regions "
-                f"(the pool is in {region}; Cognito refuses the set-up where it does not)",
+                None,
+                f"the identity is in {ses_region}; which Regions Cognito accepts for pools in {region} is not in this "
+                "tool's table (Cognito's email settings guide lists them)",
             )
         )
     else:
@@ -123,16 +180,17 @@ def _email_checks(
             Check(
                 "identity region",
                 False,
-                f"the identity is in {ses_region}, neither the pool's Region ({region}) nor one of "
-                f"{', '.join(ALTERNATE_SES_REGIONS)}: Cognito fails the check in that Region",
-                f"verify {identity} in SES in {region} and point SourceArn at it",
+                f"the identity is in {ses_region}, but Cognito takes identities for pools in {region} ({kind}) only from "
+                f"{', '.join(accepted)}: the set-up fails the check in that Region",
+                f"verify {identity} in SES in {accepted[0]} and point SourceArn at it",
             )
         )
     sesv2 = sesv2_in(ses_region)
     try:
         found = _ask("sending identity", "ses:GetEmailIdentity", lambda: sesv2.get_email_identity(EmailIdentity=identity))
     except _Unasked as unasked:
-        return [*checks, unasked.check, *_set_checks(email, configuration_set, None), _account_check(sesv2, ses_region)]
+        unasked_identity = [unasked.check, _role_check(iam), *_set_checks(email, configuration_set, None)]
+        return [*checks, *unasked_identity, _account_check(sesv2, ses_region)]
     checks.append(
         Check("sending identity", True, f"{identity} is verified for sending in {ses_region}")
         if found.get("VerifiedForSendingStatus")
@@ -143,14 +201,43 @@ def _email_checks(
             f"verify it: aws sesv2 get-email-identity --email-identity {identity} --region {ses_region}",
         )
     )
-    checks.append(_policy_check(found.get("Policies") or {}, identity))
+    checks.append(_role_check(iam))
+    if kind == _ALTERNATE:
+        checks.append(_policy_check(found.get("Policies") or {}, identity, f"cognito-idp.{region}.amazonaws.com"))
     checks.append(_from_check(email.get("From") or "", identity))
     checks += _set_checks(email, configuration_set, found.get("ConfigurationSetName"))
     checks.append(_account_check(sesv2, ses_region))
     return checks
 
 
-def _policy_check(policies: dict[str, str], identity: str) -> Check:
+def _role_check(iam: Any) -> Check:
+    name = "Cognito may send"
+
+    def get_role() -> dict[str, Any] | None:
+        try:
+            return iam.get_role(RoleName=EMAIL_SERVICE_ROLE)
+        except ClientError as error:
+            if error_code(error) == "NoSuchEntity":
+                return None
+            raise
+
+    try:
+        found = _ask(name, "iam:GetRole", get_role)
+    except _Unasked as unasked:
+        return unasked.check
+    if found is None:
+        return Check(
+            name,
+            False,
+            f"the account has no service-linked role {EMAIL_SERVICE_ROLE}: Cognito cannot call SES for the pool",
+            "aws iam create-service-linked-role --aws-service-name email.cognito-idp.amazonaws.com (the Cognito console "
+            "creates it when a pool is first set to send through SES)",
+        )
+    return Check(name, True, f"Cognito calls SES through the account's service-linked role {EMAIL_SERVICE_ROLE}")
+
+
+def _policy_check(policies: dict[str, str], identity: str, principal_name: str) -> Check:
+    """In an alternate-Region pool, the identity's sending authorization policy must trust the pool Region's principal."""
     for document in policies.values():
         try:
             statements = json.loads(document).get("Statement", [])
@@ -164,16 +251,16 @@ def _policy_check(policies: dict[str, str], identity: str) -> Check:
             actions = [actions] if isinstance(actions, str) else actions
             if (
                 statement.get("Effect") == "Allow"
-                and COGNITO_PRINCIPAL in services
+                and principal_name in services
                 and {a.lower() for a in actions} & SENDING_ACTIONS
             ):
-                return Check("Cognito may send", True, f"a policy of {identity} lets {COGNITO_PRINCIPAL} send")
+                return Check("identity policy", True, f"a policy of {identity} lets {principal_name} send")
     return Check(
-        "Cognito may send",
+        "identity policy",
         False,
-        f"no policy of {identity} lets {COGNITO_PRINCIPAL} call ses:SendEmail: Cognito cannot send through it",
-        f"add a sending authorization policy to {identity} allowing {COGNITO_PRINCIPAL} ses:SendEmail and "
-        "ses:SendRawEmail (the Cognito console adds it when you choose the identity)",
+        f"no policy of {identity} lets {principal_name} send: a pool in an alternate Region sends only with that",
+        f"add a sending authorization policy to {identity} allowing {principal_name} ses:SendEmail and ses:SendRawEmail, "
+        "under aws:SourceAccount and aws:SourceArn (the pool)",
     )
 
 
