@@ -293,3 +293,19 @@ def test_the_readme_shows_what_the_command_prints_on_a_stubbed_pool(capsys, monk
         r"```text\n\$ " + re.escape(README_COMMAND) + r"\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL
     )
     assert code == 1 and blocks == [printed]
+
+
+def test_json_gives_every_check_with_its_finding_and_fix_and_the_same_exit_code(capsys, monkeypatch):
+    pool_stub, ses_stub, iam_stub = stubbed_cli(monkeypatch)
+    with pool_stub, ses_stub, iam_stub:
+        pool_stub.add_response("describe_user_pool", {"UserPool": {"Id": POOL, "EmailConfiguration": DEVELOPER}})
+        ses_stub.add_response("get_email_identity", identity())
+        iam_stub.add_response("get_role", SERVICE_ROLE)
+        ses_stub.add_response("get_account", {"ProductionAccessEnabled": False, "SendingEnabled": True})
+        pool_stub.add_response("get_log_delivery_configuration", LOGS)
+        code = cli.main(["check-cognito", POOL, "--configuration-set", "ses-event-log-prod", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1 and document["user_pool_id"] == POOL
+    failed = [c for c in document["checks"] if c["ok"] is not True]
+    assert [c["check"] for c in failed] == ["SES account"] and "sandbox" in failed[0]["finding"] and failed[0]["fix"]
+    assert {"check", "ok", "finding", "fix"} == set(document["checks"][0])
