@@ -12,10 +12,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from markupsafe import escape
 from starlette.testclient import TestClient
 
+from seslog import cli
 from seslog.arguments import TimeRange
 from seslog.cli import main
 from seslog.cognito import answer
@@ -29,6 +32,7 @@ from seslog.eventlog.layout import write_layout
 from seslog.eventlog.prefixes import COGNITO_PREFIX
 from seslog.verdicts import CHECKLIST, COGNITO, COGNITO_LOG_CHECK
 from seslog.web.app import Site, create_app
+from tests.test_seslog_query import CONTEXT, QUERY_ID, WORKGROUP, expect_results, expect_start, stack_environment
 
 POOL = "eu-west-1_AbCdEf123"
 GUIDE_EXAMPLE = {
@@ -280,3 +284,39 @@ def test_the_on_call_policy_lets_athena_and_download_read_cognito_s_log():
     assert f"arn:aws:glue:REGION:ACCOUNT:table/DATABASE/{TABLE_NAME}" in by_sid["ReadTheTableDefinition"]["Resource"]
     assert f"{COGNITO_PREFIX}*" in by_sid["ListEventsAndResults"]["Condition"]["StringLike"]["s3:prefix"]
     assert f"arn:aws:s3:::BUCKET/{COGNITO_PREFIX}*" in by_sid["ReadEventsAndResults"]["Resource"]
+
+
+def test_why_on_the_stack_reads_the_cognito_table_the_stack_names(capsys, monkeypatch):
+    """The command on Athena (botocore's Stubber): the events, then Cognito's errors from SESLOG_COGNITO_TABLE (the stack
+    output cognitoErrorTable), as the saved query asks for them."""
+    client = boto3.client("athena", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+    monkeypatch.setattr(cli, "client", lambda service, region: client)
+    monkeypatch.setattr("seslog.athena.time.sleep", lambda s: None)
+    stack_environment(monkeypatch)
+    monkeypatch.setenv("SESLOG_COGNITO_TABLE", TABLE_NAME)
+    asked = "taro@example.jp"
+    at = datetime(2024, 5, 2, 6, tzinfo=UTC)
+    row = {"log_time": int(at.timestamp() * 1000), "user_pool_id": POOL, "details": "x"}
+    row["record"] = json.dumps(record(at, unverified(asked)))
+    days = ["'2024-05-01'", "'2024-05-02'"]
+    with Stubber(client) as stubber:
+        expect_start(stubber, "recipient-events", "date", [*days, *days, f"'{asked}'"])
+        expect_results(stubber, "recipient-events", [])
+        expect_start(stubber, "address-variants", "date", [*days, *days, f"'{asked}'", f"'{asked}'"])
+        expect_results(stubber, "address-variants", [])
+        stubber.add_response(
+            "start_query_execution",
+            {"QueryExecutionId": QUERY_ID},
+            {
+                "QueryString": QUERY.render(SCHEME, TABLE_NAME).sql,
+                "WorkGroup": WORKGROUP,
+                "QueryExecutionContext": CONTEXT,
+                "ExecutionParameters": days,
+            },
+        )
+        expect_results(stubber, "cognito-errors", [row])
+        main(["why", asked, "--from", "2024-05-01", "--until", "2024-05-02", "--no-aws", "--json"])
+        stubber.assert_no_pending_responses()
+    document = json.loads(capsys.readouterr().out)
+    assert document["cognito"]["scope"] == "named" and document["cognito"]["errors"][0]["kind"] == "unverified/recipient"
+    assert COGNITO_LOG_CHECK["read"] in [item["check"] for item in document["none"]["checklist"]]
