@@ -273,37 +273,14 @@ class CognitoErrorLog(pulumi.ComponentResource):
         self, args: CognitoErrorLogArgs, context: AwsContext, bucket_arn: pulumi.Output[str]
     ) -> list[dict[str, Any]]:
         error_root = COGNITO_ERROR_PREFIX.split("/", 1)[0] + "/"
-        return [
-            iam.statement(
-                ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                [bucket_arn],
-                sid="FindTheBucket",
+        return iam.firehose_writes(
+            bucket_arn=bucket_arn,
+            prefixes=[SCHEME.root, error_root],
+            kms_key_arn=args["kms_key_arn"],
+            region=context.region,
+            log_stream_arn=context.arn(
+                "logs",
+                pulumi.Output.concat("log-group:", args["firehose_log_group_name"], ":log-stream:", LOG_STREAM_NAME),
             ),
-            iam.statement(
-                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                [pulumi.Output.concat(bucket_arn, "/", prefix, "*") for prefix in (SCHEME.root, error_root)],
-                sid="WriteCognitoErrors",
-            ),
-            # With an S3 Bucket Key the encryption context is the bucket ARN (S3 guide, "Bucket Keys").
-            iam.statement(
-                ["kms:GenerateDataKey", "kms:Decrypt"],
-                [args["kms_key_arn"]],
-                condition={
-                    "StringEquals": {
-                        "kms:ViaService": pulumi.Output.concat("s3.", context.region, ".amazonaws.com"),
-                        "kms:EncryptionContext:aws:s3:arn": bucket_arn,
-                    }
-                },
-                sid="EncryptObjectsThroughS3",
-            ),
-            iam.statement(
-                ["logs:PutLogEvents"],
-                [
-                    context.arn(
-                        "logs",
-                        pulumi.Output.concat("log-group:", args["firehose_log_group_name"], ":log-stream:", LOG_STREAM_NAME),
-                    )
-                ],
-                sid="LogDeliveryErrors",
-            ),
-        ]
+            sid="WriteCognitoErrors",
+        )

@@ -179,41 +179,16 @@ class EventDelivery(pulumi.ComponentResource):
     def _permissions(self, args: EventDeliveryArgs, context: AwsContext, converts: bool) -> list[dict[str, Any]]:
         bucket_arn = pulumi.Output.from_input(args["bucket_arn"])
         error_root = ERROR_PREFIX.split("/", 1)[0] + "/"
-        statements = [
-            iam.statement(
-                ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                [bucket_arn],
-                sid="FindTheBucket",
+        statements = iam.firehose_writes(
+            bucket_arn=bucket_arn,
+            prefixes=[DATA_PREFIX, error_root],
+            kms_key_arn=args["kms_key_arn"],
+            region=context.region,
+            log_stream_arn=context.arn(
+                "logs", pulumi.Output.concat("log-group:", args["log_group_name"], ":log-stream:", LOG_STREAM_NAME)
             ),
-            iam.statement(
-                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                [pulumi.Output.concat(bucket_arn, "/", prefix, "*") for prefix in (DATA_PREFIX, error_root)],
-                sid="WriteEventsAndErrors",
-            ),
-            # Only through S3 for this bucket; with an S3 Bucket Key the encryption context
-            # is the bucket ARN, not the object's (S3 guide, "Bucket Keys").
-            iam.statement(
-                ["kms:GenerateDataKey", "kms:Decrypt"],
-                [args["kms_key_arn"]],
-                condition={
-                    "StringEquals": {
-                        "kms:ViaService": pulumi.Output.concat("s3.", context.region, ".amazonaws.com"),
-                        "kms:EncryptionContext:aws:s3:arn": bucket_arn,
-                    }
-                },
-                sid="EncryptObjectsThroughS3",
-            ),
-            iam.statement(
-                ["logs:PutLogEvents"],
-                [
-                    context.arn(
-                        "logs",
-                        pulumi.Output.concat("log-group:", args["log_group_name"], ":log-stream:", LOG_STREAM_NAME),
-                    )
-                ],
-                sid="LogDeliveryErrors",
-            ),
-        ]
+            sid="WriteEventsAndErrors",
+        )
         if converts:
             db = args["glue_database_name"]
             statements.append(

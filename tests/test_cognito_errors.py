@@ -32,38 +32,10 @@ from seslog.eventlog.layout import write_layout
 from seslog.eventlog.prefixes import COGNITO_PREFIX
 from seslog.verdicts import CHECKLIST, COGNITO, COGNITO_LOG_CHECK
 from seslog.web.app import Site, create_app
+from tests.cognito_samples import CONTROL_MESSAGE, GUIDE_EXAMPLE, record
 from tests.test_seslog_query import CONTEXT, QUERY_ID, WORKGROUP, expect_results, expect_start, stack_environment
 
 POOL = "eu-west-1_AbCdEf123"
-GUIDE_EXAMPLE = {
-    "eventTimestamp": "1687297330677",
-    "eventSource": "USER_NOTIFICATION",
-    "logLevel": "ERROR",
-    "message": {"details": "String"},
-    "logSourceId": {"userPoolId": "String"},
-}
-"""The example record of the Cognito developer guide, "Exporting logs from Amazon Cognito user pools"."""
-CONTROL = {
-    "messageType": "CONTROL_MESSAGE",
-    "owner": "CloudwatchLogs",
-    "logGroup": "",
-    "logStream": "",
-    "subscriptionFilters": [],
-    "logEvents": [
-        {"id": "", "timestamp": 1687297330000, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}
-    ],
-}
-"""What CloudWatch Logs sends a new subscription's destination to check that it is reachable."""
-
-
-def record(at: datetime, details: str | None, pool: str = POOL) -> dict:
-    return {
-        "eventTimestamp": str(int(at.timestamp() * 1000)),
-        "eventSource": "USER_NOTIFICATION",
-        "logLevel": "ERROR",
-        "message": {"details": details},
-        "logSourceId": {"userPoolId": pool},
-    }
 
 
 def unverified(*identities: str) -> str:
@@ -81,7 +53,7 @@ def test_the_guide_s_example_record_reads_as_a_subscription_message_delivers_it(
     assert found == CognitoError(
         datetime(2023, 6, 20, 21, 42, 10, 677000, tzinfo=UTC), "String", "String", "USER_NOTIFICATION", "ERROR"
     )
-    assert list(parse_line(json.dumps(CONTROL))) == []  # a reachability check holds no record
+    assert list(parse_line(json.dumps(CONTROL_MESSAGE))) == []  # a reachability check holds no record
 
 
 def test_fields_logged_as_null_are_read_and_a_record_without_any_time_is_refused():
@@ -170,7 +142,7 @@ def copy(tmp_path_factory):
             # A reachability check, and a log event that is not Cognito's JSON: skipped, and counted.
             broken = subscription_message([record(arrival, None)], log_group="/aws/vendedlogs/cognito/test")
             broken["logEvents"][0]["message"] = "not json"
-            messages[:0] = [CONTROL, broken]
+            messages[:0] = [CONTROL_MESSAGE, broken]
         write_object(root, arrival, messages, uuid.UUID(int=number + 1, version=4))
     without = tmp_path_factory.mktemp("no-cognito")
     write_layout(generated, without, format="json", partitioning="date")

@@ -20,43 +20,13 @@ from offline.program import evaluate
 from seslog.cognito.log import MESSAGE_FIELDS, SCHEME, TABLE_NAME, parse_line, subscription_message
 from seslog.eventlog.layout import evaluate_prefix, java_time
 from seslog.eventlog.queries import load
+from tests.cognito_samples import CONTROL_MESSAGE, GUIDE_EXAMPLE, record
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 TABLE = "aws:glue/catalogTable:CatalogTable"
 LOG_GROUP = "/aws/vendedlogs/cognito/ses-event-log-dev"
 QUERY = load(ROOT / "seslog" / "cognito" / "queries" / "cognito-errors.sql")
-
-# The developer guide's example record ("Exporting logs from Amazon Cognito user pools"), then records as SES's
-# refusals read in Cognito's details.
-GUIDE_EXAMPLE = {
-    "eventTimestamp": "1687297330677",
-    "eventSource": "USER_NOTIFICATION",
-    "logLevel": "ERROR",
-    "message": {"details": "String"},
-    "logSourceId": {"userPoolId": "String"},
-}
-CONTROL_MESSAGE = {
-    "messageType": "CONTROL_MESSAGE",
-    "owner": "CloudwatchLogs",
-    "logGroup": "",
-    "logStream": "",
-    "subscriptionFilters": [],
-    "logEvents": [
-        {"id": "", "timestamp": 1735689570000, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}
-    ],
-}
-
-
-def record(at: datetime, pool: str, details: str) -> dict:
-    return {
-        "eventTimestamp": str(int(at.timestamp() * 1000)),
-        "eventSource": "USER_NOTIFICATION",
-        "logLevel": "ERROR",
-        "message": {"details": details},
-        "logSourceId": {"userPoolId": pool},
-    }
-
 
 NOT_VERIFIED = (
     "Email address is not verified. The following identities failed the check in region EU-WEST-1: no-reply@example.com"
@@ -172,13 +142,13 @@ def test_duckdb_reads_the_objects_with_the_tables_columns_and_the_saved_query_re
     next_day = datetime(2025, 1, 2, 8, 0, 0, tzinfo=UTC)
     asked = [
         GUIDE_EXAMPLE,
-        record(end_of_year - timedelta(seconds=3), "eu-west-1_AbC123", NOT_VERIFIED),
-        record(new_year - timedelta(seconds=1), "us-east-1_Zz9", SANDBOX),
-        record(new_year, "us-east-1_Zz9", RATE),
-        record(next_day, "eu-west-1_AbC123", PAUSED),
+        record(end_of_year - timedelta(seconds=3), NOT_VERIFIED, "eu-west-1_AbC123"),
+        record(new_year - timedelta(seconds=1), SANDBOX, "us-east-1_Zz9"),
+        record(new_year, RATE, "us-east-1_Zz9"),
+        record(next_day, PAUSED, "eu-west-1_AbC123"),
     ]
-    too_early = record(datetime(2024, 12, 29, 10, 0, tzinfo=UTC), "eu-west-1_AbC123", RATE)
-    too_late = record(datetime(2025, 1, 5, 9, 0, tzinfo=UTC), "eu-west-1_AbC123", NOT_VERIFIED)
+    too_early = record(datetime(2024, 12, 29, 10, 0, tzinfo=UTC), RATE, "eu-west-1_AbC123")
+    too_late = record(datetime(2025, 1, 5, 9, 0, tzinfo=UTC), NOT_VERIFIED, "eu-west-1_AbC123")
     written = [
         (datetime(2024, 12, 29, 10, 0, 1, tzinfo=UTC), [message([too_early])]),
         (end_of_year, [CONTROL_MESSAGE, message(asked[:2])]),

@@ -268,18 +268,23 @@ def _firehose_trust_statement(statement: Props) -> Iterator[str]:
         )
 
 
-def _firehose_trust(props: Props, _: Props) -> Iterator[str]:
-    document, problems = _document(props.get("assumeRolePolicy"), "assumeRolePolicy")
-    yield from problems
-    for statement in statements(document):
-        yield from known_problems(lambda s=statement: _firehose_trust_statement(s))
+def _each_trust_statement(check: Callable[[Props], Iterator[str]]) -> Callable[[Props, Props], Iterator[str]]:
+    """A role check that runs ``check`` on every statement of the role's trust policy (unknown values skipped)."""
+
+    def validate(props: Props, _: Props) -> Iterator[str]:
+        document, problems = _document(props.get("assumeRolePolicy"), "assumeRolePolicy")
+        yield from problems
+        for statement in statements(document):
+            yield from known_problems(lambda s=statement: check(s))
+
+    return validate
 
 
 firehose_role_confused_deputy = ResourceValidationPolicy(
     name="firehose-role-confused-deputy",
     description="Roles that Firehose assumes limit the trust to this account with an sts:ExternalId condition on the "
     "account id, as AWS recommends (confused-deputy protection).",
-    validate=resource_validation(["aws:iam/role:Role"], _firehose_trust),
+    validate=resource_validation(["aws:iam/role:Role"], _each_trust_statement(_firehose_trust_statement)),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
 )
@@ -359,18 +364,11 @@ def _logs_trust_statement(statement: Props) -> Iterator[str]:
         )
 
 
-def _logs_trust(props: Props, _: Props) -> Iterator[str]:
-    document, problems = _document(props.get("assumeRolePolicy"), "assumeRolePolicy")
-    yield from problems
-    for statement in statements(document):
-        yield from known_problems(lambda s=statement: _logs_trust_statement(s))
-
-
 logs_role_confused_deputy = ResourceValidationPolicy(
     name="logs-role-confused-deputy",
     description="Roles that CloudWatch Logs assumes (a subscription filter's role) limit the trust to this account's "
     "log groups with an aws:SourceArn or aws:SourceAccount condition (confused-deputy protection).",
-    validate=resource_validation(["aws:iam/role:Role"], _logs_trust),
+    validate=resource_validation(["aws:iam/role:Role"], _each_trust_statement(_logs_trust_statement)),
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
 )
