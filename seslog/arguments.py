@@ -168,6 +168,10 @@ class TimeRange:
     def days(self) -> list[date]:
         return [self.first_day + timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
 
+    def query_days(self) -> dict[str, str]:
+        """The named queries' ``from_date`` and ``to_date``: the range's first and last UTC day."""
+        return {"from_date": self.first_day.isoformat(), "to_date": self.last_day.isoformat()}
+
     def describe(self) -> str:
         if self.first_day == self.last_day:
             return f"{self.first_day} (UTC)"

@@ -37,20 +37,16 @@ RATES_NOTE = (
 )
 
 
-def _days(span: TimeRange) -> dict[str, str]:
-    return {"from_date": span.first_day.isoformat(), "to_date": span.last_day.isoformat()}
-
-
 def find_messages(engine: Engine, address: str, span: TimeRange) -> list[Row]:
     """Every message sent to ``address`` on the days of ``span``, newest first, with its status for that address."""
-    rows = engine.run("recipient-messages", {"address": address, **_days(span)})
+    rows = engine.run("recipient-messages", {"address": address, **span.query_days()})
     # The query lists oldest first, as its saved form in the workgroup does; on call, the latest matters most.
     return sorted(rows, key=lambda r: (r["sent_at"] or "", r["message_id"] or ""), reverse=True)
 
 
 def message_timeline(engine: Engine, message_id: str, span: TimeRange) -> list[Row]:
     """Every event of the message, in time order, if it was sent on a day of ``span``."""
-    return engine.run("message-timeline", {"message_id": message_id, **_days(span)})
+    return engine.run("message-timeline", {"message_id": message_id, **span.query_days()})
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,7 @@ class Stats:
 def daily_stats(engine: Engine, span: TimeRange, missing: Sequence[str] = ()) -> Stats:
     """The counts of every day of ``span``; ``missing``, the days the engine does not hold, are shown as unknown."""
     counts: dict[str, dict[str, int]] = {day.isoformat(): {} for day in span.days()}
-    for row in engine.run("daily-counts", _days(span)):
+    for row in engine.run("daily-counts", span.query_days()):
         counts.setdefault(row["day"], {})[row["event_type"]] = int(row["events"])
     return Stats(span, counts, failure_reasons(engine, span), list(missing))
 
@@ -92,7 +88,7 @@ def daily_stats(engine: Engine, span: TimeRange, missing: Sequence[str] = ()) ->
 def failure_reasons(engine: Engine, span: TimeRange) -> list[dict[str, Any]]:
     """The bounces and delays that happened in ``span`` by reason and provider, with who must act, largest first."""
     totals: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for row in engine.run("failure-reasons", _days(span)):
+    for row in engine.run("failure-reasons", span.query_days()):
         found = diagnose(failure_of({**row, "recipient": f"@{row['domain']}"}))
         entry = totals.setdefault(
             (found.reason, found.provider, found.actor),

@@ -354,13 +354,9 @@ def _groups(rows: Sequence[Row], key: Any) -> dict[Any, list[Row]]:
     return groups
 
 
-def _days(span: TimeRange) -> dict[str, str]:
-    return {"from_date": span.first_day.isoformat(), "to_date": span.last_day.isoformat()}
-
-
 def for_address(engine: Engine, address: str, span: TimeRange, now: datetime, region: str | None = None) -> list[Verdict]:
     """A verdict per message sent to ``address`` in ``span``, newest first."""
-    rows = engine.run("recipient-events", {"address": address, **_days(span)})
+    rows = engine.run("recipient-events", {"address": address, **span.query_days()})
     by_message = _groups(rows, lambda r: (r["sent_at"] or "", r["message_id"] or ""))
     verdicts = [
         verdict(events, recipient=address.lower(), now=now, history=rows, region=region) for events in by_message.values()
@@ -370,7 +366,7 @@ def for_address(engine: Engine, address: str, span: TimeRange, now: datetime, re
 
 def for_message(engine: Engine, message_id: str, span: TimeRange, now: datetime, region: str | None = None) -> list[Verdict]:
     """A verdict per recipient of the message, in address order."""
-    rows = engine.run("message-events", {"message_id": message_id, **_days(span)})
+    rows = engine.run("message-events", {"message_id": message_id, **span.query_days()})
     by_recipient = _groups(rows, lambda r: (r["recipient"] or "").lower())
     return [
         verdict(events, recipient=recipient, now=now, history=rows, region=region) for recipient, events in by_recipient.items()
@@ -384,7 +380,7 @@ def with_others(engine: Engine, verdicts: Sequence[Verdict], span: TimeRange) ->
     if not failed:
         return list(verdicts)
     domains = sorted({d for v in failed for d in mailbox_provider(v.recipient)[1]})
-    rows = engine.run("failed-recipients", {"domains": ",".join(domains), **_days(span)})
+    rows = engine.run("failed-recipients", {"domains": ",".join(domains), **span.query_days()})
     seen: dict[tuple[str, str], set[str]] = {}
     for row in rows:
         reason = diagnose(failure_of(row)).reason
@@ -403,7 +399,7 @@ def with_others(engine: Engine, verdicts: Sequence[Verdict], span: TimeRange) ->
 
 def variants(engine: Engine, address: str, span: TimeRange) -> list[Row]:
     """Addresses differing from ``address`` only by a plus-label that received mail in ``span``."""
-    return engine.run("address-variants", {"address": address, **_days(span)})
+    return engine.run("address-variants", {"address": address, **span.query_days()})
 
 
 def no_trace(asked: str, span: TimeRange, wider: str, *, partial: bool = False, cognito_read: bool = False) -> dict[str, Any]:

@@ -155,7 +155,7 @@ def _repeats(entries: list[Entry]) -> list[tuple[Entry, list[datetime]]]:
 
 def report(engine: Engine, address: str, span: TimeRange) -> CognitoReport | None:
     """What Cognito's error log says of ``address`` in ``span``; None when the engine's stack or copy does not collect it."""
-    rows = cognito_rows(engine, {"from_date": span.first_day.isoformat(), "to_date": span.last_day.isoformat()})
+    rows = cognito_rows(engine, span.query_days())
     if rows is None:
         return None
     errors, unreadable = errors_of(rows)
