@@ -46,9 +46,9 @@ import struct
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -148,7 +148,7 @@ def _files(data: Path) -> list[Path]:
 _DAY_FOLDERS = re.compile(r"\d{4}/\d{2}/\d{2}/\d{2}")
 """Firehose's default ``yyyy/MM/dd/HH`` folders, which the ``none`` scheme's objects lie under."""
 
-_FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-\d{2}-\d{2}-\d{2}-[0-9a-fA-F-]{36}\.")
+_FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-fA-F-]{36}\.")
 """The arrival time in the name Firehose gives an object: ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>``."""
 
 
@@ -231,6 +231,17 @@ def arrival_day(relative: Path) -> date | None:
         return _day(named.group(1))
     folders = relative.parts[:-1]
     return _day("-".join(folders[:3])) if _DAY_FOLDERS.fullmatch("/".join(folders)) else None
+
+
+def arrival_time(relative: Path) -> datetime | None:
+    """When an object's oldest record reached Firehose (UTC, to the second), from the name Firehose gives it."""
+    named = _FIREHOSE_NAME.search(relative.name)
+    if named is None:
+        return None
+    try:
+        return datetime.fromisoformat(f"{named.group(1)}T{named.group(2)}:{named.group(3)}:{named.group(4)}+00:00")
+    except ValueError:
+        return None
 
 
 def _day(text: str) -> date | None:
@@ -531,11 +542,19 @@ def forget() -> None:
 class LocalEvents:
     """The events under ``root`` as a DuckDB view, and the named queries run on them."""
 
-    def __init__(self, root: Path, *, format: str | None = None, partitioning: str | Scheme | None = None):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        format: str | None = None,
+        partitioning: str | Scheme | None = None,
+        objects: Sequence[Path] | None = None,
+    ):
+        """``objects``: the objects (paths under ``events/``) the view reads; every object of the copy by default."""
         self.root = Path(root)
         data = self.data = self.root / DATA_PREFIX
         asked = scheme_of(partitioning) if partitioning is not None else None
-        found = layout(data, _files(data), format, asked)
+        found = layout(data, _files(data) if objects is None else sorted(data / p for p in objects), format, asked)
         self.format = found.format
         self.scheme = scheme_of(partitioning or found.scheme)
         self.skipped = [p.relative_to(data).as_posix() for p in found.skipped]
@@ -558,7 +577,7 @@ class LocalEvents:
         """The UTC days the copy holds: those its objects arrived on, and those ``seslog download`` fetched (a day it
         fetched without objects had none)."""
         # Globs, unless a skipped file would match them (then the objects themselves): a long list costs DuckDB more.
-        stray = any(_kind(p) for p in found.skipped)
+        stray = objects is not None or any(_kind(p) for p in found.skipped)
         if self.format == "parquet":
             sources = found.objects if stray else [data / "**" / "*.parquet"]
             self._view(f"SELECT * FROM read_parquet({_globs(sources)}, {_hive_options(self.scheme)})")

@@ -19,3 +19,6 @@ COGNITO_PREFIX = "cognito/"
 
 COGNITO_ERROR_PREFIX = "cognito-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
 """What the Cognito log's Firehose stream could not decompress or deliver."""
+
+COMPACT_PREFIX = "compact/"
+"""The event rows rewritten per arrival hour into tables shaped like the answers (seslog/eventlog/compaction.py)."""

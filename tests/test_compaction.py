@@ -1,0 +1,174 @@
+"""Compaction of a copy's event objects into the answer-shaped tables: in every format and scheme the compacted rows of
+an address, or of a message, are the rows recipient-events and message-events read from the raw objects; files are
+filed by send day and bucket, sorted by the key, in small row groups; a second run changes nothing, an hour with new
+objects is compacted again and its previous files go, an interrupted run leaves the previous state whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from seslog.eventlog import compaction
+from seslog.eventlog.compaction import BUCKETS, DUCKDB_BUCKET, MANIFEST, ROW_GROUP_ROWS, TABLES, bucket_of, compact
+from seslog.eventlog.local import LocalEvents
+from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
+from tests.shared_data import shared_layouts
+from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401 (fixtures: the records of the shared layouts)
+
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+FIRST, LAST = "2024-05-01", "2024-05-02"
+
+
+def test_the_bucket_is_the_same_in_python_and_in_duckdb():
+    keys = [f"user{n:04d}@example.jp" for n in range(300)] + ["taro@例え.jp", "", "0100018f-x-000000"]
+    found = duckdb.sql(f"SELECT k, {DUCKDB_BUCKET.format(key='k')} AS b FROM (SELECT unnest($keys) AS k)", params={"keys": keys})
+    assert {k: b for k, b in found.fetchall()} == {k: bucket_of(k) for k in keys}
+    spread = Counter(bucket_of(k) for k in keys[:300])
+    assert set(spread) == {f"{n:02d}" for n in range(BUCKETS)} and max(spread.values()) < 40
+
+
+COMPACTED = ["json-none", "json-hour", "parquet-event-type", "parquet-send-date", "orc-date"]
+"""Every format and every scheme once (compacting all thirteen layouts would cost the suite half a minute)."""
+
+
+@pytest.fixture(scope="module")
+def compacted(generated, tmp_path_factory) -> Callable[[str], tuple[LocalEvents, Path]]:  # noqa: F811
+    """A layout's copy (its objects hard-linked), compacted when first asked for: the raw view and the copy."""
+    roots = shared_layouts(tmp_path_factory, "query-layouts", generated, LAYOUTS, STREAM)
+    copies: dict[str, tuple[LocalEvents, Path]] = {}
+
+    def of(name: str) -> tuple[LocalEvents, Path]:
+        if name not in copies:
+            copy = tmp_path_factory.mktemp(name)
+            shutil.copytree(roots[name] / DATA_PREFIX, copy / DATA_PREFIX, copy_function=os.link)
+            compact(copy, now=LATER)
+            copies[name] = (LocalEvents(roots[name]), copy)
+        return copies[name]
+
+    return of
+
+
+def compacted_rows(copy: Path, table: str, key: str) -> list[dict]:
+    files = [f for hour in compaction.read_manifest(copy)["units"].values() for f in hour["files"] if f"/{table}/" in f]
+    column = next(t.key for t in TABLES if t.name == table)
+    bucket = bucket_of(key)
+    mine = [str(copy / f) for f in files if f"/bucket={bucket}/" in f]
+    if not mine:
+        return []
+    sql = f"SELECT * EXCLUDE (recipient_key) FROM read_parquet($files, hive_partitioning = false) WHERE {column} = $key"
+    cursor = duckdb.execute(sql, {"files": mine, "key": key})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def as_counter(rows: list[dict]) -> Counter:
+    return Counter(tuple(sorted((k, v) for k, v in r.items() if k != "sent")) for r in rows)
+
+
+@pytest.mark.parametrize("name", COMPACTED)
+def test_the_compacted_rows_of_an_address_and_of_a_message_are_what_the_raw_queries_read(compacted, generated, name):  # noqa: F811
+    raw, copy = compacted(name)
+    addresses = Counter(a.lower() for _, r in generated if r["eventType"] == "Send" for a in r["mail"]["destination"])
+    for address, _ in addresses.most_common(3):
+        expected = raw.run("recipient-events", {"address": address, "from_date": FIRST, "to_date": LAST}).records()
+        assert expected and as_counter(compacted_rows(copy, "recipients", address)) == as_counter(expected), address
+    messages = [r["mail"]["messageId"] for _, r in generated if r["eventType"] == "Send"][::40]
+    for message in messages:
+        expected = raw.run("message-events", {"message_id": message, "from_date": FIRST, "to_date": LAST}).records()
+        assert expected and as_counter(compacted_rows(copy, "messages", message)) == as_counter(expected), message
+
+
+def test_files_are_filed_by_send_day_and_bucket_sorted_by_the_key_in_small_row_groups(compacted):
+    _, copy = compacted("parquet-event-type")
+    manifest = compaction.read_manifest(copy)
+    files = [f for hour in manifest["units"].values() for f in hour["files"]]
+    assert files and all(f.startswith(COMPACT_PREFIX) for f in files)
+    for key in files:
+        table = next(t for t in TABLES if f"/{t.name}/" in key)
+        sent, bucket = (part.split("=", 1)[1] for part in key.split("/")[2:4])
+        content = pq.read_table(copy / key)
+        keys = content[table.key].to_pylist()
+        assert keys == sorted(keys) and {bucket_of(k) for k in keys} == {bucket}
+        assert {s[:10] for s in content["sent_at"].to_pylist()} == {sent}
+        metadata = pq.ParquetFile(copy / key).metadata
+        assert all(metadata.row_group(g).num_rows <= ROW_GROUP_ROWS for g in range(metadata.num_row_groups))
+
+
+def copy_of(source: Path, target: Path, *, compacted: bool = True) -> Path:
+    """A copy of a copy (objects and compacted files hard-linked, the manifest too: compaction replaces, never edits)."""
+    shutil.copytree(
+        source if compacted else source / DATA_PREFIX, target if compacted else target / DATA_PREFIX, copy_function=os.link
+    )
+    return target
+
+
+def test_a_second_run_changes_nothing_and_a_day_with_other_objects_is_compacted_again(compacted, tmp_path):
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy")
+    before = compaction.read_manifest(copy)
+    again = compact(copy, now=LATER)
+    assert again.compacted == [] and again.unchanged == len(before["units"]) == len(compaction.units_of(copy, "day")[0])
+    # An object of a day gone (as a partial download would leave it): that day alone is compacted again.
+    day, done = next(iter(before["units"].items()))
+    (copy / DATA_PREFIX / done["objects"][0]).unlink()
+    report = compact(copy, now=LATER)
+    assert [u.unit for u in report.compacted] == [day] and report.unchanged == len(before["units"]) - 1
+    after = compaction.read_manifest(copy)
+    assert after["units"][day]["generation"] != done["generation"] and after["units"][day]["rows"] < done["rows"]
+    assert all(not (copy / f).exists() for f in done["files"]) and all((copy / f).exists() for f in after["units"][day]["files"])
+
+
+def test_a_day_whose_objects_all_expired_leaves_the_manifest_with_its_files(compacted, tmp_path):
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy")
+    day, done = next(iter(compaction.read_manifest(copy)["units"].items()))
+    for key in done["objects"]:
+        (copy / DATA_PREFIX / key).unlink()
+    report = compact(copy, now=LATER)
+    assert report.dropped == [day] and day not in compaction.read_manifest(copy)["units"]
+    assert not any((copy / f).exists() for f in done["files"])
+
+
+def test_an_interrupted_run_leaves_the_previous_state_whole(compacted, tmp_path, monkeypatch):
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy")
+    before = (copy / MANIFEST).read_bytes()
+    _, done = next(iter(compaction.read_manifest(copy)["units"].items()))
+    (copy / DATA_PREFIX / done["objects"][0]).unlink()
+    real = compaction._write_table
+
+    def failing(root, table, rows, unit, generation):
+        written = real(root, table, rows, unit, generation)
+        if table.name == "messages":
+            raise KeyboardInterrupt
+        return written
+
+    monkeypatch.setattr(compaction, "_write_table", failing)
+    with pytest.raises(KeyboardInterrupt):
+        compact(copy, now=LATER)
+    assert (copy / MANIFEST).read_bytes() == before
+    assert all((copy / f).exists() for f in done["files"])
+
+
+def test_by_the_hour_an_hour_not_yet_settled_is_left_to_the_raw_objects_and_late_events_go_to_their_send_day(compacted, tmp_path):
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy", compacted=False)
+    hours, _ = compaction.units_of(copy, "hour")
+    last = max(hours)
+    report = compact(copy, now=compaction.unit_end(last, "hour"), unit="hour")
+    manifest = compaction.read_manifest(copy)
+    assert manifest["unit"] == "hour" and list(manifest["units"]) == sorted(set(hours) - {last})
+    assert len(report.compacted) == len(hours) - 1
+    # Events that arrived the second day of mail sent the first are filed under the first.
+    second_day = [f for u, e in manifest["units"].items() if u.startswith(LAST) for f in e["files"]]
+    assert any(f"/sent={FIRST}/" in f for f in second_day)
+    with pytest.raises(ValueError, match="compacted by the hour, not by the day"):
+        compact(copy, now=LATER)
