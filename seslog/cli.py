@@ -66,7 +66,15 @@ from seslog.extras import missing_extra
 from seslog.output import PARAGRAPH_WIDTH, format_bytes, print_table, terminal_width, wrap
 from seslog.progress import Progress
 from seslog.smoke import run_smoke_test
-from seslog.target import LocalTarget, StackTarget, add_local_argument, add_stack_arguments, select_target, stack_target
+from seslog.target import (
+    LocalTarget,
+    StackTarget,
+    add_local_argument,
+    add_stack_arguments,
+    local_target,
+    select_target,
+    stack_target,
+)
 from seslog.web.jobs import WORKERS
 from seslog.window import message_range, target_scheme
 
@@ -369,6 +377,23 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compact(args: argparse.Namespace) -> int:
+    target = local_target(args.directory)
+    progress = Progress(sys.stderr)
+    try:
+        from seslog.eventlog import compaction
+    except ImportError as error:
+        raise missing_extra("compact", error) from None
+    try:
+        report = compaction.compact(target.directory, now=datetime.now(UTC), progress=lambda text: progress.update(text))
+    except ValueError as error:
+        raise SeslogError(f"--local {target.directory}: {error}") from None
+    finally:
+        progress.clear()
+    print(report.summary())
+    return 0
+
+
 def _smoke_test(args: argparse.Namespace) -> int:
     sender = args.sender or os.environ.get("SESLOG_SENDER")
     if not sender:
@@ -592,6 +617,18 @@ def build_parser() -> Parser:
     add_time_range_arguments(fetch, default_since="1d")
     add_stack_arguments(fetch, ["bucket", "data_prefix", "partitioning", "region"])
     fetch.set_defaults(run=_download)
+
+    squeeze = commands.add_parser(
+        "compact",
+        help="rewrite a local copy's events into tables shaped like the answers, so that why reads a fraction of them",
+        description="Rewrite the event objects of each arrival day of the local copy DIR into two tables filed by send "
+        "day and a hash bucket of the recipient or the message ID, sorted by it (under DIR/compact/): a question about "
+        "one address or message then reads one bucket's files instead of every object. Days compacted with the same "
+        "objects are left as they are; a day with other objects (a later download) is compacted again. The objects "
+        "stay: the other questions read them, and so do these for what is not compacted yet.",
+    )
+    squeeze.add_argument("--local", dest="directory", type=directory, metavar="DIR", required=True, help="the local copy")
+    squeeze.set_defaults(run=_compact)
 
     smoke = commands.add_parser(
         "smoke-test",

@@ -5,11 +5,12 @@ objects is compacted again and its previous files go, an interrupted run leaves 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -172,3 +173,54 @@ def test_by_the_hour_an_hour_not_yet_settled_is_left_to_the_raw_objects_and_late
     assert any(f"/sent={FIRST}/" in f for f in second_day)
     with pytest.raises(ValueError, match="compacted by the hour, not by the day"):
         compact(copy, now=LATER)
+
+
+def answers(events: LocalEvents, records: list) -> list[list[dict]]:
+    """What recipient-events and message-events answer for a few addresses (any case) and messages."""
+    addresses = Counter(a for _, r in records if r["eventType"] == "Send" for a in r["mail"]["destination"])
+    messages = [r["mail"]["messageId"] for _, r in records if r["eventType"] == "Send"][::25]
+    days = {"from_date": FIRST, "to_date": LAST}
+    found = [events.run("recipient-events", {"address": a.upper(), **days}).records() for a, _ in addresses.most_common(4)]
+    found.append(events.run("recipient-events", {"address": "nobody@example.net", **days}).records())
+    found += [events.run("message-events", {"message_id": m, **days}).records() for m in messages]
+    return found
+
+
+@pytest.mark.parametrize("name", COMPACTED)
+def test_a_compacted_copy_answers_as_its_objects_do_in_the_same_order(compacted, generated, name):  # noqa: F811
+    raw, copy = compacted(name)
+    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
+
+
+def test_across_the_boundary_the_compacted_hours_and_the_objects_not_compacted_answer_together(
+    compacted,
+    generated,  # noqa: F811
+    tmp_path,
+):
+    raw, source = compacted("parquet-event-type")
+    copy = copy_of(source, tmp_path / "copy", compacted=False)
+    hours, _ = compaction.units_of(copy, "hour")
+    # Compacted up to the middle of the second day; the rest is read from the objects.
+    middle = sorted(hours)[len(hours) // 2]
+    compact(copy, now=compaction.unit_end(middle, "hour"), unit="hour", settle=timedelta(0))
+    manifest = compaction.read_manifest(copy)
+    assert 0 < len(manifest["units"]) < len(hours)
+    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
+
+
+def test_the_command_compacts_once_and_why_answers_the_same(compacted, capsys, tmp_path):
+    from seslog.cli import main
+
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy", compacted=False)
+    why = ["why", "nobody@example.net", "--from", FIRST, "--until", LAST, "--local", str(copy), "--json"]
+    main(why)
+    before = json.loads(capsys.readouterr().out)
+    assert main(["compact", "--local", str(copy)]) == 0
+    out = capsys.readouterr().out
+    days = len(compaction.units_of(copy, "day")[0])
+    assert out.startswith(f"compacted {days} arrival days (") and out.endswith("; 0 already compacted\n")
+    assert main(["compact", "--local", str(copy)]) == 0
+    assert capsys.readouterr().out == f"compacted 0 arrival days (0 objects, 0 rows); {days} already compacted\n"
+    main(why)
+    assert json.loads(capsys.readouterr().out) == before

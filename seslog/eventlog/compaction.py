@@ -26,7 +26,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,7 @@ class UnitReport:
 
 @dataclass
 class CompactionReport:
+    unit: str
     compacted: list[UnitReport] = field(default_factory=list)
     unchanged: int = 0
     """Hours already compacted with the same objects."""
@@ -112,15 +113,18 @@ class CompactionReport:
 
     def summary(self) -> str:
         rows = sum(h.rows for h in self.compacted)
+        units = f"arrival {self.unit}{'s' if len(self.compacted) != 1 else ''}"
         text = (
-            f"compacted {len(self.compacted):,} unit{'s' if len(self.compacted) != 1 else ''} "
-            f"({sum(h.objects for h in self.compacted):,} objects, {rows:,} rows); {self.unchanged:,} already compacted"
+            f"compacted {len(self.compacted):,} {units} ({sum(h.objects for h in self.compacted):,} objects, {rows:,} rows); "
+            f"{self.unchanged:,} already compacted"
         )
         skipped = sum(h.without_send_time for h in self.compacted)
         if skipped:
             text += f"; {skipped:,} rows without a send time left out"
         if self.unnamed:
-            text += f"; {len(self.unnamed):,} objects without an arrival time in their name left to the raw table"
+            text += f"; {len(self.unnamed):,} objects without an arrival time in their name left as they are"
+        if self.dropped:
+            text += f"; {len(self.dropped):,} whose objects are gone dropped"
         return text
 
 
@@ -171,7 +175,7 @@ def compact(
     if manifest["unit"] != unit:
         raise ValueError(f"{root / MANIFEST} is compacted by the {manifest['unit']}, not by the {unit}")
     units, unnamed = units_of(root, unit)
-    report = CompactionReport(unnamed=unnamed)
+    report = CompactionReport(unit, unnamed=unnamed)
     for name, keys in units.items():
         if unit_end(name, unit) + settle > now:
             continue
@@ -246,3 +250,72 @@ def _write_table(root: Path, table: Table, rows: pa.Table, unit: str, generation
             _write_atomically(root / key, sink.getvalue().to_pybytes())
             written.append(key)
     return written
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A named query the compacted tables answer: which table, which parameter is its key, and the query's order."""
+
+    table: Table
+    parameter: str
+    match: str
+    """The SQL that keeps the key's rows, over the compacted table's columns."""
+    order: str
+    """The named query's ORDER BY, over its output columns (the template's, which sorts on its own expressions)."""
+
+
+ANSWERED = {
+    "recipient-events": Answered(
+        TABLES[0],
+        "address",
+        "recipient_key = lower($address)",
+        "sent_at, message_id, event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END",
+    ),
+    "message-events": Answered(
+        TABLES[1],
+        "message_id",
+        "message_id = $message_id",
+        "lower(recipient), event_time, CASE WHEN event_type = 'Send' THEN 0 ELSE 1 END",
+    ),
+}
+"""The queries whose answers the compacted tables hold; the others read the event objects."""
+
+
+def compacted_files(
+    root: Path, manifest: dict[str, Any], answered: Answered, key: str, first: date, last: date, arrival: tuple[date, date] | None
+) -> list[Path]:
+    """The compacted files that may hold the rows of ``key`` for mail sent ``first`` to ``last``: its bucket, those
+    send days, and the units of the arrival days the raw query reads (``arrival``; None: every unit)."""
+    bucket = bucket_of(key.lower() if answered.table.key == "recipient_key" else key)
+    days = {(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)}
+    found = []
+    for unit, entry in manifest["units"].items():
+        if arrival is not None and not arrival[0].isoformat() <= unit[:10] <= arrival[1].isoformat():
+            continue
+        for name in entry["files"]:
+            parts = name.split("/")
+            if parts[1] == answered.table.name and parts[2][5:] in days and parts[3] == f"bucket={bucket}":
+                found.append(Path(root) / name)
+    return found
+
+
+def union_sql(answered: Answered, raw_sql: str | None, files: list[Path]) -> str:
+    """The named query over the compacted files and, when ``raw_sql`` is given, the objects not compacted."""
+    listed = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    parts = []
+    if files:
+        parts.append(
+            f"SELECT * EXCLUDE (recipient_key) FROM read_parquet({listed}, hive_partitioning = false) "
+            f"WHERE {answered.match} AND substr(sent_at, 1, 10) BETWEEN $from_date AND $to_date"
+        )
+    if raw_sql is not None:
+        parts.append(f"SELECT * FROM ({raw_sql})")
+    if not parts:
+        raise ValueError("nothing to read: no compacted file and no event object")
+    return f"SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) ORDER BY {answered.order}"
+
+
+def answer_columns(root: Path, manifest: dict[str, Any]) -> list[str]:
+    """The columns a compacted answer has (the named queries'), from any file the manifest names."""
+    name = next(f for entry in manifest["units"].values() for f in entry["files"])
+    return [c for c in pq.read_schema(Path(root) / name).names if c != "recipient_key"]

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import duckdb
 import pyarrow as pa
@@ -62,8 +62,11 @@ from seslog.eventlog.compression import decompress_json
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES, Scheme, scheme_of
 from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS
-from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError
+from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError, message_arrival_days
 from seslog.eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
+
+if TYPE_CHECKING:
+    from seslog.eventlog import compaction
 
 TABLE = "events"
 """The DuckDB view the rendered queries read."""
@@ -570,6 +573,9 @@ class LocalEvents:
             objects.setdefault(_kind(path)[1], []).append(path)  # type: ignore[index]
         if not objects:
             raise LayoutError(f"no {self.format} objects under {data}")
+        self._objects = found.objects
+        self._recent: LocalEvents | None = None
+        """The objects not compacted, as a view of their own (``compact/manifest.json``), once asked for."""
         self.objects = sum(map(len, objects.values()))
         """How many objects the view reads from, at most."""
         self.days = frozenset(d for p in found.objects if (d := arrival_day(p.relative_to(data))) is not None)
@@ -595,6 +601,8 @@ class LocalEvents:
         """Stop the running query (Ctrl-C): DuckDB's own scans stop at once, the ORC objects' at the next object."""
         self._stop.set()
         self.connection.interrupt()
+        if self._recent is not None:
+            self._recent.interrupt()
 
     def _view(self, select: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMPORARY VIEW {TABLE} AS {select}")
@@ -735,5 +743,31 @@ class LocalEvents:
                 raise QueryError(f"no query named {query!r}; the queries: {', '.join(QUERIES)}")
             query = QUERIES[query]
         checked = query.check(values)
+        from seslog.eventlog import compaction  # compaction reads objects with this module
+
+        answered = compaction.ANSWERED.get(query.name)
+        manifest = compaction.read_manifest(self.root) if answered else None
+        if answered and manifest and manifest["units"]:
+            return self._run_compacted(query, answered, checked, manifest)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
         return self.sql(rendered.sql, rendered.named_parameters(checked))
+
+    def _run_compacted(
+        self, query: NamedQuery, answered: compaction.Answered, checked: Mapping[str, str], manifest: dict[str, Any]
+    ) -> Result:
+        """A query the compacted tables answer: their rows for the key, with the rows of the objects not compacted."""
+        from seslog.eventlog import compaction
+
+        first, last = date.fromisoformat(checked["from_date"]), date.fromisoformat(checked["to_date"])
+        arrival = message_arrival_days(self.scheme, first, last)
+        files = compaction.compacted_files(self.root, manifest, answered, checked[answered.parameter], first, last, arrival)
+        compacted = {key for entry in manifest["units"].values() for key in entry["objects"]}
+        rest = [p.relative_to(self.data) for p in self._objects if p.relative_to(self.data).as_posix() not in compacted]
+        if rest:
+            if self._recent is None:
+                self._recent = LocalEvents(self.root, format=self.format, partitioning=self.scheme, objects=rest)
+            rendered = query.render(self._recent.scheme, TABLE, dialect="duckdb")
+            return self._recent.sql(compaction.union_sql(answered, rendered.sql, files), rendered.named_parameters(checked))
+        if not files:
+            return Result(compaction.answer_columns(self.root, manifest), [])
+        return self.sql(compaction.union_sql(answered, None, files), dict(checked))

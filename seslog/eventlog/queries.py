@@ -211,6 +211,16 @@ def message_reach(
     return f"every object: {scheme.name} partitioning has no partitions to narrow the read"
 
 
+def message_arrival_days(scheme: Scheme | str, first: date, last: date) -> tuple[date, date] | None:
+    """The arrival days the message queries (``{sent_partitions}``) read for messages sent from ``first`` to ``last``:
+    None when they read every arrival (no arrival key to narrow by, or the send key, which files late events under
+    their send day)."""
+    scheme = _scheme(scheme)
+    if scheme.key(SENT) is not None or scheme.key(ARRIVAL) is None:
+        return None
+    return first - timedelta(days=ARRIVAL_SLACK_DAYS), last + timedelta(days=LOOKAHEAD_DAYS + ARRIVAL_SLACK_DAYS)
+
+
 def _is_day(value: str) -> bool:
     try:
         return re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None and bool(date.fromisoformat(value))
