@@ -224,3 +224,17 @@ def test_the_command_compacts_once_and_why_answers_the_same(compacted, capsys, t
     assert capsys.readouterr().out == f"compacted 0 arrival days (0 objects, 0 rows); {days} already compacted\n"
     main(why)
     assert json.loads(capsys.readouterr().out) == before
+
+
+def test_a_damaged_manifest_is_named_with_what_to_do(compacted, capsys, tmp_path):
+    from seslog.cli import main
+
+    _, source = compacted("json-none")
+    copy = copy_of(source, tmp_path / "copy", compacted=False)
+    (copy / MANIFEST).parent.mkdir(parents=True)
+    (copy / MANIFEST).write_text("{not json", encoding="utf-8")
+    assert main(["compact", "--local", str(copy)]) == 1
+    assert f"{copy / MANIFEST} is not a manifest seslog wrote: delete {copy / 'compact'}" in capsys.readouterr().err
+    assert main(["why", "nobody@example.net", "--from", FIRST, "--until", LAST, "--local", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a manifest seslog wrote" in err

@@ -133,7 +133,13 @@ def read_manifest(root: Path, unit: str = "day") -> dict[str, Any]:
     path = Path(root) / MANIFEST
     if not path.is_file():
         return {"version": 1, "unit": unit, "units": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("version") == 1 and manifest["unit"] in UNITS and isinstance(manifest["units"], dict):
+            return manifest
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    raise ValueError(f"{path} is not a manifest seslog wrote: delete {path.parent} and run seslog compact again")
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
