@@ -292,3 +292,19 @@ def test_why_on_the_stack_reads_the_cognito_table_the_stack_names(capsys, monkey
     document = json.loads(capsys.readouterr().out)
     assert document["cognito"]["scope"] == "named" and document["cognito"]["errors"][0]["kind"] == "unverified/recipient"
     assert COGNITO_LOG_CHECK["read"] in [item["check"] for item in document["none"]["checklist"]]
+
+
+@pytest.mark.parametrize(
+    ("details", "named"),
+    [
+        (unverified("Taro@Example.jp"), True),
+        (unverified("taro@example.jp."), True),
+        (unverified("taro@example.jp, jiro@example.jp"), True),
+        (unverified("xtaro@example.jp"), False),
+        (unverified("taro@example.jpn"), False),
+        (unverified("taro@example.jp.com"), False),
+        (unverified("a.taro@example.jp"), False),
+    ],
+)
+def test_an_error_names_an_address_only_whole(details, named):
+    assert CognitoError(datetime(2024, 5, 1, tzinfo=UTC), POOL, details).names("taro@example.jp") is named

@@ -25,6 +25,7 @@ when its text names it; otherwise it is one of the pool's errors in the range, a
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,8 +83,11 @@ class CognitoError:
     log_level: str | None = None
 
     def names(self, address: str) -> bool:
-        """Whether the text names ``address`` (any case)."""
-        return bool(address) and address.lower() in self.details.lower()
+        """Whether the text names ``address`` (any case) as a whole address: not ``a@b.co`` inside ``xa@b.com``."""
+        if not address:
+            return False
+        whole = r"(?<![\w.+-])" + re.escape(address) + r"(?![\w-]|\.\w)"
+        return re.search(whole, self.details, re.IGNORECASE) is not None
 
 
 def parse_record(message: str, timestamp_ms: int | None = None) -> CognitoError:
