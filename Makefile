@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
-.PHONY: install plan plan-all test lint bench bench-volume bench-diagnosis
+.PHONY: install plan plan-all test lint bench bench-volume bench-compaction bench-diagnosis
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
@@ -46,6 +46,15 @@ bench: install
 WORK ?= /tmp/ses-event-log-bench-volume
 bench-volume: install
 	$(BIN)/python -m bench.volume --work $(WORK)
+
+# What the compacted tables read for a message's and a recipient's events at a million mails a day, against
+# parquet-send-date and the baseline, checked against the bytes DuckDB reads (bench/compaction.py): about 24 minutes
+# on 2 cores, compacting a day takes a process about 10 GB; progress on stderr; results in
+# bench/results/compaction.md. COMPACTION_WORK (empty) keeps the layouts (about 2.2 GB) for
+# `python -m bench.compaction --measure` or `--report` with `--work DIR`; unset, a temporary directory is used and removed.
+COMPACTION_WORK ?=
+bench-compaction: install
+	$(BIN)/python -m bench.compaction $(if $(COMPACTION_WORK),--work $(COMPACTION_WORK))
 
 # How many of the test replies (tests/diagnosis_corpus.py) each provider's rules decide: a coverage report, not timed.
 bench-diagnosis: install
