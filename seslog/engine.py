@@ -18,7 +18,7 @@ from typing import Any, Protocol, TextIO
 
 from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
-from seslog.eventlog.prefixes import COGNITO_PREFIX, DATA_PREFIX
+from seslog.eventlog.prefixes import COGNITO_PREFIX, COMPACT_PREFIX, DATA_PREFIX
 from seslog.eventlog.queries import QUERIES, QueryError
 from seslog.extras import missing_extra
 from seslog.progress import Progress
@@ -228,13 +228,20 @@ class LocalEngine:
             progress.clear()
 
     def report(self, err: TextIO) -> None:
-        """The files under ``events/`` that are no event object, skipped: one line naming the first few."""
+        """The files under ``events/`` that are no event object, skipped: one line naming the first few; and the
+        answers the compacted tables gave, with how much of the copy is not compacted yet."""
         skipped = self.events.skipped
         if skipped:
             names = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3:,} more" if len(skipped) > 3 else "")
             files = "file" if len(skipped) == 1 else "files"
             what = "is not an event object" if len(skipped) == 1 else "are not event objects"
             err.write(f"seslog: skipped {len(skipped):,} {files} under {self.events.data} that {what}: {names}\n")
+        reads = self.events.compacted_reads
+        if reads:
+            compacted, rest = sum(f for f, _ in reads), reads[-1][1]
+            answers = f"{len(reads)} answer{'s' if len(reads) != 1 else ''}"
+            pending = f"the {rest:,} objects not compacted yet" if rest else "no object left to compact"
+            err.write(f"seslog: {answers} from {compacted:,} compacted files under {COMPACT_PREFIX} and {pending}\n")
 
     def _unreadable(self, error: Exception) -> SeslogError:
         """The first object under the directory that cannot be read, named; else the engine's own words."""

@@ -576,6 +576,8 @@ class LocalEvents:
         self._objects = found.objects
         self._recent: LocalEvents | None = None
         """The objects not compacted, as a view of their own (``compact/manifest.json``), once asked for."""
+        self.compacted_reads: list[tuple[int, int]] = []
+        """For each answer from the compacted tables: the compacted files it read, and the objects not compacted."""
         self.objects = sum(map(len, objects.values()))
         """How many objects the view reads from, at most."""
         self.days = frozenset(d for p in found.objects if (d := arrival_day(p.relative_to(data))) is not None)
@@ -763,6 +765,7 @@ class LocalEvents:
         files = compaction.compacted_files(self.root, manifest, answered, checked[answered.parameter], first, last, arrival)
         compacted = {key for entry in manifest["units"].values() for key in entry["objects"]}
         rest = [p.relative_to(self.data) for p in self._objects if p.relative_to(self.data).as_posix() not in compacted]
+        self.compacted_reads.append((len(files), len(rest)))
         if rest:
             if self._recent is None:
                 self._recent = LocalEvents(self.root, format=self.format, partitioning=self.scheme, objects=rest)
