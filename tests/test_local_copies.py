@@ -21,7 +21,7 @@ from pyarrow import orc
 
 from seslog.cli import main
 from seslog.eventlog.generator import generate, load_samples
-from seslog.eventlog.layout import write_layout
+from seslog.eventlog.layout import StreamSettings, write_layout
 from seslog.eventlog.local import LocalEvents, arrival_day
 from tests.test_seslog_output import read_to_the_end, read_until, seslog_on_a_terminal
 
@@ -33,6 +33,10 @@ def run(capsys, *arguments: str) -> tuple[int, str, str]:
     code = main(list(arguments))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+FEW_OBJECTS = StreamSettings(buffer_size_mib=64, buffer_interval_seconds=900)
+"""Fifteen-minute buffers: where a test needs some objects, not many (pyarrow's ORC writer takes ~6 ms to close each)."""
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +188,14 @@ def test_foreign_objects_are_named_in_one_line(capsys, records, tmp_path, format
     assert code != 0 and out == "" and err.count("\n") == 1
     assert "foreign." + format in err and "not an SES event object (its columns: a, b;" in err
     mixed = tmp_path / "mixed"
-    write_layout(records, mixed, format=format, partitioning="date")
+    write_layout(records, mixed, format=format, partitioning="date", stream=FEW_OBJECTS)
     foreign(mixed / "events" / "dt=2026-12-04" / f"zz-foreign.{format}", format)
     code, out, err = run(capsys, *asked, "--local", str(mixed))
     assert code != 0 and out == "" and err.count("\n") == 1 and "zz-foreign." + format in err, err
 
 
 def test_a_wrongly_typed_orc_object_is_named(capsys, records, tmp_path):
-    write_layout(records, tmp_path, format="orc", partitioning="date")
+    write_layout(records, tmp_path, format="orc", partitioning="date", stream=FEW_OBJECTS)
     table = pa.table({"eventtype": [1, 2], "mail": ["x", "y"]})
     orc.write_table(table, tmp_path / "events" / "dt=2026-12-04" / "typed.orc")
     code, out, err = run(capsys, "stats", "--from", "2026-12-04", "--until", "2026-12-04", "--local", str(tmp_path))
@@ -205,11 +209,14 @@ has held a stop back for up to 2.3 s. The next test holds the ORC scan's stop to
 
 @pytest.mark.parametrize("format", ["orc", "parquet", "json"])
 def test_ctrl_c_stops_a_local_query_of_every_format_at_once(tmp_path, format):
+    # Fewer, larger ORC objects keep the suite quick; the scan, which Python reads, still runs for over a second.
+    stream = FEW_OBJECTS if format == "orc" else StreamSettings()
     write_layout(
         generate(load_samples(), seed=2, start=START, days=2, messages=6000, recipients=50),
         tmp_path,
         format=format,
         partitioning="none",
+        stream=stream,
     )
     process, leader = seslog_on_a_terminal(
         "why", "user0001@example.net", "--from", "2026-11-28", "--until", "2026-11-29", "--local", str(tmp_path)
@@ -240,7 +247,6 @@ def test_an_interrupted_orc_scan_stops_at_the_next_object_not_at_its_end(tmp_pat
     the scan to stop at the next object (what Ctrl-C, SIGTERM and SIGHUP do through the engine)."""
     import duckdb
 
-    from seslog.eventlog.layout import StreamSettings
     from seslog.eventlog.local import forget
 
     records = generate(load_samples(), seed=2, start=START, days=1, messages=800, recipients=20)
