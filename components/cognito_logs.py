@@ -134,10 +134,7 @@ class CognitoErrorLog(pulumi.ComponentResource):
         self._role = aws.iam.Role(
             f"{name}-role",
             description="Firehose writes Cognito's message-delivery errors to the log bucket",
-            # Firehose passes the account id as the external id (Firehose guide, "Controlling access").
-            assume_role_policy=iam.service_trust(
-                "firehose.amazonaws.com", {"StringEquals": {"sts:ExternalId": context.account_id}}
-            ),
+            assume_role_policy=iam.firehose_trust(context.account_id),
             tags=tags,
             opts=child,
         )

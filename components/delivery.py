@@ -76,14 +76,10 @@ class EventDelivery(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Firehose passes the account id as the external id (Firehose guide, "Controlling
-        # access"): the role cannot be used on behalf of another account.
         self._role = aws.iam.Role(
             f"{name}-role",
             description="Firehose writes SES events to the log bucket",
-            assume_role_policy=iam.service_trust(
-                "firehose.amazonaws.com", {"StringEquals": {"sts:ExternalId": context.account_id}}
-            ),
+            assume_role_policy=iam.firehose_trust(context.account_id),
             tags=tags,
             opts=child,
         )

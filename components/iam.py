@@ -37,6 +37,12 @@ def service_trust(service: str, condition: dict[str, Any]) -> pulumi.Output[str]
     return document(statement(["sts:AssumeRole"], principal={"Service": service}, condition=condition))
 
 
+def firehose_trust(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The trust policy of a Firehose stream's role: Firehose passes the account id as the external id (Firehose guide,
+    "Controlling access"), so the role cannot be used on behalf of another account."""
+    return service_trust("firehose.amazonaws.com", {"StringEquals": {"sts:ExternalId": account_id}})
+
+
 def firehose_writes(
     *,
     bucket_arn: pulumi.Output[str],

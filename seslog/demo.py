@@ -105,20 +105,14 @@ _COGNITO_ERRORS = (
 
 def _write_cognito_log(root: Path, start: date, days: int, seed: int) -> None:
     """The demo pool's error log, as the pipeline's Cognito stream writes it (``seslog.cognito.log``)."""
-    from seslog.cognito.log import subscription_message, write_object
+    from seslog.cognito.log import record_of, subscription_message, write_object
 
     rng = random.Random(seed)
     for day, seconds, details in _COGNITO_ERRORS:
         if day >= days:
             continue
         at = datetime.combine(start + timedelta(days=day), time(), UTC) + timedelta(seconds=seconds)
-        record = {
-            "eventTimestamp": str(int(at.timestamp() * 1000)),
-            "eventSource": "USER_NOTIFICATION",
-            "logLevel": "ERROR",
-            "message": {"details": details},
-            "logSourceId": {"userPoolId": DEMO_POOL},
-        }
+        record = record_of(at, details, DEMO_POOL)
         message = subscription_message([record], log_group="/aws/vendedlogs/cognito/ses-event-log-demo")
         write_object(root, at + timedelta(seconds=2), [message], uuid.UUID(int=rng.getrandbits(128), version=4))
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 from seslog.athena import Athena, AthenaResult
 from seslog.errors import SeslogError, one_line
@@ -24,6 +24,7 @@ from seslog.extras import missing_extra
 from seslog.progress import Progress
 from seslog.records import UnreadableObject, decode, object_format
 
+T = TypeVar("T")
 Row = dict[str, Any]
 
 
@@ -155,8 +156,25 @@ class LocalEngine:
 
     def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
         checked = _checked(query, values)
+        return self._guarded(lambda: self._watched(lambda: self.events.run(query, checked).records()), self._unreadable)
+
+    def cognito_rows(self, values: Mapping[str, str]) -> list[Row] | None:
+        from seslog.cognito.reading import run_local
+
+        checked = _cognito_values(values)
+
+        def unreadable(error: Exception) -> SeslogError:
+            return SeslogError(
+                f"--local {self.directory}: cannot read Cognito's error log under {COGNITO_PREFIX}: {one_line(error)}"
+            )
+
+        return self._guarded(lambda: run_local(self.directory, checked), unreadable)
+
+    def _guarded(self, work: Callable[[], T], unreadable: Callable[[Exception], SeslogError]) -> T:
+        """``work()`` on the copy, interruptible, its errors said in one line: a malformed object named, a read that
+        fails as ``unreadable`` says, Ctrl-C as KeyboardInterrupt."""
         try:
-            return self._interruptible(lambda: self._watched(lambda: self.events.run(query, checked).records()))
+            return self._interruptible(work)
         except self._malformed as error:
             raise SeslogError(f"--local {self.directory}: {error}") from None
         except (self._duckdb.InterruptException, RuntimeError) as error:
@@ -165,24 +183,9 @@ class LocalEngine:
                 raise
             raise KeyboardInterrupt from None
         except self._read_errors as error:
-            raise self._unreadable(error) from None
+            raise unreadable(error) from None
 
-    def cognito_rows(self, values: Mapping[str, str]) -> list[Row] | None:
-        from seslog.cognito.reading import run_local
-
-        checked = _cognito_values(values)
-        try:
-            return self._interruptible(lambda: run_local(self.directory, checked))
-        except (self._duckdb.InterruptException, RuntimeError) as error:
-            if isinstance(error, RuntimeError) and str(error) != "Query interrupted":
-                raise
-            raise KeyboardInterrupt from None
-        except self._read_errors as error:
-            raise SeslogError(
-                f"--local {self.directory}: cannot read Cognito's error log under {COGNITO_PREFIX}: {one_line(error)}"
-            ) from None
-
-    def _interruptible(self, work: Callable[[], list[Row]]) -> list[Row]:
+    def _interruptible(self, work: Callable[[], T]) -> T:
         """``work()``, Ctrl-C (and SIGTERM, SIGHUP) also telling the view to stop: DuckDB stops its own scans, but waits
         for the end of a scan of Python's (the ORC objects) before it raises."""
         if threading.current_thread() is not threading.main_thread():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from seslog.cognito.log import record_of
+
 GUIDE_EXAMPLE = {
     "eventTimestamp": "1687297330677",
     "eventSource": "USER_NOTIFICATION",
@@ -29,10 +31,4 @@ CONTROL_MESSAGE = {
 
 def record(at: datetime, details: str | None, pool: str = "eu-west-1_AbCdEf123") -> dict:
     """A Cognito record of ``pool`` logged at ``at``, in the guide's shape."""
-    return {
-        "eventTimestamp": str(int(at.timestamp() * 1000)),
-        "eventSource": "USER_NOTIFICATION",
-        "logLevel": "ERROR",
-        "message": {"details": details},
-        "logSourceId": {"userPoolId": pool},
-    }
+    return record_of(at, details, pool)

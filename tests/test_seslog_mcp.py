@@ -21,7 +21,7 @@ from mcp.client.stdio import stdio_client
 from seslog import arguments
 from seslog.assistant import MAX_STATS_DAYS
 from seslog.cli import main
-from seslog.cognito.log import subscription_message, write_object
+from seslog.cognito.log import record_of, subscription_message, write_object
 from seslog.eventlog.generator import generate, load_samples
 from seslog.eventlog.layout import write_layout
 
@@ -39,8 +39,7 @@ def data(tmp_path_factory) -> tuple[Path, str, str]:
     # Cognito's error log beside the events: an error naming the address (SES's sandbox refusal).
     at = datetime(2024, 5, 1, 8, tzinfo=UTC)
     details = f"Email address is not verified. The following identities failed the check in region EU-WEST-1: {address}"
-    cognito = {"eventTimestamp": str(int(at.timestamp() * 1000)), "message": {"details": details}}
-    cognito["logSourceId"] = {"userPoolId": "eu-west-1_AbCdEf123"}
+    cognito = record_of(at, details, "eu-west-1_AbCdEf123")
     write_object(root, at, [subscription_message([cognito], log_group="g")], uuid.UUID(int=7, version=4))
     return root, address, send["mail"]["messageId"]
 

@@ -58,20 +58,11 @@ def entry(error: CognitoError, address: str) -> Entry:
         "details": visible(error.details) or _NOT_GIVEN,
         "recipient": address,
         "identities": ", ".join(reading.identities) or _NOT_GIVEN,
-        "ses_region_text": _region(error.details),
+        "ses_region_text": reading.region or "the identity's Region",
     }
     return Entry(
         error, reading, text.status.format(**facts), text.why.format(**facts), text.next.format(**facts), text.reason, text.actor
     )
-
-
-def _region(details: str) -> str:
-    """The Region SES names in an unverified-identity error (``... failed the check in region EU-WEST-1: ...``)."""
-    marker = "in region "
-    at = details.lower().find(marker)
-    if at < 0:
-        return "the identity's Region"
-    return details[at + len(marker) :].split(":", 1)[0].strip().lower() or "the identity's Region"
 
 
 @dataclass(frozen=True)

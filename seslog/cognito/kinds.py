@@ -46,7 +46,7 @@ RULES: tuple[Rule, ...] = (
     _rule("sms", r"\bSMS\b|\bSNS\b|phone number", _COGNITO_EMAIL),
 )
 
-_IDENTITIES = re.compile(r"failed the check in region\s+[\w-]+\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
+_IDENTITIES = re.compile(r"failed the check in region\s+([\w-]+)\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Reading:
     rule: Rule | None
     identities: tuple[str, ...] = ()
     """For ``unverified``: the identities SES named (it ends the list with an ellipsis when it cannot name all)."""
+    region: str | None = None
+    """For ``unverified``: the Region SES checked them in, lower case."""
 
 
 def read(details: str, address: str | None = None) -> Reading:
@@ -69,9 +71,10 @@ def read(details: str, address: str | None = None) -> Reading:
     if rule.kind != "unverified":
         return Reading(rule.kind, rule)
     found = _IDENTITIES.search(details)
-    listed = tuple(i.strip(" .…") for i in found.group(1).split(",") if i.strip(" .…")) if found else ()
+    listed = tuple(i.strip(" .…") for i in found.group(2).split(",") if i.strip(" .…")) if found else ()
+    region = found.group(1).lower() if found else None
     if address and address.lower() in (i.lower() for i in listed):
-        return Reading("unverified/recipient", rule, listed)  # only the sandbox checks a recipient
+        return Reading("unverified/recipient", rule, listed, region)  # only the sandbox checks a recipient
     if listed and all("@" not in i for i in listed):
-        return Reading("unverified/sender", rule, listed)  # a domain is never a recipient
-    return Reading("unverified", rule, listed)
+        return Reading("unverified/sender", rule, listed, region)  # a domain is never a recipient
+    return Reading("unverified", rule, listed, region)

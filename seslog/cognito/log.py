@@ -132,6 +132,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def record_of(at: datetime, details: str | None, user_pool_id: str) -> dict[str, Any]:
+    """A record in the shape the developer guide gives, as Cognito logs an error of ``user_pool_id`` at ``at``."""
+    return {
+        "eventTimestamp": str(int(at.timestamp() * 1000)),
+        "eventSource": "USER_NOTIFICATION",
+        "logLevel": "ERROR",
+        "message": {"details": details},
+        "logSourceId": {"userPoolId": user_pool_id},
+    }
+
+
 def subscription_message(
     records: list[dict[str, Any]], *, log_group: str, owner: str = "123456789012", log_stream: str = "cognito"
 ) -> dict[str, Any]:

@@ -14,22 +14,10 @@ from typing import Any
 from seslog.cognito.log import MESSAGE_FIELDS, SCHEME, TABLE_NAME, CognitoError, parse_record
 from seslog.eventlog.prefixes import COGNITO_PREFIX
 from seslog.eventlog.queries import NamedQuery, load
-from seslog.eventlog.schema import Array, Primitive, Struct, Type
+from seslog.eventlog.schema import duckdb_type
 
 QUERY: NamedQuery = load(Path(__file__).resolve().parent / "queries" / "cognito-errors.sql")
 """Cognito's errors logged on the days from ``from_date`` to ``to_date`` (their objects' arrival days, a day either side)."""
-
-_DUCKDB = {"string": "VARCHAR", "bigint": "BIGINT"}
-
-
-def _duckdb_type(type_: Type) -> str:
-    if isinstance(type_, Primitive):
-        return _DUCKDB[type_.name]
-    if isinstance(type_, Array):
-        return _duckdb_type(type_.element) + "[]"
-    if isinstance(type_, Struct):
-        return "STRUCT(" + ", ".join(f'"{f.name}" {_duckdb_type(f.type)}' for f in type_.fields) + ")"
-    raise TypeError(f"no DuckDB type for {type_!r}")
 
 
 def local_view(directory: Path) -> str | None:
@@ -39,7 +27,7 @@ def local_view(directory: Path) -> str | None:
     root = Path(directory) / COGNITO_PREFIX
     if not any(root.glob("dt=*/*.gz")):
         return None
-    columns = "{" + ", ".join(f"'{f.name}': '{_duckdb_type(f.type)}'" for f in MESSAGE_FIELDS) + "}"
+    columns = "{" + ", ".join(f"'{f.name}': '{duckdb_type(f.type, lambda g: g.name)}'" for f in MESSAGE_FIELDS) + "}"
     files = (root / "dt=*" / "*.gz").as_posix().replace("'", "''")
     return (
         f"CREATE OR REPLACE TEMP VIEW {TABLE_NAME} AS SELECT * FROM read_json('{files}', format='newline_delimited', "

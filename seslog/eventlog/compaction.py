@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from seslog.eventlog.local import LocalEvents, arrival_time, layout
+from seslog.eventlog.local import LocalEvents, arrival_time, layout, object_files
 from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
 from seslog.eventlog.queries import QUERIES_DIR, NamedQuery, load
 
@@ -152,7 +152,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def units_of(root: Path, unit: str) -> tuple[dict[str, list[str]], list[str]]:
     """The copy's event objects by arrival unit (their keys, sorted), and the objects whose name gives no time."""
     data = Path(root) / DATA_PREFIX
-    found = layout(data, sorted(p for p in data.rglob("*") if p.is_file()))
+    found = layout(data, object_files(data))
     units: dict[str, list[str]] = {}
     unnamed = []
     for path in found.objects:

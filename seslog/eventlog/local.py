@@ -63,7 +63,7 @@ from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES, Scheme, scheme_of
 from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS
 from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError, message_arrival_days
-from seslog.eventlog.schema import RECORD, Array, Field, Map, Primitive, Struct, Type, glue_columns
+from seslog.eventlog.schema import DUCKDB_TYPES, RECORD, Array, Field, Map, Struct, Type, duckdb_type, glue_columns
 
 if TYPE_CHECKING:
     from seslog.eventlog import compaction
@@ -71,7 +71,6 @@ if TYPE_CHECKING:
 TABLE = "events"
 """The DuckDB view the rendered queries read."""
 
-_DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN"}
 
 _ORC_BATCH_ROWS = 2048
 """DuckDB's vector size."""
@@ -144,7 +143,8 @@ def _kind(path: Path) -> tuple[str, str] | None:
     return next(((fmt, comp) for ext, fmt, comp in _extensions() if path.name.endswith(ext)), None)
 
 
-def _files(data: Path) -> list[Path]:
+def object_files(data: Path) -> list[Path]:
+    """Every file under ``data`` (a copy's ``events/``), sorted: what ``layout`` sorts into objects and skipped files."""
     return sorted(p for p in data.rglob("*") if p.is_file())
 
 
@@ -220,7 +220,7 @@ def detect(root: Path) -> tuple[str, str]:
     """The format and partitioning scheme of the event objects under ``root``, judged from their
     file extensions and the ``column=value`` folders of their paths."""
     data = Path(root) / DATA_PREFIX
-    found = layout(data, _files(data))
+    found = layout(data, object_files(data))
     return found.format, found.scheme
 
 
@@ -262,26 +262,13 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _duckdb_type(type_: Type, name: Callable[[Field], str] = lambda f: f.column) -> str:
-    """The DuckDB type of a schema type, its struct fields named by ``name`` (Glue's by default)."""
-    if isinstance(type_, Primitive):
-        return _DUCKDB_TYPES[type_.name]
-    if isinstance(type_, Array):
-        return f"{_duckdb_type(type_.element, name)}[]"
-    if isinstance(type_, Map):
-        return f"MAP(VARCHAR, {_duckdb_type(type_.value, name)})"
-    if isinstance(type_, Struct):
-        return "STRUCT(" + ", ".join(f"{_identifier(name(f))} {_duckdb_type(f.type, name)}" for f in type_.fields) + ")"
-    raise TypeError(f"no DuckDB type for {type_!r}")
-
-
 def _json_structure(type_: Type) -> Any:
     """``json_transform``'s structure for a schema type, its struct fields under the JSON keys."""
     if isinstance(type_, Struct):
         return {f.name: _json_structure(f.type) for f in type_.fields}
     if isinstance(type_, Array):
         return [_json_structure(type_.element)]
-    return _duckdb_type(type_, _json_key)
+    return duckdb_type(type_, _json_key)
 
 
 def _renaming(type_: Type) -> str | None:
@@ -310,7 +297,7 @@ def _glue_column(field: Field) -> str:
     mapping = _renaming(field.type)
     if mapping is None:
         return f"{_identifier(field.name)} AS {_identifier(field.column)}"
-    return f"remap_struct({_identifier(field.name)}, NULL::{_duckdb_type(field.type)}, {mapping}, NULL) AS {_identifier(field.column)}"
+    return f"remap_struct({_identifier(field.name)}, NULL::{duckdb_type(field.type)}, {mapping}, NULL) AS {_identifier(field.column)}"
 
 
 _EVENT_TYPE, _MAIL = RECORD.field("eventType"), RECORD.field("mail")
@@ -507,7 +494,7 @@ def _first_malformed_line(path: Path) -> str:
 def _hive_options(scheme: Scheme) -> str:
     if not scheme.keys:
         return "hive_partitioning = false"
-    types = ", ".join(f"{_sql_string(k.column)}: {_DUCKDB_TYPES[k.column_type]}" for k in scheme.keys)
+    types = ", ".join(f"{_sql_string(k.column)}: {DUCKDB_TYPES[k.column_type]}" for k in scheme.keys)
     return f"hive_partitioning = true, hive_types = {{{types}}}"
 
 
@@ -557,7 +544,7 @@ class LocalEvents:
         self.root = Path(root)
         data = self.data = self.root / DATA_PREFIX
         asked = scheme_of(partitioning) if partitioning is not None else None
-        found = layout(data, _files(data) if objects is None else sorted(data / p for p in objects), format, asked)
+        found = layout(data, object_files(data) if objects is None else sorted(data / p for p in objects), format, asked)
         self.format = found.format
         self.scheme = scheme_of(partitioning or found.scheme)
         self.skipped = [p.relative_to(data).as_posix() for p in found.skipped]
@@ -574,8 +561,11 @@ class LocalEvents:
         if not objects:
             raise LayoutError(f"no {self.format} objects under {data}")
         self._objects = found.objects
+        self._compacted: tuple[dict[str, Any], list[Path]] | None = None
+        """The compaction manifest and the objects it leaves out, read once, when a query the compacted tables answer
+        is first asked: every such answer reads one state of the copy."""
         self._recent: LocalEvents | None = None
-        """The objects not compacted, as a view of their own (``compact/manifest.json``), once asked for."""
+        """The objects not compacted, as a view of their own, made with ``_compacted``."""
         self.compacted_reads: list[tuple[int, int]] = []
         """For each answer from the compacted tables: the compacted files it read, and the objects not compacted."""
         self.objects = sum(map(len, objects.values()))
@@ -748,23 +738,32 @@ class LocalEvents:
         from seslog.eventlog import compaction  # compaction reads objects with this module
 
         answered = compaction.ANSWERED.get(query.name)
-        manifest = compaction.read_manifest(self.root) if answered else None
-        if answered and manifest and manifest["units"]:
-            return self._run_compacted(query, answered, checked, manifest)
+        if answered:
+            if self._compacted is None:
+                manifest = compaction.read_manifest(self.root)
+                done = {key for entry in manifest["units"].values() for key in entry["objects"]}
+                relative = (p.relative_to(self.data) for p in self._objects)
+                self._compacted = manifest, [p for p in relative if p.as_posix() not in done]
+            if self._compacted[0]["units"]:
+                return self._run_compacted(query, answered, checked, *self._compacted)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
         return self.sql(rendered.sql, rendered.named_parameters(checked))
 
     def _run_compacted(
-        self, query: NamedQuery, answered: compaction.Answered, checked: Mapping[str, str], manifest: dict[str, Any]
+        self,
+        query: NamedQuery,
+        answered: compaction.Answered,
+        checked: Mapping[str, str],
+        manifest: dict[str, Any],
+        rest: list[Path],
     ) -> Result:
-        """A query the compacted tables answer: their rows for the key, with the rows of the objects not compacted."""
+        """A query the compacted tables answer: their rows for the key, with the rows of the objects not compacted
+        (``rest``, paths under ``events/``)."""
         from seslog.eventlog import compaction
 
         first, last = date.fromisoformat(checked["from_date"]), date.fromisoformat(checked["to_date"])
         arrival = message_arrival_days(self.scheme, first, last)
         files = compaction.compacted_files(self.root, manifest, answered, checked[answered.parameter], first, last, arrival)
-        compacted = {key for entry in manifest["units"].values() for key in entry["objects"]}
-        rest = [p.relative_to(self.data) for p in self._objects if p.relative_to(self.data).as_posix() not in compacted]
         self.compacted_reads.append((len(files), len(rest)))
         if rest:
             if self._recent is None:

@@ -18,6 +18,7 @@ as text, read the same in every format, and round-trip exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -79,6 +80,24 @@ BIGINT = Primitive("bigint")
 BOOLEAN = Primitive("boolean")
 STRINGS = Array(STRING)
 TAGS = Map(STRINGS)
+
+
+DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN"}
+"""DuckDB's name for each Hive primitive the tables use."""
+
+
+def duckdb_type(type_: Type, name: Callable[[Field], str] = lambda f: f.column) -> str:
+    """The DuckDB type of a schema type, its struct fields named by ``name`` (Glue's by default)."""
+    if isinstance(type_, Primitive):
+        return DUCKDB_TYPES[type_.name]
+    if isinstance(type_, Array):
+        return f"{duckdb_type(type_.element, name)}[]"
+    if isinstance(type_, Map):
+        return f"MAP(VARCHAR, {duckdb_type(type_.value, name)})"
+    if isinstance(type_, Struct):
+        fields = (f'"{name(f).replace(chr(34), chr(34) * 2)}" {duckdb_type(f.type, name)}' for f in type_.fields)
+        return "STRUCT(" + ", ".join(fields) + ")"
+    raise TypeError(f"no DuckDB type for {type_!r}")
 
 
 def struct(*fields: tuple[str, Type]) -> Struct:
