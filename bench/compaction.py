@@ -1,4 +1,4 @@
-"""``python -m bench.compaction``: what the compacted tables (``seslog/eventlog/compaction.py``) read for the two
+"""``python -m bench.compaction``: what the compacted tables (``seslog/compaction/``) read for the two
 lookups they answer, against today's best layout and the baseline, at a million mails a day.
 
 The run writes ``--messages`` mails a day over ``--days`` days (default a million in one day) as ``parquet-send-date``
@@ -59,8 +59,13 @@ from bench.report import machine, markdown_table, text_table
 from bench.run import Scale, _peak_rss_mib, write_all
 from bench.volume import available_mib
 from bench.workload import Case
-from seslog.eventlog import compaction
-from seslog.eventlog.compaction import ANSWERED, Answered, compact, compacted_files, union_sql, unit_of
+from seslog.compaction import tables as compaction
+from seslog.compaction.manifest import Manifest, unit_of
+from seslog.compaction.reading import compacted_files
+from seslog.compaction.reading import duckdb_sql as union_sql
+from seslog.compaction.run import compact
+from seslog.compaction.store import LocalStore
+from seslog.compaction.tables import ANSWERED, Answered
 from seslog.eventlog.costs import MB
 from seslog.eventlog.local import TABLE, LocalEvents, arrival_time, forget
 from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
@@ -286,19 +291,21 @@ def _counted(query: Callable[[], list[Any]]) -> DuckRead:
 class Compacted:
     root: Path
     unit: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     groups: dict[Path, FileGroups] = field(default_factory=dict, repr=False)
 
     def files(self, lookup: Lookup, key: str, first: date, last: date) -> list[FileGroups]:
-        found = compacted_files(
-            self.root,
-            self.manifest,
-            lookup.answered,
-            key,
-            first,
-            last,
-            message_arrival_days(LAYOUTS[RAW].partitioning, first, last),
-        )
+        found = [
+            self.root / k
+            for k in compacted_files(
+                self.manifest,
+                lookup.answered,
+                key,
+                first,
+                last,
+                message_arrival_days(LAYOUTS[RAW].partitioning, first, last),
+            )
+        ]
         table = lookup.answered.table
         for path in found:
             if path not in self.groups:
@@ -689,7 +696,7 @@ def measure(prepared: Prepared, work: Path, *, keys: int = 20, progress: Callabl
     scale, units = prepared.scale, list(prepared.compactions)
     last = scale.start + timedelta(days=scale.days - 1)
     raw_facts, raw_groups = raw_objects(work, prepared.raw)
-    copies = {u: Compacted(work / f"compacted-{u}", u, compaction.read_manifest(work / f"compacted-{u}", u)) for u in units}
+    copies = {u: Compacted(work / f"compacted-{u}", u, LocalStore(work / f"compacted-{u}").manifest(u)[0]) for u in units}
     run = _Run(scale, work, pick_keys(work / RAW, last, keys), raw_facts, raw_groups, copies)
     baseline = prepared.baseline_bytes / scale.days * KEPT_DAYS
     baseline_objects = prepared.baseline_objects / scale.days * KEPT_DAYS

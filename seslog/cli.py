@@ -381,7 +381,7 @@ def _compact(args: argparse.Namespace) -> int:
     target = local_target(args.directory)
     progress = Progress(sys.stderr)
     try:
-        from seslog.eventlog import compaction
+        from seslog.compaction import run as compaction
     except ImportError as error:
         raise missing_extra("compact", error) from None
     try:

@@ -10,7 +10,8 @@ import pytest
 from bench import compaction as bench
 from bench.layouts import LAYOUTS, writer
 from bench.run import Scale
-from seslog.eventlog import compaction
+from seslog.compaction import run as compaction
+from seslog.compaction.store import LocalStore
 from seslog.eventlog.layout import write_layouts
 
 pytestmark = pytest.mark.skipif(not bench.counting_available(), reason="DuckDB's reads are counted from /proc/self/io (Linux)")
@@ -28,7 +29,7 @@ def copy(tmp_path_factory):
         patch.setattr(compaction, "ROW_GROUP_ROWS", 32)
         compaction.compact(root / bench.RAW, now=datetime(2030, 1, 1, tzinfo=UTC), unit="day")
     copied = root / bench.RAW
-    return bench.Compacted(copied, "day", compaction.read_manifest(copied, "day")), bench.pick_keys(copied, DAY, 4)
+    return bench.Compacted(copied, "day", LocalStore(copied).manifest("day")[0]), bench.pick_keys(copied, DAY, 4)
 
 
 @pytest.mark.parametrize("name", ["message", "recipient"])

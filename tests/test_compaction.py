@@ -17,14 +17,26 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from seslog.eventlog import compaction
-from seslog.eventlog.compaction import BUCKETS, DUCKDB_BUCKET, MANIFEST, ROW_GROUP_ROWS, TABLES, bucket_of, compact
+from seslog.compaction.manifest import MANIFEST, Manifest, unit_end
+from seslog.compaction.run import compact, units_of
+from seslog.compaction.store import LocalStore
+from seslog.compaction.tables import BUCKETS, DUCKDB_BUCKET, ROW_GROUP_ROWS, TABLES, bucket_of
 from seslog.eventlog.local import LocalEvents
 from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
 from tests.shared_data import shared_layouts
 from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401 (fixtures: the records of the shared layouts)
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def read_manifest(copy: Path) -> Manifest:
+    return LocalStore(copy).manifest("day")[0]
+
+
+def unit_names(copy: Path, unit: str) -> list[str]:
+    return list(units_of(LocalStore(copy).event_keys(None), unit)[0])
+
+
 FIRST, LAST = "2024-05-01", "2024-05-02"
 
 
@@ -58,7 +70,7 @@ def compacted(generated, tmp_path_factory) -> Callable[[str], tuple[LocalEvents,
 
 
 def compacted_rows(copy: Path, table: str, key: str) -> list[dict]:
-    files = [f for hour in compaction.read_manifest(copy)["units"].values() for f in hour["files"] if f"/{table}/" in f]
+    files = [f for hour in read_manifest(copy).units.values() for f in hour.files if f"/{table}/" in f]
     column = next(t.key for t in TABLES if t.name == table)
     bucket = bucket_of(key)
     mine = [str(copy / f) for f in files if f"/bucket={bucket}/" in f]
@@ -76,8 +88,7 @@ def as_counter(rows: list[dict]) -> Counter:
 
 def test_files_are_filed_by_send_day_and_bucket_sorted_by_the_key_in_small_row_groups(compacted):
     _, copy = compacted("parquet-event-type")
-    manifest = compaction.read_manifest(copy)
-    files = [f for hour in manifest["units"].values() for f in hour["files"]]
+    files = sorted(read_manifest(copy).files())
     assert files and all(f.startswith(COMPACT_PREFIX) for f in files)
     for key in files:
         table = next(t for t in TABLES if f"/{t.name}/" in key)
@@ -101,57 +112,74 @@ def copy_of(source: Path, target: Path, *, compacted: bool = True) -> Path:
 def test_a_second_run_changes_nothing_and_a_day_with_other_objects_is_compacted_again(compacted, tmp_path):
     _, source = compacted("json-none")
     copy = copy_of(source, tmp_path / "copy")
-    before = compaction.read_manifest(copy)
+    before = read_manifest(copy)
     again = compact(copy, now=LATER)
-    assert again.compacted == [] and again.unchanged == len(before["units"]) == len(compaction.units_of(copy, "day")[0])
+    assert again.compacted == [] and again.unchanged == len(before.units) == len(unit_names(copy, "day"))
     # An object of a day gone (as a partial download would leave it): that day alone is compacted again.
-    day, done = next(iter(before["units"].items()))
-    (copy / DATA_PREFIX / done["objects"][0]).unlink()
+    day, done = next(iter(before.units.items()))
+    (copy / DATA_PREFIX / done.objects[0]).unlink()
     report = compact(copy, now=LATER)
-    assert [u.unit for u in report.compacted] == [day] and report.unchanged == len(before["units"]) - 1
-    after = compaction.read_manifest(copy)
-    assert after["units"][day]["generation"] != done["generation"] and after["units"][day]["rows"] < done["rows"]
-    assert all(not (copy / f).exists() for f in done["files"]) and all((copy / f).exists() for f in after["units"][day]["files"])
+    assert [u.unit for u in report.compacted] == [day] and report.unchanged == len(before.units) - 1
+    after = read_manifest(copy)
+    assert after.units[day].generation != done.generation and after.units[day].rows < done.rows
+    assert all(not (copy / f).exists() for f in done.files) and all((copy / f).exists() for f in after.units[day].files)
+    assert after.retired == {} and report.deleted == len(done.files)
 
 
 def test_a_day_whose_objects_all_expired_leaves_the_manifest_with_its_files(compacted, tmp_path):
     _, source = compacted("json-none")
     copy = copy_of(source, tmp_path / "copy")
-    day, done = next(iter(compaction.read_manifest(copy)["units"].items()))
-    for key in done["objects"]:
+    day, done = next(iter(read_manifest(copy).units.items()))
+    for key in done.objects:
         (copy / DATA_PREFIX / key).unlink()
     report = compact(copy, now=LATER)
-    assert report.dropped == [day] and day not in compaction.read_manifest(copy)["units"]
-    assert not any((copy / f).exists() for f in done["files"])
+    assert report.dropped == [day] and day not in read_manifest(copy).units
+    assert not any((copy / f).exists() for f in done.files)
 
 
 def test_an_interrupted_run_leaves_the_previous_state_whole(compacted, tmp_path, monkeypatch):
     _, source = compacted("json-none")
     copy = copy_of(source, tmp_path / "copy")
     before = (copy / MANIFEST).read_bytes()
-    _, done = next(iter(compaction.read_manifest(copy)["units"].items()))
-    (copy / DATA_PREFIX / done["objects"][0]).unlink()
-    real = compaction._write_table
+    _, done = next(iter(read_manifest(copy).units.items()))
+    (copy / DATA_PREFIX / done.objects[0]).unlink()
+    real, written = LocalStore.write, []
 
-    def failing(root, table, rows, unit, generation):
-        written = real(root, table, rows, unit, generation)
-        if table.name == "messages":
+    def failing(store, key, data):
+        real(store, key, data)
+        written.append(key)
+        if "/messages/" in key:
             raise KeyboardInterrupt
-        return written
 
-    monkeypatch.setattr(compaction, "_write_table", failing)
+    monkeypatch.setattr(LocalStore, "write", failing)
     with pytest.raises(KeyboardInterrupt):
         compact(copy, now=LATER)
-    assert (copy / MANIFEST).read_bytes() == before
-    assert all((copy / f).exists() for f in done["files"])
+    assert (copy / MANIFEST).read_bytes() == before and any("/recipients/" in key for key in written)
+    assert all((copy / f).exists() for f in done.files)
+    # What the interrupted run wrote is named by no manifest: no answer reads it.
+    assert not set(written) & read_manifest(copy).files()
 
 
-def test_by_the_hour_the_hours_not_ended_are_left_to_the_objects_and_late_events_go_to_their_send_day(by_the_hour):
+def test_by_the_hour_the_hours_not_ended_are_left_to_the_objects_an_ended_day_is_merged_and_late_events_go_to_their_send_day(
+    by_the_hour,
+):
     _, copy, hours, middle = by_the_hour
-    manifest = compaction.read_manifest(copy)
-    assert manifest["unit"] == "hour" and list(manifest["units"]) == [h for h in hours if h <= middle]
+    manifest = read_manifest(copy)
+    assert middle[:10] > FIRST
+    assert manifest.unit == "hour" and list(manifest.units) == [FIRST] + [h for h in hours if FIRST < h[:10] and h <= middle]
+    # The first day's hours, merged: every object of the day, one file per table, send day and bucket, sorted.
+    merged = manifest.units[FIRST]
+    assert merged.objects == sorted(
+        k for h in hours if h.startswith(FIRST) for k in units_of(LocalStore(copy).event_keys(None), "hour")[0][h]
+    )
+    assert len(merged.files) == len({f.rsplit("/", 1)[0] for f in merged.files})
+    for key in merged.files:
+        table = next(t for t in TABLES if f"/{t.name}/" in key)
+        values = pq.read_table(copy / key, columns=[table.key])[table.key].to_pylist()
+        assert values == sorted(values) and key.endswith(f"/{FIRST}-{merged.generation}.parquet")
+    assert sum(pq.ParquetFile(copy / f).metadata.num_rows for f in merged.files if "/messages/" in f) == merged.rows
     # Events that arrived the second day of mail sent the first are filed under the first.
-    second_day = [f for u, e in manifest["units"].items() if u.startswith(LAST) for f in e["files"]]
+    second_day = [f for u, e in manifest.units.items() if u.startswith(LAST) for f in e.files]
     assert any(f"/sent={FIRST}/" in f for f in second_day)
     with pytest.raises(ValueError, match="compacted by the hour, not by the day"):
         compact(copy, now=LATER)
@@ -184,9 +212,9 @@ def by_the_hour(compacted, tmp_path_factory) -> tuple[LocalEvents, Path, list[st
     """A copy compacted by the hour up to the middle of its hours: the raw view, the copy, its hours, the middle one."""
     raw, source = compacted("json-none")
     copy = copy_of(source, tmp_path_factory.mktemp("hourly"), compacted=False)
-    hours = sorted(compaction.units_of(copy, "hour")[0])
+    hours = sorted(unit_names(copy, "hour"))
     middle = hours[len(hours) // 2]
-    compact(copy, now=compaction.unit_end(middle, "hour"), unit="hour", settle=timedelta(0))
+    compact(copy, now=unit_end(middle), unit="hour", settle=timedelta(0))
     return raw, copy, hours, middle
 
 
@@ -195,7 +223,7 @@ def test_across_the_boundary_the_compacted_hours_and_the_objects_not_compacted_a
     generated,  # noqa: F811
 ):
     raw, copy, hours, _ = by_the_hour
-    assert 0 < len(compaction.read_manifest(copy)["units"]) < len(hours)
+    assert 0 < len(read_manifest(copy).units) < len(hours)
     assert answers(LocalEvents(copy), generated) == answers(raw, generated)
 
 
@@ -209,7 +237,7 @@ def test_the_command_compacts_once_and_why_answers_the_same(compacted, capsys, t
     before = json.loads(capsys.readouterr().out)
     assert main(["compact", "--local", str(copy)]) == 0
     out = capsys.readouterr().out
-    days = len(compaction.units_of(copy, "day")[0])
+    days = len(unit_names(copy, "day"))
     assert out.startswith(f"compacted {days} arrival days (") and out.endswith("; 0 already compacted\n")
     assert main(["compact", "--local", str(copy)]) == 0
     assert capsys.readouterr().out == f"compacted 0 arrival days (0 objects, 0 rows); {days} already compacted\n"

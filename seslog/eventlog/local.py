@@ -66,7 +66,8 @@ from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError, message_arr
 from seslog.eventlog.schema import DUCKDB_TYPES, RECORD, Array, Field, Map, Struct, Type, duckdb_type, glue_columns
 
 if TYPE_CHECKING:
-    from seslog.eventlog import compaction
+    from seslog.compaction.manifest import Manifest
+    from seslog.compaction.tables import Answered
 
 TABLE = "events"
 """The DuckDB view the rendered queries read."""
@@ -561,7 +562,7 @@ class LocalEvents:
         if not objects:
             raise LayoutError(f"no {self.format} objects under {data}")
         self._objects = found.objects
-        self._compacted: tuple[dict[str, Any], list[Path]] | None = None
+        self._compacted: tuple[Manifest, list[Path]] | None = None
         """The compaction manifest and the objects it leaves out, read once, when a query the compacted tables answer
         is first asked: every such answer reads one state of the copy."""
         self._recent: LocalEvents | None = None
@@ -735,41 +736,39 @@ class LocalEvents:
                 raise QueryError(f"no query named {query!r}; the queries: {', '.join(QUERIES)}")
             query = QUERIES[query]
         checked = query.check(values)
-        from seslog.eventlog import compaction  # compaction reads objects with this module
+        from seslog.compaction.store import LocalStore  # compaction reads objects with this module
+        from seslog.compaction.tables import ANSWERED
 
-        answered = compaction.ANSWERED.get(query.name)
+        answered = ANSWERED.get(query.name)
         if answered:
             if self._compacted is None:
-                manifest = compaction.read_manifest(self.root)
-                done = {key for entry in manifest["units"].values() for key in entry["objects"]}
+                manifest = LocalStore(self.root).manifest("day")[0]
+                done = manifest.objects()
                 relative = (p.relative_to(self.data) for p in self._objects)
                 self._compacted = manifest, [p for p in relative if p.as_posix() not in done]
-            if self._compacted[0]["units"]:
+            if self._compacted[0].units:
                 return self._run_compacted(query, answered, checked, *self._compacted)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
         return self.sql(rendered.sql, rendered.named_parameters(checked))
 
     def _run_compacted(
-        self,
-        query: NamedQuery,
-        answered: compaction.Answered,
-        checked: Mapping[str, str],
-        manifest: dict[str, Any],
-        rest: list[Path],
+        self, query: NamedQuery, answered: Answered, checked: Mapping[str, str], manifest: Manifest, rest: list[Path]
     ) -> Result:
         """A query the compacted tables answer: their rows for the key, with the rows of the objects not compacted
         (``rest``, paths under ``events/``)."""
-        from seslog.eventlog import compaction
+        from seslog.compaction.reading import compacted_files, duckdb_sql
+        from seslog.compaction.tables import ANSWER_COLUMNS
 
         first, last = date.fromisoformat(checked["from_date"]), date.fromisoformat(checked["to_date"])
         arrival = message_arrival_days(self.scheme, first, last)
-        files = compaction.compacted_files(self.root, manifest, answered, checked[answered.parameter], first, last, arrival)
+        keys = compacted_files(manifest, answered, checked[answered.parameter], first, last, arrival)
+        files = [self.root / key for key in keys]
         self.compacted_reads.append((len(files), len(rest)))
         if rest:
             if self._recent is None:
                 self._recent = LocalEvents(self.root, format=self.format, partitioning=self.scheme, objects=rest)
             rendered = query.render(self._recent.scheme, TABLE, dialect="duckdb")
-            return self._recent.sql(compaction.union_sql(answered, rendered.sql, files), rendered.named_parameters(checked))
+            return self._recent.sql(duckdb_sql(answered, rendered.sql, files), rendered.named_parameters(checked))
         if not files:
-            return Result(compaction.answer_columns(self.root, manifest), [])
-        return self.sql(compaction.union_sql(answered, None, files), dict(checked))
+            return Result(list(ANSWER_COLUMNS), [])
+        return self.sql(duckdb_sql(answered, None, files), dict(checked))

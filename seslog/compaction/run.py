@@ -1,0 +1,290 @@
+"""One compaction run: the arrival units whose objects changed are compacted, a closed day's hours merged, what
+expired dropped.
+
+Firehose writes records in arrival order, so no statistic of a raw object narrows a lookup by recipient or message
+ID. A run rewrites the rows of each arrival unit (the time in the name Firehose gives an object) into the two tables
+of ``tables``. A unit's objects do not change once written, so a late open or click (published days after its mail)
+lands in a later unit, whose compaction files it under its mail's send day, and rerunning a unit is idempotent. A
+unit with other objects than the manifest says (a later download, a late delivery) is compacted again into a new
+generation; the files of the previous one are retired.
+
+The stack's job compacts by the hour and, once a day has ended, merges its hours into one file per send day and
+bucket: a lookup then reads one file per arrival day, not 24 (``bench/results/compaction.md``). A local copy is
+compacted by the day directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from seslog.compaction.manifest import Manifest, Unit, kind_of, unit_day, unit_end, unit_of, unit_start
+from seslog.compaction.store import LocalStore, Store
+from seslog.compaction.tables import DUCKDB_BUCKET, ROW_GROUP_ROWS, ROWS, SCHEMA, TABLES, Table, parse_file_key
+
+SETTLE = timedelta(minutes=20)
+"""How long after a unit ends it is compacted: Firehose writes an object up to its buffer interval (at most 900 s)
+after the object's first record arrived, under that record's arrival time."""
+
+_ROWS_SCHEMA = pa.schema(list(SCHEMA) + [("sent", pa.string())])
+
+
+@dataclass
+class UnitReport:
+    unit: str
+    objects: int
+    rows: int = 0
+    files: int = 0
+    without_send_time: int = 0
+    """Rows whose mail has no timestamp: no send day to file them under, so left out (counted, said)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CompactionReport:
+    unit: str
+    compacted: list[UnitReport] = field(default_factory=list)
+    merged: list[UnitReport] = field(default_factory=list)
+    """Days whose hours were merged (the stack's job)."""
+    unchanged: int = 0
+    """Units already compacted with the same objects."""
+    waiting: int = 0
+    """Units not ended ``SETTLE`` ago: left to the raw table until a later run."""
+    unnamed: list[str] = field(default_factory=list)
+    """Objects whose name gives no arrival time (not named as Firehose names them): left to the raw table."""
+    dropped: list[str] = field(default_factory=list)
+    """Units whose objects are all gone (expired, deleted): out of the manifest, their files retired."""
+    deleted: int = 0
+    """Retired files deleted."""
+    through: str | None = None
+
+    def summary(self) -> str:
+        rows = sum(h.rows for h in self.compacted)
+        units = f"arrival {self.unit}{'s' if len(self.compacted) != 1 else ''}"
+        text = (
+            f"compacted {len(self.compacted):,} {units} ({sum(h.objects for h in self.compacted):,} objects, {rows:,} rows); "
+            f"{self.unchanged:,} already compacted"
+        )
+        if self.merged:
+            text += f"; merged the hours of {len(self.merged):,} day{'s' if len(self.merged) != 1 else ''}"
+        skipped = sum(h.without_send_time for h in self.compacted)
+        if skipped:
+            text += f"; {skipped:,} rows without a send time left out"
+        if self.unnamed:
+            text += f"; {len(self.unnamed):,} objects without an arrival time in their name left as they are"
+        if self.dropped:
+            text += f"; {len(self.dropped):,} whose objects are gone dropped"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "compacted": [u.to_json() for u in self.compacted],
+            "merged": [u.to_json() for u in self.merged],
+            "unchanged": self.unchanged,
+            "waiting": self.waiting,
+            "unnamed": len(self.unnamed),
+            "dropped": self.dropped,
+            "deleted": self.deleted,
+            "through": self.through,
+        }
+
+
+def units_of(keys: Sequence[str], unit: str) -> tuple[dict[str, list[str]], list[str]]:
+    """``keys`` (under ``events/``) by arrival unit (sorted), and those whose name gives no time."""
+    from seslog.eventlog.local import arrival_time
+
+    units: dict[str, list[str]] = {}
+    unnamed = []
+    for key in keys:
+        at = arrival_time(Path(key))
+        if at is None:
+            unnamed.append(key)
+        else:
+            units.setdefault(unit_of(at, unit), []).append(key)
+    return {u: sorted(ks) for u, ks in sorted(units.items())}, sorted(unnamed)
+
+
+def compact(
+    where: Path | Store,
+    *,
+    now: datetime,
+    unit: str = "day",
+    days: Sequence[date] | None = None,
+    retention_days: int | None = None,
+    grace: timedelta = timedelta(0),
+    settle: timedelta = SETTLE,
+    format: str | None = None,
+    partitioning: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> CompactionReport:
+    """Compact every arrival ``unit`` of the store that ended ``SETTLE`` before ``now`` and is not compacted with the
+    same objects yet (``settle``: ``SETTLE``); by the hour, merge each ended day whose hours are all compacted.
+
+    ``days``: the arrival days listed (None: all; the stack's job lists the last few, as Firehose writes no object
+    later than its 24 hours of retries). A unit of those days whose objects are all gone leaves the manifest; a unit
+    older than ``retention_days`` leaves it too (the bucket's lifecycle expired its objects and files). Retired files
+    are deleted ``grace`` after they left (the longest a query that read the previous manifest may still be reading).
+    """
+    store: Store = LocalStore(where) if isinstance(where, Path | str) else where
+    manifest, token = store.manifest(unit)
+    if manifest.unit != unit:
+        raise ValueError(f"the manifest in {store.where} is compacted by the {manifest.unit}, not by the {unit}")
+    units, unnamed = units_of(store.event_keys(days), unit)
+    report = CompactionReport(unit, unnamed=unnamed)
+    listed = None if days is None else set(days)
+
+    def in_scope(name: str) -> bool:
+        return listed is None or unit_day(name) in listed
+
+    def switch(changes: dict[str, Unit | None]) -> None:
+        nonlocal token
+        manifest.replace(changes, now)
+        token = store.replace_manifest(manifest, token)
+
+    if unit == "hour":
+        # A merged day whose objects changed (a late delivery) is compacted again hour by hour, then merged again.
+        for name, entry in list(manifest.units.items()):
+            if kind_of(name) == "day" and in_scope(name):
+                of_day = sorted(k for hour, keys in units.items() if hour[:10] == name for k in keys)
+                if of_day != entry.objects:
+                    switch({name: None})
+
+    pending: list[str] = []
+    for name, keys in units.items():
+        if unit_end(name) + settle > now:
+            report.waiting += 1
+            pending.append(name)
+            continue
+        if _compacted_objects(manifest, name) == keys:
+            report.unchanged += 1
+            continue
+        if progress:
+            progress(f"compacting {name}: {len(keys):,} objects")
+        entry, unit_report = _compact_unit(store, name, keys, format=format, partitioning=partitioning)
+        switch({name: entry})
+        report.compacted.append(unit_report)
+
+    gone = [
+        name
+        for name in manifest.units
+        if (in_scope(name) and not any(u == name or (kind_of(name) == "day" and u[:10] == name) for u in units))
+        or (retention_days is not None and unit_day(name) < now.date() - timedelta(days=retention_days + 1))
+    ]
+    if gone:
+        switch({name: None for name in gone})
+        report.dropped = gone
+
+    if unit == "hour":
+        for day in sorted({name[:10] for name in manifest.units if kind_of(name) == "hour"}):
+            hours = [name for name in units if name[:10] == day]
+            if unit_end(day) + settle > now or not in_scope(day) or any(h in pending for h in hours):
+                continue
+            if progress:
+                progress(f"merging the hours of {day}")
+            entry, merged = _merge_day(store, manifest, day)
+            switch(merged | {day: entry})
+            report.merged.append(UnitReport(day, len(entry.objects), entry.rows, len(entry.files)))
+
+    first_pending = min((unit_start(name) for name in pending), default=unit_start(unit_of(now - settle, unit)))
+    manifest.through = report.through = first_pending.isoformat()
+    deleting = sorted(key for key, since in manifest.retired.items() if datetime.fromisoformat(since) <= now - grace)
+    store.delete(deleting)
+    for key in deleting:
+        del manifest.retired[key]
+    report.deleted = len(deleting)
+    token = store.replace_manifest(manifest, token)
+    return report
+
+
+def _compacted_objects(manifest: Manifest, name: str) -> list[str] | None:
+    """The objects of unit ``name`` the manifest says are compacted: its own entry's, or a merged day's of that hour."""
+    if name in manifest.units:
+        return manifest.units[name].objects
+    day = manifest.units.get(name[:10]) if kind_of(name) == "hour" else None
+    if day is None:
+        return None
+    return units_of(day.objects, "hour")[0].get(name, [])
+
+
+def _compact_unit(store: Store, name: str, keys: list[str], *, format: str | None, partitioning: Any) -> tuple[Unit, UnitReport]:
+    """Write both tables' files of a new generation for the objects ``keys`` of one arrival unit."""
+    from seslog.eventlog.local import LocalEvents
+
+    root = store.readable(keys)
+    try:
+        events = LocalEvents(root, format=format, partitioning=partitioning, objects=[Path(k) for k in keys])
+        rendered = ROWS.render(events.scheme, "events", dialect="duckdb")
+        buckets = ", ".join(f"{DUCKDB_BUCKET.format(key=t.key)} AS bucket_{t.name}" for t in TABLES)
+        rows = events.connection.sql(f"SELECT *, {buckets} FROM ({rendered.sql})").to_arrow_table()
+        events.connection.close()
+    finally:
+        if root != getattr(store, "root", None):
+            shutil.rmtree(root, ignore_errors=True)
+    report = UnitReport(name, len(keys))
+    dated = pc.invert(pc.is_null(rows["sent"]))
+    report.without_send_time = len(rows) - (pc.sum(dated).as_py() or 0)
+    rows = rows.filter(dated)
+    report.rows = len(rows)
+    generation = uuid.uuid4().hex[:12]
+    written: list[str] = []
+    for table in TABLES:
+        column = f"bucket_{table.name}"
+        data = rows.select(_ROWS_SCHEMA.names).cast(_ROWS_SCHEMA).append_column(column, rows[column])
+        for (sent, bucket), part in _groups(data, column):
+            key = table.file_key(sent, bucket, name, generation)
+            store.write(key, _parquet(part.drop_columns(["sent", column]), table))
+            written.append(key)
+    report.files = len(written)
+    return Unit(keys, generation, report.rows, sorted(written)), report
+
+
+def _groups(rows: pa.Table, bucket: str) -> list[tuple[tuple[str, str], pa.Table]]:
+    """The rows of each send day and bucket."""
+    found = []
+    for sent in sorted(set(rows["sent"].to_pylist())):
+        of_day = rows.filter(pc.equal(rows["sent"], sent))
+        for value in sorted(set(of_day[bucket].to_pylist())):
+            found.append(((sent, value), of_day.filter(pc.equal(of_day[bucket], value))))
+    return found
+
+
+def _parquet(rows: pa.Table, table: Table) -> bytes:
+    """One file's bytes: the rows sorted by the table's order, in ``ROW_GROUP_ROWS``-row groups."""
+    sink = pa.BufferOutputStream()
+    rows = rows.sort_by([(column, "ascending") for column in table.order])
+    pq.write_table(rows, sink, compression="snappy", row_group_size=ROW_GROUP_ROWS)
+    return sink.getvalue().to_pybytes()
+
+
+def _merge_day(store: Store, manifest: Manifest, day: str) -> tuple[Unit, dict[str, Unit | None]]:
+    """The hours of ``day`` merged into one file per table, send day and bucket (one at a time: the memory a run
+    needs is a bucket's, not a day's); the day's entry, and the hours' leaving."""
+    hours = sorted(name for name in manifest.units if kind_of(name) == "hour" and name[:10] == day)
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for hour in hours:
+        for key in manifest.units[hour].files:
+            parsed = parse_file_key(key)
+            groups.setdefault((parsed.table, parsed.sent, parsed.bucket), []).append(key)
+    tables = {t.name: t for t in TABLES}
+    generation = uuid.uuid4().hex[:12]
+    written = []
+    for (name, sent, bucket), keys in sorted(groups.items()):
+        parts = [pq.read_table(pa.BufferReader(store.read(key))) for key in keys]
+        key = tables[name].file_key(sent, bucket, day, generation)
+        store.write(key, _parquet(pa.concat_tables(parts), tables[name]))
+        written.append(key)
+    objects = sorted(o for hour in hours for o in manifest.units[hour].objects)
+    rows = sum(manifest.units[hour].rows for hour in hours)
+    return Unit(objects, generation, rows, sorted(written)), {hour: None for hour in hours}
