@@ -42,7 +42,11 @@ def _day_part(pattern: str) -> str:
 
 
 def partition_prefixes(
-    scheme: Scheme, days: Sequence[date], data_prefix: str = DATA_PREFIX, sent_since: date | None = None
+    scheme: Scheme,
+    days: Sequence[date],
+    data_prefix: str = DATA_PREFIX,
+    sent_since: date | None = None,
+    late_days: int | None = None,
 ) -> list[str]:
     """Prefixes under which every object that arrived on ``days`` lies, and as little else as the layout allows.
 
@@ -57,9 +61,10 @@ def partition_prefixes(
     record of that day, sent before it arrived; a late event is filed at most ``late`` days
     before it happened (``max_late_days()``, the longest a stack can have). So the send day is
     never after the arrival day nor more than ``late`` days before it: 30 days are 30 x 248
-    prefixes, not 30 x 277.
+    prefixes, not 30 x 277. A caller that knows the stack's ``retentionDays`` (its send key's ``late_days``) gives it
+    as ``late_days``: fewer prefixes.
     """
-    late = max_late_days()
+    late = late_days if late_days is not None else max_late_days()
     first = sent_since or min(days) - timedelta(days=late)
     sent_days = [first + timedelta(days=n) for n in range((max(days) - first).days + 1)]
 

@@ -35,6 +35,10 @@ SETTLE = timedelta(minutes=20)
 """How long after a unit ends it is compacted: Firehose writes an object up to its buffer interval (at most 900 s)
 after the object's first record arrived, under that record's arrival time."""
 
+RESERVE = 180.0
+"""Seconds a run must have left to start compacting a unit or merging a day: an hour's objects at a million mails a
+day take about 10 s, a day's merge about a minute (``bench/results/compaction.md``); the rest is margin."""
+
 _ROWS_SCHEMA = pa.schema(list(SCHEMA) + [("sent", pa.string())])
 
 
@@ -61,6 +65,8 @@ class CompactionReport:
     """Units already compacted with the same objects."""
     waiting: int = 0
     """Units not ended ``SETTLE`` ago: left to the raw table until a later run."""
+    postponed: int = 0
+    """Units (and days to merge) left to the next run, for want of time."""
     unnamed: list[str] = field(default_factory=list)
     """Objects whose name gives no arrival time (not named as Firehose names them): left to the raw table."""
     dropped: list[str] = field(default_factory=list)
@@ -76,6 +82,8 @@ class CompactionReport:
             f"compacted {len(self.compacted):,} {units} ({sum(h.objects for h in self.compacted):,} objects, {rows:,} rows); "
             f"{self.unchanged:,} already compacted"
         )
+        if self.postponed:
+            text += f"; {self.postponed:,} left to the next run for want of time"
         if self.merged:
             text += f"; merged the hours of {len(self.merged):,} day{'s' if len(self.merged) != 1 else ''}"
         skipped = sum(h.without_send_time for h in self.compacted)
@@ -94,6 +102,7 @@ class CompactionReport:
             "merged": [u.to_json() for u in self.merged],
             "unchanged": self.unchanged,
             "waiting": self.waiting,
+            "postponed": self.postponed,
             "unnamed": len(self.unnamed),
             "dropped": self.dropped,
             "deleted": self.deleted,
@@ -121,26 +130,31 @@ def compact(
     *,
     now: datetime,
     unit: str = "day",
-    days: Sequence[date] | None = None,
+    lookback_days: int | None = None,
     retention_days: int | None = None,
     grace: timedelta = timedelta(0),
     settle: timedelta = SETTLE,
     format: str | None = None,
     partitioning: Any = None,
     progress: Callable[[str], None] | None = None,
+    time_left: Callable[[], float] | None = None,
 ) -> CompactionReport:
-    """Compact every arrival ``unit`` of the store that ended ``SETTLE`` before ``now`` and is not compacted with the
-    same objects yet (``settle``: ``SETTLE``); by the hour, merge each ended day whose hours are all compacted.
+    """Compact every arrival ``unit`` of the store that ended ``settle`` before ``now`` and is not compacted with the
+    same objects yet; by the hour, merge each ended day whose hours are all compacted.
 
-    ``days``: the arrival days listed (None: all; the stack's job lists the last few, as Firehose writes no object
-    later than its 24 hours of retries). A unit of those days whose objects are all gone leaves the manifest; a unit
-    older than ``retention_days`` leaves it too (the bucket's lifecycle expired its objects and files). Retired files
-    are deleted ``grace`` after they left (the longest a query that read the previous manifest may still be reading).
+    ``lookback_days``: the arrival days listed, up to today (None: all). The stack's job lists the last few, as
+    Firehose writes no object later than its 24 hours of retries, and from the day of the manifest's ``through`` on
+    (a job that did not run for days catches up; a first run lists ``retention_days``). A unit of the listed days
+    whose objects are all gone leaves the manifest; a unit older than ``retention_days`` leaves it too (the bucket's
+    lifecycle expired its objects and files). Retired files are deleted ``grace`` after they left (the longest a query
+    that read the previous manifest may still be reading). ``time_left`` (seconds): the run compacts no further unit
+    once fewer than ``RESERVE`` are left, and leaves the rest to the next run.
     """
     store: Store = LocalStore(where) if isinstance(where, Path | str) else where
     manifest, token = store.manifest(unit)
     if manifest.unit != unit:
         raise ValueError(f"the manifest in {store.where} is compacted by the {manifest.unit}, not by the {unit}")
+    days = _listed_days(manifest, now, lookback_days, retention_days)
     units, unnamed = units_of(store.event_keys(days), unit)
     report = CompactionReport(unit, unnamed=unnamed)
     listed = None if days is None else set(days)
@@ -170,6 +184,10 @@ def compact(
         if _compacted_objects(manifest, name) == keys:
             report.unchanged += 1
             continue
+        if time_left is not None and time_left() < RESERVE:
+            report.postponed += 1
+            pending.append(name)
+            continue
         if progress:
             progress(f"compacting {name}: {len(keys):,} objects")
         entry, unit_report = _compact_unit(store, name, keys, format=format, partitioning=partitioning)
@@ -189,7 +207,11 @@ def compact(
     if unit == "hour":
         for day in sorted({name[:10] for name in manifest.units if kind_of(name) == "hour"}):
             hours = [name for name in units if name[:10] == day]
-            if unit_end(day) + settle > now or not in_scope(day) or any(h in pending for h in hours):
+            # A day before the listed ones is merged too: no object can reach it any more.
+            if unit_end(day) + settle > now or any(h in pending for h in hours):
+                continue
+            if time_left is not None and time_left() < RESERVE:
+                report.postponed += 1
                 continue
             if progress:
                 progress(f"merging the hours of {day}")
@@ -206,6 +228,20 @@ def compact(
     report.deleted = len(deleting)
     token = store.replace_manifest(manifest, token)
     return report
+
+
+def _listed_days(manifest: Manifest, now: datetime, lookback_days: int | None, retention_days: int | None) -> list[date] | None:
+    """The arrival days a run lists: the last ``lookback_days``, and every day since the manifest's ``through`` (or,
+    on a first run, since the oldest day kept)."""
+    if lookback_days is None:
+        return None
+    today = now.date()
+    first = today - timedelta(days=lookback_days - 1)
+    if manifest.through is not None:
+        first = min(first, datetime.fromisoformat(manifest.through).date())
+    elif retention_days is not None:
+        first = today - timedelta(days=retention_days)
+    return [first + timedelta(days=n) for n in range((today - first).days + 1)]
 
 
 def _compacted_objects(manifest: Manifest, name: str) -> list[str] | None:

@@ -7,6 +7,7 @@ files, writes and deletes compacted files, and replaces the manifest only if nob
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -129,7 +130,8 @@ class S3Store:
         if days is None:
             prefixes = [DATA_PREFIX]
         else:
-            prefixes = partition_prefixes(self.scheme, sorted(days)) if days else []
+            late = max((key.late_days for key in self.scheme.keys), default=0)
+            prefixes = partition_prefixes(self.scheme, sorted(days), late_days=late) if days else []
         with ThreadPoolExecutor(8) as pool:
             found = pool.map(lambda prefix: list_objects(self.s3, self.bucket, [prefix]), prefixes)
             return sorted({o["Key"][len(DATA_PREFIX) :] for objects in found for o in objects})
@@ -140,7 +142,9 @@ class S3Store:
         def fetch(key: str) -> None:
             path = root / DATA_PREFIX / key
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.s3.download_file(self.bucket, DATA_PREFIX + key, str(path))
+            body = self.s3.get_object(Bucket=self.bucket, Key=DATA_PREFIX + key)["Body"]
+            with open(path, "wb") as file:
+                shutil.copyfileobj(body, file, 1 << 20)
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(fetch, keys))

@@ -1,0 +1,164 @@
+"""The stack's hourly job on a bucket (moto's S3): it compacts the ended hours, merges an ended day, keeps retired files
+for the grace and then deletes them, writes with the pipeline key, never switches over a manifest another run replaced,
+and a copy of the bucket answers as its objects do at every step."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from seslog.compaction import handler
+from seslog.compaction.manifest import MANIFEST, Manifest, unit_end, unit_of
+from seslog.compaction.run import SETTLE
+from seslog.compaction.store import ManifestChanged, S3Store
+from seslog.eventlog.local import LocalEvents, arrival_time
+from seslog.eventlog.partitioning import scheme_for
+from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
+from tests.shared_data import shared_layouts
+from tests.test_compaction import FIRST, LAST, answers
+from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401 (fixtures)
+
+BUCKET = "ses-event-log-compaction-test"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+SETTINGS = handler.JobSettings(BUCKET, "parquet", "send-date", 7, KEY)
+"""A week kept: the job lists 8 send days' prefixes per arrival day (the suite's time)."""
+
+
+def _bucket(root: Path, some: int | None):
+    """moto's S3 holding the objects of the layout at ``root`` (the ``some`` that arrived first, or all)."""
+    objects = sorted((root / DATA_PREFIX).rglob("*.parquet"), key=lambda p: arrival_time(p.relative_to(root / DATA_PREFIX)))
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        for path in objects[:some]:
+            s3.put_object(Bucket=BUCKET, Key=path.relative_to(root).as_posix(), Body=path.read_bytes())
+        yield s3
+
+
+@pytest.fixture
+def layout(generated, tmp_path_factory, monkeypatch) -> Path:  # noqa: F811
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return shared_layouts(tmp_path_factory, "query-layouts", generated, LAYOUTS, STREAM)["parquet-send-date"]
+
+
+@pytest.fixture
+def bucket(layout):
+    """The bucket with every object of the parquet send-date layout; the raw view of them."""
+    for s3 in _bucket(layout, None):
+        yield s3, LocalEvents(layout)
+
+
+@pytest.fixture
+def few(layout):
+    """The bucket with the layout's first 16 objects: a few hours of two days."""
+    yield from _bucket(layout, 16)
+
+
+def copy_of_bucket(s3, target: Path, layout: Path) -> Path:
+    """The bucket as a local copy, as `seslog download` lays it out: its event objects are the layout's (hard-linked),
+    its compacted files and manifest fetched."""
+    shutil.copytree(layout / DATA_PREFIX, target / DATA_PREFIX, copy_function=os.link)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=COMPACT_PREFIX):
+        for found in page.get("Contents", []):
+            path = target / found["Key"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=BUCKET, Key=found["Key"])["Body"].read())
+    return target
+
+
+def manifest_of(s3) -> Manifest:
+    return Manifest.parse(s3.get_object(Bucket=BUCKET, Key=MANIFEST)["Body"].read(), MANIFEST)
+
+
+def run(s3, now: datetime, tmp_path: Path) -> dict:
+    return handler.run(SETTINGS, s3, now, tmp_path)
+
+
+def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_the_same_throughout(
+    bucket,
+    layout,
+    generated,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    s3, raw = bucket
+    expected = answers(raw, generated)
+    monkeypatch.setattr(handler, "LOOKBACK_DAYS", 4)  # the data set's days, all listed
+    middle = datetime.fromisoformat(f"{LAST}T06:00:00+00:00")
+    first = run(s3, middle + SETTLE, tmp_path / "1")
+    manifest = manifest_of(s3)
+    assert [m["unit"] for m in first["merged"]] == [FIRST] and first["merged"][0]["rows"] == manifest.units[FIRST].rows
+    assert next(iter(manifest.units)) == FIRST and all(unit_end(u) <= middle for u in manifest.units)
+    assert manifest.through == middle.isoformat()
+    # Merged away, the first day's hour files are retired, not deleted yet: a lookup may be reading them.
+    assert manifest.retired and all(s3.head_object(Bucket=BUCKET, Key=k) for k in list(manifest.retired)[:3])
+    file = s3.head_object(Bucket=BUCKET, Key=manifest.units[FIRST].files[0])
+    assert (file["ServerSideEncryption"], file["SSEKMSKeyId"]) == ("aws:kms", KEY)
+    assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-1", layout)), generated) == expected
+
+    later = datetime(2024, 5, 7, tzinfo=UTC)  # every day of the data set ended, none past retention
+    second = run(s3, later, tmp_path / "2")
+    manifest = manifest_of(s3)
+    assert all(len(u) == 10 for u in manifest.units), list(manifest.units)
+    # Listed from the day of the first run's ``through`` on: that day's hours it compacted are unchanged.
+    assert second["unchanged"] == len([u for u in first["compacted"] if u["unit"] >= LAST]) and second["deleted"] > 0
+    assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-2", layout)), generated) == expected
+    # A rerun changes nothing; an hour later the files the merge retired are deleted.
+    third = run(s3, later + handler.GRACE, tmp_path / "3")
+    assert third["compacted"] == third["merged"] == [] and third["deleted"] > 0 and manifest_of(s3).retired == {}
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="compact/")["Contents"]}
+    assert listed == manifest_of(s3).files() | {MANIFEST}
+
+
+def test_units_older_than_the_lookback_are_kept_and_those_past_retention_leave(few, tmp_path, monkeypatch):
+    s3 = few
+    run(s3, datetime(2024, 5, 3, tzinfo=UTC), tmp_path / "1")
+    units = set(manifest_of(s3).units)
+    assert run(s3, datetime(2024, 5, 7, tzinfo=UTC), tmp_path / "2")["dropped"] == []
+    assert set(manifest_of(s3).units) == units
+    past = run(s3, datetime(2024, 5, 1, tzinfo=UTC) + timedelta(days=SETTINGS.retention_days + 10), tmp_path / "3")
+    assert sorted(past["dropped"]) == sorted(units) and manifest_of(s3).units == {}
+
+
+def test_a_run_short_of_time_leaves_the_rest_to_the_next_which_lists_from_where_it_stopped(few, tmp_path, monkeypatch):
+    s3 = few
+    left = iter([1000.0, 1000.0, 0.0])
+    short = handler.run(SETTINGS, s3, datetime(2024, 5, 3, tzinfo=UTC), tmp_path / "1", lambda: next(left, 0.0))
+    assert len(short["compacted"]) == 2 and short["postponed"] > 0 and short["merged"] == []
+    manifest = manifest_of(s3)
+    # Every object before ``through`` is compacted: it is the start of the first hour left.
+    through = datetime.fromisoformat(manifest.through)
+    assert through >= unit_end(short["compacted"][1]["unit"]) and unit_of(through, "hour") not in manifest.units
+    # The next run, five days later, lists from the day it stopped at, though that is before its lookback.
+    after = run(s3, datetime(2024, 5, 6, 12, tzinfo=UTC), tmp_path / "2")
+    assert after["postponed"] == 0 and after["unchanged"] == 2 and len(after["compacted"]) == short["postponed"]
+    assert all(len(u) == 10 for u in manifest_of(s3).units)
+
+
+def test_a_manifest_replaced_by_another_run_is_not_written_over(few, tmp_path):
+    s3 = few
+    store = S3Store(s3, BUCKET, scheme=scheme_for("send-date", 30), scratch=tmp_path)
+    manifest, token = store.manifest("hour")
+    assert token is None
+    first = store.replace_manifest(manifest, None)
+    with pytest.raises(ManifestChanged):
+        store.replace_manifest(manifest, None)  # another run created it meanwhile
+    manifest.through = "2024-05-01T00:00:00+00:00"
+    store.replace_manifest(manifest, first)
+    manifest.through = "2024-05-01T01:00:00+00:00"
+    with pytest.raises(ManifestChanged):
+        store.replace_manifest(manifest, first)  # another run replaced it meanwhile
+
+
+def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_named():
+    environ = {f"SESLOG_COMPACTION_{k}": v for k, v in zip(handler.ENVIRONMENT, (BUCKET, "json", "none", "30", KEY), strict=True)}
+    assert handler.JobSettings.from_environment(environ) == handler.JobSettings(BUCKET, "json", "none", 30, KEY)
+    del environ["SESLOG_COMPACTION_FORMAT"]
+    with pytest.raises(ValueError, match="lacks SESLOG_COMPACTION_FORMAT: deploy it with the stack"):
+        handler.JobSettings.from_environment(environ)
