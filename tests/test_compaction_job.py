@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from seslog.compaction import handler
 from seslog.compaction.manifest import MANIFEST, Manifest, unit_end, unit_of
-from seslog.compaction.run import SETTLE
+from seslog.compaction.run import SETTLE, compact
 from seslog.compaction.store import ManifestChanged, S3Store
 from seslog.eventlog.local import LocalEvents, arrival_time
 from seslog.eventlog.partitioning import scheme_for
@@ -106,6 +106,8 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_t
     second = run(s3, later, tmp_path / "2")
     manifest = manifest_of(s3)
     assert all(len(u) == 10 for u in manifest.units), list(manifest.units)
+    # The first day is no longer listed: its object list is dropped (the manifest stays small), the day still compacted.
+    assert manifest.units[FIRST].objects is None and manifest.units[LAST].objects is not None
     # Listed from the day of the first run's ``through`` on: that day's hours it compacted are unchanged.
     assert second["unchanged"] == len([u for u in first["compacted"] if u["unit"] >= LAST]) and second["deleted"] > 0
     assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-2", layout)), generated) == expected
@@ -154,6 +156,21 @@ def test_a_manifest_replaced_by_another_run_is_not_written_over(few, tmp_path):
     manifest.through = "2024-05-01T01:00:00+00:00"
     with pytest.raises(ManifestChanged):
         store.replace_manifest(manifest, first)  # another run replaced it meanwhile
+
+
+def test_a_run_whose_manifest_another_run_replaced_meanwhile_switches_nothing_and_deletes_what_it_wrote(few, tmp_path):
+    s3 = few
+
+    class Raced(S3Store):
+        def readable(self, keys):
+            s3.put_object(Bucket=BUCKET, Key=MANIFEST, Body=Manifest.empty("hour").to_bytes())  # the other run's
+            return super().readable(keys)
+
+    store = Raced(s3, BUCKET, scheme=scheme_for("send-date", 7), scratch=tmp_path)
+    with pytest.raises(ManifestChanged):
+        compact(store, now=datetime(2024, 5, 3, tzinfo=UTC), unit="hour", lookback_days=4)
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=COMPACT_PREFIX)["Contents"]]
+    assert left == [MANIFEST] and manifest_of(s3).units == {}
 
 
 def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_named():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
 from seslog.eventlog.prefixes import COMPACT_PREFIX
@@ -60,8 +61,9 @@ def unit_day(name: str) -> date:
 
 @dataclass
 class Unit:
-    objects: list[str]
-    """The keys (under ``events/``) compacted, sorted."""
+    objects: list[str] | None
+    """The keys (under ``events/``) compacted, sorted; None once sealed: every object of the unit's arrival time is
+    compacted (a run lists no object of that day any more)."""
     generation: str
     rows: int
     files: list[str]
@@ -80,6 +82,7 @@ class Manifest:
     """ISO time: every object that arrived before it, of the days the last run listed, is compacted."""
     retired: dict[str, str] = field(default_factory=dict)
     """File key: ISO time it left the manifest."""
+    _object_sets: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls, unit: str) -> Manifest:
@@ -94,7 +97,9 @@ class Manifest:
             if raw.get("version") != VERSION or raw["unit"] not in UNITS or not isinstance(raw["units"], dict):
                 raise TypeError
             units = {
-                name: Unit(list(e["objects"]), str(e["generation"]), int(e["rows"]), list(e["files"]))
+                name: Unit(
+                    None if e["objects"] is None else list(e["objects"]), str(e["generation"]), int(e["rows"]), list(e["files"])
+                )
                 for name, e in raw["units"].items()
             }
             return cls(raw["unit"], units, raw.get("through"), dict(raw.get("retired") or {}))
@@ -114,13 +119,32 @@ class Manifest:
     def files(self) -> set[str]:
         return {f for u in self.units.values() for f in u.files}
 
-    def objects(self) -> set[str]:
-        return {o for u in self.units.values() for o in u.objects}
+    def compacted(self, key: str) -> bool:
+        """Whether the event object ``key`` (under ``events/``) is compacted: its arrival unit, or the day holding
+        it, is in the manifest, sealed or naming it."""
+        from seslog.eventlog.local import arrival_time
+
+        at = arrival_time(PurePosixPath(key))
+        if at is None:
+            return False
+        for name in (unit_of(at, "hour"), unit_of(at, "day")):
+            entry = self.units.get(name)
+            if entry is not None:
+                return entry.objects is None or key in self._object_sets.setdefault(name, frozenset(entry.objects))
+        return False
+
+    def seal(self, before: date) -> None:
+        """Forget the object lists of the units before ``before``: no run lists those days any more, so every object
+        of their arrival time is compacted, and the manifest stays small however long the bucket keeps objects."""
+        for name, entry in self.units.items():
+            if unit_day(name) < before and entry.objects is not None:
+                entry.objects = None
 
     def replace(self, changes: dict[str, Unit | None], now: datetime) -> None:
         """Apply ``changes`` (None: the unit leaves); the files no unit names any more are retired as of ``now``."""
         before = self.files()
         for name, entry in changes.items():
+            self._object_sets.pop(name, None)
             if entry is None:
                 self.units.pop(name, None)
             else:

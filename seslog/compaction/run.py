@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from seslog.compaction.manifest import Manifest, Unit, kind_of, unit_day, unit_end, unit_of, unit_start
-from seslog.compaction.store import LocalStore, Store
+from seslog.compaction.store import LocalStore, ManifestChanged, Store
 from seslog.compaction.tables import DUCKDB_BUCKET, ROW_GROUP_ROWS, ROWS, SCHEMA, TABLES, Table, parse_file_key
 
 SETTLE = timedelta(minutes=20)
@@ -158,75 +158,80 @@ def compact(
     units, unnamed = units_of(store.event_keys(days), unit)
     report = CompactionReport(unit, unnamed=unnamed)
     listed = None if days is None else set(days)
+    written: list[str] = []
 
     def in_scope(name: str) -> bool:
         return listed is None or unit_day(name) in listed
 
-    def switch(changes: dict[str, Unit | None]) -> None:
-        nonlocal token
-        manifest.replace(changes, now)
-        token = store.replace_manifest(manifest, token)
+    try:
+        if unit == "hour":
+            # A merged day whose objects changed (a late delivery) is compacted again hour by hour, then merged again.
+            for name, entry in list(manifest.units.items()):
+                if kind_of(name) == "day" and in_scope(name):
+                    of_day = sorted(k for hour, keys in units.items() if hour[:10] == name for k in keys)
+                    if of_day != entry.objects:
+                        manifest.replace({name: None}, now)
 
-    if unit == "hour":
-        # A merged day whose objects changed (a late delivery) is compacted again hour by hour, then merged again.
-        for name, entry in list(manifest.units.items()):
-            if kind_of(name) == "day" and in_scope(name):
-                of_day = sorted(k for hour, keys in units.items() if hour[:10] == name for k in keys)
-                if of_day != entry.objects:
-                    switch({name: None})
-
-    pending: list[str] = []
-    for name, keys in units.items():
-        if unit_end(name) + settle > now:
-            report.waiting += 1
-            pending.append(name)
-            continue
-        if _compacted_objects(manifest, name) == keys:
-            report.unchanged += 1
-            continue
-        if time_left is not None and time_left() < RESERVE:
-            report.postponed += 1
-            pending.append(name)
-            continue
-        if progress:
-            progress(f"compacting {name}: {len(keys):,} objects")
-        entry, unit_report = _compact_unit(store, name, keys, format=format, partitioning=partitioning)
-        switch({name: entry})
-        report.compacted.append(unit_report)
-
-    gone = [
-        name
-        for name in manifest.units
-        if (in_scope(name) and not any(u == name or (kind_of(name) == "day" and u[:10] == name) for u in units))
-        or (retention_days is not None and unit_day(name) < now.date() - timedelta(days=retention_days + 1))
-    ]
-    if gone:
-        switch({name: None for name in gone})
-        report.dropped = gone
-
-    if unit == "hour":
-        for day in sorted({name[:10] for name in manifest.units if kind_of(name) == "hour"}):
-            hours = [name for name in units if name[:10] == day]
-            # A day before the listed ones is merged too: no object can reach it any more.
-            if unit_end(day) + settle > now or any(h in pending for h in hours):
+        pending: list[str] = []
+        for name, keys in units.items():
+            if unit_end(name) + settle > now:
+                report.waiting += 1
+                pending.append(name)
+                continue
+            if _compacted_objects(manifest, name) == keys:
+                report.unchanged += 1
                 continue
             if time_left is not None and time_left() < RESERVE:
                 report.postponed += 1
+                pending.append(name)
                 continue
             if progress:
-                progress(f"merging the hours of {day}")
-            entry, merged = _merge_day(store, manifest, day)
-            switch(merged | {day: entry})
-            report.merged.append(UnitReport(day, len(entry.objects), entry.rows, len(entry.files)))
+                progress(f"compacting {name}: {len(keys):,} objects")
+            entry, unit_report = _compact_unit(store, name, keys, format=format, partitioning=partitioning)
+            written += entry.files
+            manifest.replace({name: entry}, now)
+            report.compacted.append(unit_report)
 
-    first_pending = min((unit_start(name) for name in pending), default=unit_start(unit_of(now - settle, unit)))
-    manifest.through = report.through = first_pending.isoformat()
+        report.dropped = [
+            name
+            for name in manifest.units
+            if (in_scope(name) and not any(u == name or (kind_of(name) == "day" and u[:10] == name) for u in units))
+            or (retention_days is not None and unit_day(name) < now.date() - timedelta(days=retention_days + 1))
+        ]
+        manifest.replace(dict.fromkeys(report.dropped), now)
+
+        if unit == "hour":
+            for day in sorted({name[:10] for name in manifest.units if kind_of(name) == "hour"}):
+                hours = [name for name in units if name[:10] == day]
+                # A day before the listed ones is merged too: no object can reach it any more.
+                if unit_end(day) + settle > now or any(h in pending for h in hours):
+                    continue
+                if time_left is not None and time_left() < RESERVE:
+                    report.postponed += 1
+                    continue
+                if progress:
+                    progress(f"merging the hours of {day}")
+                entry, merged = _merge_day(store, manifest, day)
+                written += entry.files
+                manifest.replace(merged | {day: entry}, now)
+                report.merged.append(UnitReport(day, len(entry.objects or []), entry.rows, len(entry.files)))
+
+        first_pending = min((unit_start(name) for name in pending), default=unit_start(unit_of(now - settle, unit)))
+        manifest.through = report.through = first_pending.isoformat()
+        if days is not None:
+            manifest.seal(min(days))
+        # One switch for the run: a reader sees the state before it or after it.
+        token = store.replace_manifest(manifest, token)
+    except ManifestChanged:
+        store.delete(written)  # named by no manifest; another run's state stands
+        raise
     deleting = sorted(key for key, since in manifest.retired.items() if datetime.fromisoformat(since) <= now - grace)
-    store.delete(deleting)
-    for key in deleting:
-        del manifest.retired[key]
+    if deleting:
+        store.delete(deleting)
+        for key in deleting:
+            del manifest.retired[key]
+        store.replace_manifest(manifest, token)
     report.deleted = len(deleting)
-    token = store.replace_manifest(manifest, token)
     return report
 
 
@@ -245,11 +250,12 @@ def _listed_days(manifest: Manifest, now: datetime, lookback_days: int | None, r
 
 
 def _compacted_objects(manifest: Manifest, name: str) -> list[str] | None:
-    """The objects of unit ``name`` the manifest says are compacted: its own entry's, or a merged day's of that hour."""
+    """The objects of unit ``name`` the manifest says are compacted: its own entry's, or a merged day's of that hour
+    (None: not compacted, or sealed)."""
     if name in manifest.units:
         return manifest.units[name].objects
     day = manifest.units.get(name[:10]) if kind_of(name) == "hour" else None
-    if day is None:
+    if day is None or day.objects is None:
         return None
     return units_of(day.objects, "hour")[0].get(name, [])
 
@@ -321,6 +327,6 @@ def _merge_day(store: Store, manifest: Manifest, day: str) -> tuple[Unit, dict[s
         key = tables[name].file_key(sent, bucket, day, generation)
         store.write(key, _parquet(pa.concat_tables(parts), tables[name]))
         written.append(key)
-    objects = sorted(o for hour in hours for o in manifest.units[hour].objects)
+    objects = sorted(o for hour in hours for o in manifest.units[hour].objects or [])
     rows = sum(manifest.units[hour].rows for hour in hours)
     return Unit(objects, generation, rows, sorted(written)), {hour: None for hour in hours}

@@ -743,9 +743,8 @@ class LocalEvents:
         if answered:
             if self._compacted is None:
                 manifest = LocalStore(self.root).manifest("day")[0]
-                done = manifest.objects()
                 relative = (p.relative_to(self.data) for p in self._objects)
-                self._compacted = manifest, [p for p in relative if p.as_posix() not in done]
+                self._compacted = manifest, [p for p in relative if not manifest.compacted(p.as_posix())]
             if self._compacted[0].units:
                 return self._run_compacted(query, answered, checked, *self._compacted)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
