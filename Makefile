@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
-.PHONY: install plan plan-all test lint bench bench-volume bench-compaction bench-diagnosis
+.PHONY: install compaction-package plan plan-all test lint bench bench-volume bench-compaction bench-diagnosis
 
 # One virtualenv for the program, the policy pack, the tests and the tools.
 install: $(VENV)/.installed
@@ -15,20 +15,27 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt policie
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt -e '.[local,web,mcp]'
 	touch $@
 
+# The compaction job's Lambda package (seslog/compaction/package.py): the stack uploads it when `compaction` is on.
+# Rebuilt when seslog's code or the installed versions change.
+PACKAGE := build/compaction.zip
+compaction-package: $(PACKAGE)
+$(PACKAGE): $(VENV)/.installed $(shell find seslog -name '*.py' -o -name '*.sql' -o -name '*.json' | grep -v __pycache__)
+	$(BIN)/python -m seslog.compaction.package $@
+
 # What `pulumi up` would create for STACK, evaluated offline, and the policy pack's verdict;
 # fails on a mandatory policy violation.
-plan: install
+plan: install $(PACKAGE)
 	$(BIN)/python -m offline.plan $(STACK)
 
 # The same for every stack; fails if any stack does.
-plan-all: install
+plan-all: install $(PACKAGE)
 	@status=0; for stack in $(STACKS); do $(BIN)/python -m offline.plan $$stack || status=1; done; exit $$status
 
 # The tests spread over the machine's cores (-n auto), one at a time to whichever worker is free;
 # the data sets several tests read are written once for the run (tests/shared_data.py). Bytecode is
 # written even where PYTHONDONTWRITEBYTECODE is set: the workers and the seslog processes the tests
 # start then compile the code and rewrite the tests' asserts once, not each.
-test: install
+test: install $(PACKAGE)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: install
