@@ -35,3 +35,5 @@ if pipeline.cognito_error_table is not None:
     pulumi.export("cognitoErrorTable", pipeline.cognito_error_table)
 if pipeline.cognito_log_group_arn is not None:
     pulumi.export("cognitoLogGroupArn", pipeline.cognito_log_group_arn)
+if pipeline.compaction_function is not None:
+    pulumi.export("compactionFunction", pipeline.compaction_function)

@@ -13,8 +13,8 @@ from components.context import AwsContext
 
 
 class PipelineKeyArgs(TypedDict):
-    log_group_name: pulumi.Input[str]
-    """The Firehose error log group that CloudWatch Logs encrypts with the key."""
+    log_group_names: list[str]
+    """The log groups CloudWatch Logs encrypts with the key: Firehose's error log, the compaction job's."""
     deletion_window_days: pulumi.Input[int]
     """Days between scheduling the key's deletion and its destruction (7-30)."""
     protect: NotRequired[bool]
@@ -38,7 +38,7 @@ class PipelineKey(pulumi.ComponentResource):
     ):
         super().__init__("ses-event-log:index:PipelineKey", name, None, opts)
         context = AwsContext.current(pulumi.InvokeOptions(parent=self))
-        log_group_arn = context.arn("logs", pulumi.Output.concat("log-group:", args["log_group_name"]))
+        log_group_arns = [context.arn("logs", f"log-group:{name}") for name in args["log_group_names"]]
         statements = [
             # Without this the account cannot manage the key, nor let IAM policies use it.
             iam.statement(
@@ -52,8 +52,8 @@ class PipelineKey(pulumi.ComponentResource):
                 ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 ["*"],
                 principal={"Service": pulumi.Output.concat("logs.", context.region, ".amazonaws.com")},
-                condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-                sid="CloudWatchLogsEncryptsTheErrorLog",
+                condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
+                sid="CloudWatchLogsEncryptsTheLogs",
             ),
         ]
         # SNS guide, "compatibility between event sources from AWS services and encrypted topics":

@@ -14,6 +14,8 @@ from components.alarms import PipelineAlarms
 from components.analytics import InvestigationWorkgroup
 from components.catalog import EventCatalog
 from components.cognito_logs import CognitoErrorLog, cognito_log_group_name
+from components.compaction import CompactionJob
+from components.compaction import log_group_name as compaction_log_group_name
 from components.context import AwsContext
 from components.delivery import EventDelivery
 from components.encryption import PipelineKey
@@ -86,6 +88,8 @@ class PipelineArgs(TypedDict):
     """SES event types published to SNS as they happen, when notify is true."""
     notify_topic_arn: NotRequired[str]
     """ARN of an existing SNS topic for the notifications; empty to use the alarm topic."""
+    compaction: NotRequired[bool]
+    """Compact the events hourly into tables shaped like a recipient's and a message's lookups (a Lambda function); false keeps only the raw layout."""
     cognito_user_pool_ids: NotRequired[list[str]]
     """Cognito user pools (IDs, in the stack's Region) whose message-delivery errors are kept in the bucket (table cognito_errors); the stack takes over each pool's log delivery configuration."""
 
@@ -129,6 +133,8 @@ class SesEventLogPipeline(pulumi.ComponentResource):
     """The Glue table of the user pools' message-delivery errors; absent without cognitoUserPoolIds."""
     cognito_log_group_arn: pulumi.Output[str] | None
     """The log group the user pools deliver their message-delivery errors to; absent without cognitoUserPoolIds."""
+    compaction_function: pulumi.Output[str] | None
+    """The hourly compaction job's Lambda function; absent with compaction false."""
 
     def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None):
         # Validate before registering anything: a bad setting creates nothing.
@@ -162,7 +168,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
             key = PipelineKey(
                 f"{name}-encryption",
                 {
-                    "log_group_name": log_group_name,
+                    "log_group_names": [log_group_name] + ([compaction_log_group_name(name)] if s.compaction else []),
                     "deletion_window_days": s.kms_deletion_window_days,
                     "protect": s.protect_data,
                     "tags": tags,
@@ -245,6 +251,26 @@ class SesEventLogPipeline(pulumi.ComponentResource):
             },
             opts=child,
         )
+
+        self.compaction_function = None
+        if s.compaction:
+            compaction = CompactionJob(
+                f"{name}-compaction",
+                {
+                    "pipeline_name": name,
+                    "bucket_name": storage.bucket_name,
+                    "bucket_arn": storage.bucket_arn,
+                    "kms_key_arn": key_arn,
+                    "format": s.format.name,
+                    "partitioning": s.scheme.name,
+                    "retention_days": s.retention_days,
+                    "log_retention_days": s.error_log_retention_days,
+                    "database_name": catalog.database_name,
+                    "tags": tags,
+                },
+                opts=child,
+            )
+            self.compaction_function = compaction.function_name
 
         self.alarm_topic_arn = None
         if s.alarms:
@@ -342,5 +368,6 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                 "notification_topic_arn": self.notification_topic_arn,
                 "cognito_error_table": self.cognito_error_table,
                 "cognito_log_group_arn": self.cognito_log_group_arn,
+                "compaction_function": self.compaction_function,
             }
         )

@@ -190,6 +190,12 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("notifyTopicArn", "string", "", "ARN of an existing SNS topic for the notifications; empty to use the alarm topic."),
     Key(
+        "compaction",
+        "boolean",
+        True,
+        "Compact the events hourly into tables shaped like a recipient's and a message's lookups (a Lambda function); false keeps only the raw layout.",
+    ),
+    Key(
         "cognitoUserPoolIds",
         "array",
         [],
@@ -241,6 +247,7 @@ class Settings:
     notify_event_types: tuple[str, ...]
     notify_topic_arn: str | None
     cognito_user_pool_ids: tuple[str, ...]
+    compaction: bool
 
     @property
     def alarms(self) -> bool:
@@ -541,6 +548,7 @@ def parse(
         notify_event_types=tuple(notify_event_types),
         notify_topic_arn=notify_topic_arn or None,
         cognito_user_pool_ids=user_pool_ids,
+        compaction=r.get("compaction"),
     )
 
 
@@ -769,4 +777,5 @@ def pipeline_args(values: Mapping[str, Any], default_configuration_set_name: str
         "notify_event_types": list(s.notify_event_types),
         "notify_topic_arn": s.notify_topic_arn or "",
         "cognito_user_pool_ids": list(s.cognito_user_pool_ids),
+        "compaction": s.compaction,
     }

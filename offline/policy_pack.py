@@ -12,6 +12,7 @@ outputs, parent and property dependencies.
 
 from __future__ import annotations
 
+import hashlib
 import select
 import subprocess
 import sys
@@ -24,8 +25,9 @@ from typing import Any
 
 import grpc
 import jsonschema
+import pulumi
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime import proto
+from pulumi.runtime import proto, rpc
 
 from offline.program import Evaluation, Registration
 from offline.stack import ROOT
@@ -109,9 +111,28 @@ def reconcile(info: proto.AnalyzerInfo, given: Mapping[str, Any] | None = None) 
     return result
 
 
+def wire(value: Any) -> Any:
+    """A property as the engine sends it: an asset or archive as its signed map (Pulumi's RPC encoding), with its
+    path and, for a file, the SHA-256 the engine computes."""
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        sig = rpc._special_asset_sig if isinstance(value, pulumi.Asset) else rpc._special_archive_sig
+        wired: dict[str, Any] = {rpc._special_sig_key: sig}
+        path = getattr(value, "path", None)
+        if path is not None:
+            wired["path"] = path
+            if Path(path).is_file():
+                wired["hash"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return wired
+    if isinstance(value, Mapping):
+        return {k: wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire(v) for v in value]
+    return value
+
+
 def _struct(properties: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    struct.update(properties)
+    struct.update(wire(properties))
     return struct
 
 

@@ -51,10 +51,11 @@ class Evaluation:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
 
-    def one(self, type_: str) -> Registration:
-        found = self.of_type(type_)
+    def one(self, type_: str, **inputs: Any) -> Registration:
+        """The one resource of ``type_`` (whose inputs hold ``inputs``, when given)."""
+        found = [r for r in self.of_type(type_) if all(r.inputs.get(k) == v for k, v in inputs.items())]
         if len(found) != 1:
-            raise AssertionError(f"expected one {type_}, found {len(found)}")
+            raise AssertionError(f"expected one {type_}{f' with {inputs}' if inputs else ''}, found {len(found)}")
         return found[0]
 
     def by_urn(self, urn: str) -> Registration:

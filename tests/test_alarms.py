@@ -49,7 +49,7 @@ def test_no_alarms_topic_or_subscription_by_default():
     ev = evaluate("dev")
     for type_ in (ALARM, TOPIC, TOPIC_POLICY, SUBSCRIPTION, "ses-event-log:index:PipelineAlarms"):
         assert ev.of_type(type_) == [], type_
-    assert set(statements(ev.one(KEY).inputs["policy"])) == {"AccountAdministers", "CloudWatchLogsEncryptsTheErrorLog"}
+    assert set(statements(ev.one(KEY).inputs["policy"])) == {"AccountAdministers", "CloudWatchLogsEncryptsTheLogs"}
     assert "alarmTopicArn" not in ev.exports
 
 

@@ -174,7 +174,9 @@ def test_a_run_whose_manifest_another_run_replaced_meanwhile_switches_nothing_an
 
 
 def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_named():
-    environ = {f"SESLOG_COMPACTION_{k}": v for k, v in zip(handler.ENVIRONMENT, (BUCKET, "json", "none", "30", KEY), strict=True)}
+    environ = handler.JobSettings.environment(
+        bucket=BUCKET, format="json", partitioning="none", retention_days="30", kms_key_arn=KEY
+    )
     assert handler.JobSettings.from_environment(environ) == handler.JobSettings(BUCKET, "json", "none", 30, KEY)
     del environ["SESLOG_COMPACTION_FORMAT"]
     with pytest.raises(ValueError, match="lacks SESLOG_COMPACTION_FORMAT: deploy it with the stack"):

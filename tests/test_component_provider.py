@@ -78,8 +78,9 @@ def test_outputs_are_the_stack_outputs_and_the_optional_ones_are_optional(resour
         "notificationTopicArn",
         "cognitoErrorTable",
         "cognitoLogGroupArn",
+        "compactionFunction",
     }
-    assert set(resource["required"]) == set(evaluate("dev").exports)
+    assert set(resource["required"]) == set(evaluate("dev", {"compaction": False}).exports)
     assert resource["description"]
 
 

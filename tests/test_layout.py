@@ -43,7 +43,7 @@ def registered(request):
         "prod", {"partitioning": request.param, **({"retentionDays": max_late_days()} if request.param == "send-date" else {})}
     )
     s3 = ev.one(STREAM).inputs["extendedS3Configuration"]
-    table = ev.one(TABLE).inputs
+    table = ev.one(TABLE, name="events").inputs
     processors = (s3.get("processingConfiguration") or {}).get("processors", [])
     parameters = {p["parameterName"]: p["parameterValue"] for proc in processors for p in proc["parameters"]}
     return {

@@ -186,7 +186,7 @@ INSECURE: dict[str, tuple[Callable[[Evaluation], Evaluation], set[str]]] = {
     "wildcard-iam": (lambda e: changed(e, ROLE_POLICY, wildcard_statements), {"iam-no-wildcard-permissions"}),
     "open-trust": (
         lambda e: changed(e, ROLE, drop_statement_conditions),
-        {"ses-role-confused-deputy", "firehose-role-confused-deputy"},
+        {"ses-role-confused-deputy", "firehose-role-confused-deputy", "scheduler-role-confused-deputy"},
     ),
     "firehose-trust-without-external-id": (
         lambda e: changed(e, ROLE, edit_document("assumeRolePolicy", drop_firehose_external_id)),

@@ -75,7 +75,7 @@ def test_conversion_only_for_columnar_formats(runs, fmt, scheme):
     expected_serializer = {"parquet": "parquetSerDe", "orc": "orcSerDe"}[fmt]
     assert conversion["outputFormatConfiguration"]["serializer"] == {expected_serializer: {"compression": "SNAPPY"}}
     schema = conversion["schemaConfiguration"]
-    table = runs[fmt, scheme].one(TABLE)
+    table = runs[fmt, scheme].one(TABLE, name="events")
     assert (schema["databaseName"], schema["tableName"]) == (table.inputs["databaseName"], table.inputs["name"])
     assert schema["roleArn"] == runs[fmt, scheme].one(STREAM).inputs["extendedS3Configuration"]["roleArn"]
 
@@ -103,7 +103,7 @@ def test_dynamic_partitioning_only_for_dynamic_schemes(runs, fmt, scheme):
 def test_prefix_and_projection_template_agree(runs, fmt, scheme):
     ev = runs[fmt, scheme]
     config = s3_config(ev)
-    table = ev.one(TABLE).inputs
+    table = ev.one(TABLE, name="events").inputs
     bucket = ev.exports["bucketName"]
     assert config["prefix"] == SCHEMES[scheme].firehose_prefix()
     assert config["errorOutputPrefix"] == ERROR_PREFIX
@@ -126,7 +126,7 @@ def test_prefix_and_projection_template_agree(runs, fmt, scheme):
 
 @pytest.mark.parametrize(("fmt", "scheme"), COMBINATIONS)
 def test_glue_table_reads_the_format(runs, fmt, scheme):
-    table = runs[fmt, scheme].one(TABLE).inputs
+    table = runs[fmt, scheme].one(TABLE, name="events").inputs
     descriptor = table["storageDescriptor"]
     assert descriptor["serDeInfo"]["serializationLibrary"] == FORMATS[fmt].serde
     assert descriptor["inputFormat"] == FORMATS[fmt].input_format
@@ -211,14 +211,17 @@ def test_no_wildcard_actions_or_resources_in_role_policies(runs, fmt, scheme):
 def test_key_policy_lets_cloudwatch_logs_use_the_key_for_the_error_log_only(prod):
     statements = {s["Sid"]: s for s in json.loads(prod.one(KEY).inputs["policy"])["Statement"]}
     assert statements["AccountAdministers"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
-    logs = statements["CloudWatchLogsEncryptsTheErrorLog"]
+    logs = statements["CloudWatchLogsEncryptsTheLogs"]
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert logs["Condition"] == {
         "ArnEquals": {
-            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/kinesisfirehose/ses-event-log-prod"
+            "kms:EncryptionContext:aws:logs:arn": [
+                f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/kinesisfirehose/ses-event-log-prod",
+                f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/ses-event-log-prod-compaction",
+            ]
         }
     }
-    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", name="/aws/kinesisfirehose/ses-event-log-prod").inputs
     assert log_group["name"] == "/aws/kinesisfirehose/ses-event-log-prod"
     assert log_group["kmsKeyId"] == prod.exports["kmsKeyArn"]
     assert log_group["retentionInDays"] == 365
@@ -298,7 +301,7 @@ def test_existing_key_is_used_everywhere_and_none_is_created():
     ev = evaluate("dev", {"kmsKeyArn": arn})
     assert ev.of_type(KEY) == []
     assert ev.one(STREAM).inputs["serverSideEncryption"]["keyArn"] == arn
-    assert ev.one("aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] == arn
+    assert {g.inputs["kmsKeyId"] for g in ev.of_type("aws:cloudwatch/logGroup:LogGroup")} == {arn}
     assert ev.exports["kmsKeyArn"] == arn
 
 
@@ -320,6 +323,7 @@ def test_outputs(dev):
         "glueDatabase",
         "glueTable",
         "athenaWorkgroup",
+        "compactionFunction",
     }
     assert dev.exports["glueDatabase"] == "ses_event_log_dev" and dev.exports["dataPrefix"] == "events/"
 

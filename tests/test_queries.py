@@ -559,7 +559,7 @@ def test_the_look_ahead_covers_every_delivery_attempt():
 def test_the_workgroup_saves_every_query_rendered_for_the_stack(stack):
     ev = evaluate(stack)
     workgroup = ev.one("aws:athena/workgroup:Workgroup")
-    table = ev.one("aws:glue/catalogTable:CatalogTable").inputs
+    table = ev.one("aws:glue/catalogTable:CatalogTable", name="events").inputs
     scheme = next(s for s in SCHEMES.values() if list(s.columns) == [k["name"] for k in table["partitionKeys"]])
     saved = {r.inputs["name"]: r for r in ev.of_type("aws:athena/namedQuery:NamedQuery")}
     assert set(saved) == set(QUERIES)

@@ -22,7 +22,7 @@ CONVERTED = [(f, c) for f in ("parquet", "orc") for c in FORMATS[f].compressions
 @pytest.fixture(scope="module")
 def registered_schema() -> pa.Schema:
     """The Arrow schema of the columns the program registers for the Glue table."""
-    table = evaluate("prod").one("aws:glue/catalogTable:CatalogTable")
+    table = evaluate("prod").one("aws:glue/catalogTable:CatalogTable", name="events")
     return table_schema(table.inputs["storageDescriptor"]["columns"])
 
 

@@ -417,6 +417,29 @@ log_resource_policy_confused_deputy = ResourceValidationPolicy(
     severity=Severity.HIGH,
 )
 
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+
+
+def _scheduler_trust_statement(statement: Props) -> Iterator[str]:
+    if not _trusts(statement, SCHEDULER_SERVICE):
+        return
+    missing = [k for k in CONFUSED_DEPUTY_KEYS if k not in matching_values(statement.get("Condition"), SOURCE_KEYS)]
+    if missing:
+        yield (
+            f"the role trusts {SCHEDULER_SERVICE} without conditions on {' and '.join(missing)}: another account's schedules "
+            "could act through it; limit it to this account (aws:SourceAccount) and the schedule group (aws:SourceArn)"
+        )
+
+
+scheduler_role_confused_deputy = ResourceValidationPolicy(
+    name="scheduler-role-confused-deputy",
+    description="Roles that EventBridge Scheduler assumes limit the trust to this account and schedule group with "
+    "aws:SourceAccount and aws:SourceArn conditions (confused-deputy protection, EventBridge Scheduler guide).",
+    validate=resource_validation(["aws:iam/role:Role"], _each_trust_statement(_scheduler_trust_statement)),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
 POLICIES = [
     s3_bucket_public_access_block,
     s3_bucket_owner_enforced,
@@ -428,4 +451,5 @@ POLICIES = [
     kms_key_policy_not_public,
     logs_role_confused_deputy,
     log_resource_policy_confused_deputy,
+    scheduler_role_confused_deputy,
 ]

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from .buckets import BUCKET_TYPES
 from .checks import resource_validation
 from .config import flag, schema
-from .properties import first, is_set
+from .properties import first, is_set, known_problems
 
 Props = Mapping[str, Any]
 
@@ -63,4 +70,37 @@ s3_bucket_no_force_destroy = ResourceValidationPolicy(
     config_schema=schema(FORCE_DESTROY_CONFIG),
 )
 
-POLICIES = [firehose_error_logging, s3_bucket_no_force_destroy]
+
+LAMBDA_FUNCTION_TYPE = "aws:lambda/function:Function"
+LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def _function_log_group(function: Props, log_groups: set[str]) -> Iterator[str]:
+    logging = first(function.get("loggingConfig"))
+    name = logging.get("logGroup") or f"/aws/lambda/{function.get('name')}"
+    if not is_set(function.get("name")) and not logging.get("logGroup"):
+        return  # a generated name, not known yet
+    if name not in log_groups:
+        yield (
+            f"the function logs to {name}, which the stack does not create: Lambda would create it unencrypted and keep "
+            "its logs forever; create the log group in the stack (encrypted, retained) and name it in loggingConfig.logGroup"
+        )
+
+
+def _lambda_logging(stack: StackValidationArgs, report: ReportViolation) -> None:
+    log_groups = {str(r.props.get("name")) for r in stack.resources if r.resource_type == LOG_GROUP_TYPE}
+    for function in (r for r in stack.resources if r.resource_type == LAMBDA_FUNCTION_TYPE):
+        for problem in known_problems(lambda f=function: _function_log_group(f.props, log_groups)):
+            report(problem, function.urn)
+
+
+lambda_function_log_group = StackValidationPolicy(
+    name="lambda-function-log-group",
+    description="Lambda functions log to a log group the stack creates (loggingConfig.logGroup, or /aws/lambda/<name>), "
+    "which the other policies hold to a KMS key and a retention; Lambda would create its own without either.",
+    validate=_lambda_logging,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+)
+
+POLICIES = [firehose_error_logging, s3_bucket_no_force_destroy, lambda_function_log_group]

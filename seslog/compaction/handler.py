@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,27 +30,33 @@ GRACE = timedelta(hours=1)
 """How long a retired file is kept: a lookup that read the previous manifest names it, and Athena may still be reading
 it (seslog waits at most ``--timeout``, 300 s by default)."""
 
-ENVIRONMENT = ("BUCKET", "FORMAT", "PARTITIONING", "RETENTION_DAYS", "KMS_KEY_ARN")
-"""The variables the stack sets, each ``SESLOG_COMPACTION_<name>``."""
-
 
 @dataclass(frozen=True)
 class JobSettings:
+    """What the job needs of its stack, from the function's environment: ``SESLOG_COMPACTION_<FIELD>``."""
+
     bucket: str
     format: str
     partitioning: str
     retention_days: int
     kms_key_arn: str
 
+    @staticmethod
+    def environment(**values: Any) -> dict[str, Any]:
+        """The function's environment variables for the stack's ``values`` (one per field, any type: the stack's are
+        Pulumi outputs)."""
+        if set(values) != {f.name for f in fields(JobSettings)}:
+            raise TypeError(f"the job's settings are {', '.join(f.name for f in fields(JobSettings))}, not {', '.join(values)}")
+        return {f"SESLOG_COMPACTION_{name.upper()}": value for name, value in values.items()}
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> JobSettings:
-        values = {name: environ.get(f"SESLOG_COMPACTION_{name}", "") for name in ENVIRONMENT}
-        missing = [f"SESLOG_COMPACTION_{name}" for name, value in values.items() if not value]
+        names = {f.name: f"SESLOG_COMPACTION_{f.name.upper()}" for f in fields(cls)}
+        missing = [variable for variable in names.values() if not environ.get(variable)]
         if missing:
             raise ValueError(f"the function's environment lacks {', '.join(missing)}: deploy it with the stack")
-        return cls(
-            values["BUCKET"], values["FORMAT"], values["PARTITIONING"], int(values["RETENTION_DAYS"]), values["KMS_KEY_ARN"]
-        )
+        values = {name: environ[variable] for name, variable in names.items()}
+        return cls(**{**values, "retention_days": int(values["retention_days"])})
 
 
 def run(

@@ -76,7 +76,9 @@ def _left_out(relative: str) -> bool:
     return any(fnmatch.fnmatch(relative, pattern) for pattern in LEFT_OUT)
 
 
-def stage(directory: Path, *, python_version: str = RUNTIME.removeprefix("python"), platforms: tuple[str, ...] = PLATFORMS) -> None:
+def stage(
+    directory: Path, *, python_version: str = RUNTIME.removeprefix("python"), platforms: tuple[str, ...] = PLATFORMS
+) -> None:
     """The package's files under ``directory``: the wheels for ``platforms`` and ``python_version``, and seslog."""
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from seslog.eventlog.partitioning import DAY_PROJECTION, SENT, PartitionKey, Scheme
 from seslog.eventlog.prefixes import COMPACT_PREFIX
 from seslog.eventlog.queries import NamedQuery, load
 
@@ -73,8 +74,16 @@ class Table:
     def prefix(self) -> str:
         return f"{COMPACT_PREFIX}{self.name}/"
 
+    def scheme(self, late_days: int) -> Scheme:
+        """The table's layout, for Athena's partition projection: the send day (a late event is filed under its mail's
+        day, up to ``late_days`` before its object arrived), then the bucket."""
+        sent = PartitionKey("sent", "string", "", projection=dict(DAY_PROJECTION), clock=SENT, late_days=late_days)
+        bucket = PartitionKey("bucket", "int", "", projection={"type": "integer", "range": f"0,{BUCKETS - 1}", "digits": "2"})
+        return Scheme(self.glue_name, (sent, bucket), "by send day, then by hash bucket of the key", root=self.prefix())
+
     def file_key(self, sent: str, bucket: str, unit: str, generation: str) -> str:
-        return f"{self.prefix()}sent={sent}/bucket={bucket}/{unit}-{generation}.parquet"
+        sent_key, bucket_key = self.scheme(0).keys
+        return f"{self.prefix()}{sent_key.path_segment(sent)}{bucket_key.path_segment(bucket)}{unit}-{generation}.parquet"
 
 
 RECIPIENTS = Table("recipients", "recipient_key", ("recipient_key", "sent_at", "message_id", "event_time", "event_type"))

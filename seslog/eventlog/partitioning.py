@@ -64,7 +64,7 @@ class PartitionKey:
 
 
 ARRIVAL, SENT = "arrival", "sent"
-_DAY_PROJECTION = {"type": "date", "format": "yyyy-MM-dd", "interval": "1", "interval.unit": "DAYS"}
+DAY_PROJECTION = {"type": "date", "format": "yyyy-MM-dd", "interval": "1", "interval.unit": "DAYS"}
 
 
 def date_key() -> PartitionKey:
@@ -73,7 +73,7 @@ def date_key() -> PartitionKey:
         column_type="string",
         prefix_expression="!{timestamp:yyyy-MM-dd}",
         time_pattern="yyyy-MM-dd",
-        projection=dict(_DAY_PROJECTION),
+        projection=dict(DAY_PROJECTION),
         clock=ARRIVAL,
     )
 
@@ -116,7 +116,7 @@ def _sent_key(late_days: int) -> PartitionKey:
         column_type="string",
         prefix_expression=f"!{{partitionKeyFromQuery:{SENT_COLUMN}}}",
         jq=_sent_day_jq(late_days),
-        projection=dict(_DAY_PROJECTION),
+        projection=dict(DAY_PROJECTION),
         clock=SENT,
         late_days=late_days,
     )

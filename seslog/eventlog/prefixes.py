@@ -22,3 +22,7 @@ COGNITO_ERROR_PREFIX = "cognito-errors/!{firehose:error-output-type}/dt=!{timest
 
 COMPACT_PREFIX = "compact/"
 """The event rows rewritten per arrival hour into tables shaped like the answers (seslog/eventlog/compaction.py)."""
+
+CODE_PREFIX = "code/"
+"""The compaction job's Lambda package, uploaded by the stack (over Lambda's 50 MB direct upload); Lambda copies it when
+the function is created or updated, so the bucket's lifecycle expiring it later changes nothing."""
