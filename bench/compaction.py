@@ -67,8 +67,8 @@ from seslog.compaction.run import compact
 from seslog.compaction.store import LocalStore
 from seslog.compaction.tables import ANSWERED, Answered
 from seslog.eventlog.costs import MB
-from seslog.eventlog.local import TABLE, LocalEvents, arrival_time, forget
-from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
+from seslog.eventlog.local import TABLE, LocalEvents, forget
+from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX, arrival_time
 from seslog.eventlog.queries import QUERIES, message_arrival_days
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -97,7 +97,7 @@ class Parser(argparse.ArgumentParser):
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """What every command that asks the event log takes: ``--local DIR`` or the stack's values, and Athena's timeout."""
     add_local_argument(parser)
-    add_stack_arguments(parser, [*QUERY_NEEDS, "cognito_table", "region"])
+    add_stack_arguments(parser, [*QUERY_NEEDS, "cognito_table", "compaction_function", "bucket", "retention_days", "region"])
     parser.add_argument(
         "--timeout",
         type=positive_number,
@@ -136,11 +136,20 @@ def engine_for(target: StackTarget | LocalTarget, timeout: float, progress: Prog
     if isinstance(target, LocalTarget):
         return LocalEngine(target.directory, progress)
     assert target.partitioning and target.table
+    compaction = None
+    if target.compaction_function and target.bucket:
+        from seslog.compaction.reading import BucketCompaction
+        from seslog.eventlog.partitioning import scheme_for, scheme_of
+
+        retention = int(target.retention_days) if target.retention_days else None
+        scheme = scheme_for(target.partitioning, retention) if retention else scheme_of(target.partitioning)
+        compaction = BucketCompaction.of_bucket(client("s3", target.region), target.bucket, scheme, datetime.now(UTC))
     return AthenaEngine(
         athena(target, timeout, progress),
         partitioning=target.partitioning,
         table=target.table,
         cognito_table=target.cognito_table,
+        compaction=compaction,
     )
 
 
@@ -184,7 +193,8 @@ def _answer(
     finally:
         engine.report(sys.stderr)
     if args.json:
-        investigate.write_json(answer.document, sys.stdout)
+        split = engine.compaction_split()
+        investigate.write_json({**answer.document, **({"compaction": split} if split else {})}, sys.stdout)
     elif answer.found or not answer.nothing:
         answer.show(sys.stdout, width(args))
     if answer.found:

@@ -47,6 +47,7 @@ def partition_prefixes(
     data_prefix: str = DATA_PREFIX,
     sent_since: date | None = None,
     late_days: int | None = None,
+    sent_until: date | None = None,
 ) -> list[str]:
     """Prefixes under which every object that arrived on ``days`` lies, and as little else as the layout allows.
 
@@ -62,11 +63,12 @@ def partition_prefixes(
     before it happened (``max_late_days()``, the longest a stack can have). So the send day is
     never after the arrival day nor more than ``late`` days before it: 30 days are 30 x 248
     prefixes, not 30 x 277. A caller that knows the stack's ``retentionDays`` (its send key's ``late_days``) gives it
-    as ``late_days``: fewer prefixes.
+    as ``late_days``: fewer prefixes. ``sent_until``: no send day after it (a lookup's last send day).
     """
     late = late_days if late_days is not None else max_late_days()
     first = sent_since or min(days) - timedelta(days=late)
-    sent_days = [first + timedelta(days=n) for n in range((max(days) - first).days + 1)]
+    until = min(max(days), sent_until) if sent_until is not None else max(days)
+    sent_days = [first + timedelta(days=n) for n in range((until - first).days + 1)]
 
     def possible(sent: date | None, arrived: date | None) -> bool:
         return sent is None or arrived is None or sent <= arrived <= sent + timedelta(days=late)

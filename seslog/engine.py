@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO, TypeVar
 
 from seslog.athena import Athena, AthenaResult
+from seslog.compaction.reading import ATHENA_QUERY_LIMIT, BucketCompaction, Split, athena_sql, compacted_files, objects_view
+from seslog.compaction.tables import ANSWERED, Answered
 from seslog.errors import SeslogError, one_line
-from seslog.eventlog.prefixes import COGNITO_PREFIX, COMPACT_PREFIX, DATA_PREFIX
-from seslog.eventlog.queries import QUERIES, QueryError
+from seslog.eventlog.partitioning import scheme_of
+from seslog.eventlog.prefixes import COGNITO_PREFIX, DATA_PREFIX
+from seslog.eventlog.queries import QUERIES, QueryError, RenderedQuery, message_arrival_days
 from seslog.extras import missing_extra
 from seslog.progress import Progress
 from seslog.records import UnreadableObject, decode, object_format
@@ -45,6 +48,10 @@ class Engine(Protocol):
         """The command that fetches the days ``first`` to ``last`` it lacks, if it can lack any."""
         ...
 
+    def compaction_split(self) -> dict[str, Any] | None:
+        """Where the answers the compacted tables gave came from (None: none did), for ``--json``."""
+        ...
+
 
 def cognito_rows(engine: Engine, values: Mapping[str, str]) -> list[Row] | None:
     """The rows of Cognito's error log for the days in ``values`` (``seslog.cognito.reading.QUERY``); None when the
@@ -62,6 +69,25 @@ def _cognito_values(values: Mapping[str, str]) -> dict[str, str]:
         raise SeslogError(str(error), exit_code=2) from None
 
 
+def describe_split(split: Mapping[str, Any]) -> str:
+    """One line on where the answers of the compacted tables came from."""
+    answers = split["answers"]
+    raw_only = [a["raw_only"] for a in answers if a["raw_only"]]
+    compacted = [a for a in answers if not a["raw_only"]]
+    parts = []
+    if compacted:
+        files = sum(a["compacted_files"] for a in compacted)
+        pending = max(a["objects_not_compacted"] for a in compacted)
+        through = f" (compacted through {split['through']})" if split.get("through") else ""
+        plural = "s" if len(compacted) != 1 else ""
+        parts.append(
+            f"{len(compacted)} answer{plural} from {files:,} compacted files and {pending:,} objects not compacted yet{through}"
+        )
+    if raw_only:
+        parts.append(f"{len(raw_only)} from the raw table alone: {raw_only[0]}")
+    return "seslog: " + "; ".join(parts)
+
+
 def missing_days(engine: Engine, days: Sequence[date]) -> list[date]:
     """``engine.missing_days``, nothing for an engine that does not say (it holds every day)."""
     missing = getattr(engine, "missing_days", None)
@@ -75,21 +101,84 @@ def _checked(query: str, values: Mapping[str, str]) -> dict[str, str]:
         raise SeslogError(str(error), exit_code=2) from None
 
 
+_NOTHING = object()
+
+
 class AthenaEngine:
-    def __init__(self, athena: Athena, *, partitioning: str, table: str, cognito_table: str | None = None):
+    def __init__(
+        self,
+        athena: Athena,
+        *,
+        partitioning: str,
+        table: str,
+        cognito_table: str | None = None,
+        compaction: BucketCompaction | None = None,
+    ):
         self.athena = athena
         self.partitioning = partitioning
         self.table = table
         self.cognito_table = cognito_table
         """The stack's table of Cognito's error log (output cognitoErrorTable), when it collects one."""
+        self.compaction = compaction
+        """The stack's compacted tables (output compactionFunction), when it compacts."""
         self.results: list[AthenaResult] = []
 
     def run(self, query: str, values: Mapping[str, str]) -> list[Row]:
         checked = _checked(query, values)
+        answered = ANSWERED.get(query) if self.compaction is not None else None
         rendered = QUERIES[query].render(self.partitioning, self.table, dialect="athena")
+        if answered is not None:
+            union = self._union(query, answered, checked)
+            if union is _NOTHING:
+                return []
+            if union is not None:
+                rendered = union
         result = self.athena.run(rendered.sql, rendered.execution_parameters(checked))
         self.results.append(result)
         return result.rows
+
+    def _union(self, query: str, answered: Answered, checked: Mapping[str, str]) -> RenderedQuery | object | None:
+        """The query over the compacted files for the key and the objects not compacted yet; None when the raw
+        table answers alone (said in the split); ``_NOTHING`` when neither holds a row of the key."""
+        assert self.compaction is not None
+        split = Split()
+        self.compaction.splits.append(split)
+        manifest = self.compaction.manifest()
+        if manifest is None or manifest.through is None:
+            split.raw_only = "nothing is compacted yet"
+            return None
+        first, last = date.fromisoformat(checked["from_date"]), date.fromisoformat(checked["to_date"])
+        scheme = scheme_of(self.partitioning)
+        files = compacted_files(
+            manifest, answered, checked[answered.parameter], first, last, message_arrival_days(scheme, first, last)
+        )
+        pending = self.compaction.pending(first, last)
+        split.compacted_files, split.objects_not_compacted = len(files), len(pending)
+        raw = None
+        if pending:
+            view = objects_view(self.table, [self.compaction.uri(DATA_PREFIX + key) for key in pending])
+            raw_query = QUERIES[query].render(scheme, view, dialect="athena")
+            raw = (raw_query.sql, raw_query.placeholders)
+        elif not files:
+            return _NOTHING  # no compacted file of its bucket and send days, no object left: no row
+        union = athena_sql(
+            answered,
+            table=answered.table.glue_name,
+            value=checked[answered.parameter],
+            raw=raw,
+            files=[self.compaction.uri(f) for f in files],
+        )
+        if len(union.sql.encode()) > ATHENA_QUERY_LIMIT:
+            split.raw_only = f"{len(pending):,} objects are not compacted yet, too many to name in one query"
+            return None
+        return RenderedQuery(query, "athena", union.sql, union.placeholders)
+
+    def compaction_split(self) -> dict[str, Any] | None:
+        """Where the answers came from, when the stack compacts: for ``--json``."""
+        if self.compaction is None or not self.compaction.splits:
+            return None
+        manifest = self.compaction.manifest()
+        return {"through": manifest.through if manifest else None, "answers": [s.to_json() for s in self.compaction.splits]}
 
     def cognito_rows(self, values: Mapping[str, str]) -> list[Row] | None:
         if not self.cognito_table:
@@ -104,6 +193,9 @@ class AthenaEngine:
 
     def report(self, err: TextIO) -> None:
         err.writelines(result.summary() + "\n" for result in self.results)
+        split = self.compaction_split()
+        if split is not None:
+            err.write(describe_split(split) + "\n")
 
     def missing_days(self, days: Sequence[date]) -> list[date]:
         return []  # Athena reads the bucket, which holds every day it keeps
@@ -239,12 +331,18 @@ class LocalEngine:
             files = "file" if len(skipped) == 1 else "files"
             what = "is not an event object" if len(skipped) == 1 else "are not event objects"
             err.write(f"seslog: skipped {len(skipped):,} {files} under {self.events.data} that {what}: {names}\n")
+        split = self.compaction_split()
+        if split is not None:
+            err.write(describe_split(split) + "\n")
+
+    def compaction_split(self) -> dict[str, Any] | None:
+        """Where the answers the compacted tables give came from: for ``--json``."""
         reads = self.events.compacted_reads
-        if reads:
-            compacted, rest = sum(f for f, _ in reads), reads[-1][1]
-            answers = f"{len(reads)} answer{'s' if len(reads) != 1 else ''}"
-            pending = f"the {rest:,} objects not compacted yet" if rest else "no object left to compact"
-            err.write(f"seslog: {answers} from {compacted:,} compacted files under {COMPACT_PREFIX} and {pending}\n")
+        if not reads:
+            return None
+        manifest = self.events.compaction_manifest
+        answers = [Split(files, rest).to_json() for files, rest in reads]
+        return {"through": manifest.through if manifest else None, "answers": answers}
 
     def _unreadable(self, error: Exception) -> SeslogError:
         """The first object under the directory that cannot be read, named; else the engine's own words."""

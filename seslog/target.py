@@ -72,6 +72,13 @@ SOURCES: dict[str, Source] = {
             "ARN of the log group the stack collects Cognito's errors from",
             output="cognitoLogGroupArn",
         ),
+        Source(
+            "compaction_function",
+            "--compaction-function",
+            "SESLOG_COMPACTION_FUNCTION",
+            "the stack's compaction job (Lambda function), when it compacts: lookups then read the compacted tables",
+            output="compactionFunction",
+        ),
         Source("data_prefix", "--data-prefix", "SESLOG_DATA_PREFIX", "prefix of the event objects", output="dataPrefix"),
         Source(
             "configuration_set",
@@ -111,6 +118,8 @@ class StackTarget:
     """The ARN of the stack's log group for Cognito's errors (cognitoUserPoolIds), if it has one."""
     cognito_table: str | None = None
     """The stack's table of Cognito's error log; None when it collects none (cognitoUserPoolIds empty)."""
+    compaction_function: str | None = None
+    """The stack's compaction job; None when it does not compact (compaction false)."""
     data_prefix: str = DATA_PREFIX
     configuration_set: str | None = None
     partitioning: str | None = None

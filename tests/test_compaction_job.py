@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -15,11 +15,12 @@ from moto import mock_aws
 
 from seslog.compaction import handler
 from seslog.compaction.manifest import MANIFEST, Manifest, unit_end, unit_of
+from seslog.compaction.reading import BucketCompaction
 from seslog.compaction.run import SETTLE, compact
 from seslog.compaction.store import ManifestChanged, S3Store
-from seslog.eventlog.local import LocalEvents, arrival_time
+from seslog.eventlog.local import LocalEvents
 from seslog.eventlog.partitioning import scheme_for
-from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
+from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX, arrival_time
 from tests.shared_data import shared_layouts
 from tests.test_compaction import FIRST, LAST, answers
 from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401 (fixtures)
@@ -101,6 +102,19 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_t
     file = s3.head_object(Bucket=BUCKET, Key=manifest.units[FIRST].files[0])
     assert (file["ServerSideEncryption"], file["SSEKMSKeyId"]) == ("aws:kms", KEY)
     assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-1", layout)), generated) == expected
+    # What a lookup on Athena lists as not compacted: the objects since ``through`` under the asked send days.
+    reader = BucketCompaction.of_bucket(s3, BUCKET, scheme_for("send-date", 7), middle + SETTLE)
+    everything = [k.relative_to(layout / DATA_PREFIX).as_posix() for k in (layout / DATA_PREFIX).rglob("*.parquet")]
+    for first_sent, last_sent in ((FIRST, LAST), (LAST, LAST)):
+        expected_pending = sorted(
+            k
+            for k in everything
+            if middle <= arrival_time(k)
+            and arrival_time(k).date() <= middle.date()  # the reader's clock: no later day
+            and first_sent <= k.split("/")[0][5:] <= last_sent
+        )
+        got = reader.pending(date.fromisoformat(first_sent), date.fromisoformat(last_sent))
+        assert got == expected_pending and got
 
     later = datetime(2024, 5, 7, tzinfo=UTC)  # every day of the data set ended, none past retention
     second = run(s3, later, tmp_path / "2")

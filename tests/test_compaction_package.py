@@ -18,8 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from seslog.compaction import package
 from seslog.compaction.manifest import MANIFEST, Manifest
-from seslog.eventlog.local import arrival_time
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.prefixes import DATA_PREFIX, arrival_time
 from tests.shared_data import shared_layouts
 from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401 (fixtures)
 

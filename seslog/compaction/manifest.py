@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from seslog.eventlog.prefixes import COMPACT_PREFIX
+from seslog.eventlog.prefixes import COMPACT_PREFIX, arrival_time
 
 MANIFEST = COMPACT_PREFIX + "manifest.json"
 
@@ -122,8 +122,6 @@ class Manifest:
     def compacted(self, key: str) -> bool:
         """Whether the event object ``key`` (under ``events/``) is compacted: its arrival unit, or the day holding
         it, is in the manifest, sealed or naming it."""
-        from seslog.eventlog.local import arrival_time
-
         at = arrival_time(PurePosixPath(key))
         if at is None:
             return False

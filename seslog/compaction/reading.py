@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from seslog.compaction.manifest import Manifest, unit_day
+from seslog.compaction.store import Store
 from seslog.compaction.tables import ANSWER_COLUMNS, Answered, bucket_of, parse_file_key
+from seslog.eventlog.partitioning import Scheme
 
 
 def compacted_files(
@@ -68,7 +71,7 @@ class AthenaUnion:
 def athena_sql(
     answered: Answered,
     *,
-    database_table: str,
+    table: str,
     value: str,
     raw: tuple[str, tuple[str, ...]] | None,
     files: Sequence[str],
@@ -82,7 +85,7 @@ def athena_sql(
     parts = []
     if files:
         parts.append(
-            f"SELECT {_COLUMNS} FROM {database_table} "
+            f"SELECT {_COLUMNS} FROM {table} "
             f"WHERE sent BETWEEN ? AND ? AND bucket = {int(bucket_of(answered.key_of(value)))} "
             f'AND "$path" IN ({_list(files)}) '
             f"AND {answered.match.format(key='?')} AND substr(sent_at, 1, 10) BETWEEN ? AND ?"
@@ -99,3 +102,65 @@ def athena_sql(
 def objects_view(table: str, paths: Sequence[str]) -> str:
     """The raw table restricted to the objects ``paths`` (``s3://`` URIs), to render a named query on."""
     return f'(SELECT * FROM {table} WHERE "$path" IN ({_list(paths)}))'
+
+
+ATHENA_QUERY_LIMIT = 262_144
+"""Athena's longest query string, in bytes (Athena quotas): past it the raw table answers alone."""
+
+
+@dataclass
+class Split:
+    """Where one answer's rows came from."""
+
+    compacted_files: int = 0
+    objects_not_compacted: int = 0
+    raw_only: str | None = None
+    """Why the raw table answered alone (nothing compacted yet, too many objects not compacted), if it did."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "compacted_files": self.compacted_files,
+            "objects_not_compacted": self.objects_not_compacted,
+            "raw_only": self.raw_only,
+        }
+
+
+class BucketCompaction:
+    """The stack's compaction as a lookup on Athena sees it: the manifest (read once, so every answer of a command
+    reads one state) and the objects not compacted yet, listed from the day of its ``through`` on. ``root`` is what
+    Athena's ``"$path"`` starts each key with (``s3://<bucket>/``)."""
+
+    def __init__(self, store: Store, root: str, now: datetime):
+        self.store = store
+        self.root = root
+        self.now = now
+        self._manifest: Manifest | None = None
+        self._read = False
+        self.splits: list[Split] = []
+
+    @classmethod
+    def of_bucket(cls, s3: Any, bucket: str, scheme: Scheme, now: datetime) -> BucketCompaction:
+        from seslog.compaction.store import S3Store
+
+        return cls(S3Store(s3, bucket, scheme=scheme, scratch=Path(".")), f"s3://{bucket}/", now)
+
+    def manifest(self) -> Manifest | None:
+        """None when the job has not run yet (no manifest)."""
+        if not self._read:
+            manifest, token = self.store.manifest("hour")
+            self._manifest = manifest if token is not None else None
+            self._read = True
+        return self._manifest
+
+    def pending(self, first: date, last: date) -> list[str]:
+        """The keys (under ``events/``) not compacted that may hold mail sent ``first`` to ``last``: those of the
+        arrival days since the manifest's ``through`` the manifest does not name."""
+        manifest = self.manifest()
+        assert manifest is not None and manifest.through is not None
+        since = datetime.fromisoformat(manifest.through).date()
+        days = [since + timedelta(days=n) for n in range((self.now.date() - since).days + 1)]
+        keys = self.store.event_keys(days, sent=(first, last))
+        return [key for key in keys if not manifest.compacted(key)]
+
+    def uri(self, key: str) -> str:
+        return self.root + key

@@ -29,7 +29,8 @@ import pyarrow.parquet as pq
 
 from seslog.compaction.manifest import Manifest, Unit, kind_of, unit_day, unit_end, unit_of, unit_start
 from seslog.compaction.store import LocalStore, ManifestChanged, Store
-from seslog.compaction.tables import DUCKDB_BUCKET, ROW_GROUP_ROWS, ROWS, SCHEMA, TABLES, Table, parse_file_key
+from seslog.compaction.tables import COLUMNS, DUCKDB_BUCKET, ROW_GROUP_ROWS, ROWS, TABLES, Table, parse_file_key
+from seslog.eventlog.prefixes import arrival_time
 
 SETTLE = timedelta(minutes=20)
 """How long after a unit ends it is compacted: Firehose writes an object up to its buffer interval (at most 900 s)
@@ -39,6 +40,9 @@ RESERVE = 180.0
 """Seconds a run must have left to start compacting a unit or merging a day: an hour's objects at a million mails a
 day take about 10 s, a day's merge about a minute (``bench/results/compaction.md``); the rest is margin."""
 
+_ARROW_TYPES = {"string": pa.string(), "bigint": pa.int64()}
+SCHEMA = pa.schema([(name, _ARROW_TYPES[hive]) for name, hive in COLUMNS])
+"""A compacted file's columns (``tables.COLUMNS``)."""
 _ROWS_SCHEMA = pa.schema(list(SCHEMA) + [("sent", pa.string())])
 
 
@@ -112,8 +116,6 @@ class CompactionReport:
 
 def units_of(keys: Sequence[str], unit: str) -> tuple[dict[str, list[str]], list[str]]:
     """``keys`` (under ``events/``) by arrival unit (sorted), and those whose name gives no time."""
-    from seslog.eventlog.local import arrival_time
-
     units: dict[str, list[str]] = {}
     unnamed = []
     for key in keys:

@@ -27,8 +27,9 @@ class Store(Protocol):
     where: str
     """How messages name the store: a directory, or ``s3://bucket``."""
 
-    def event_keys(self, days: Sequence[date] | None) -> list[str]:
-        """The event objects (keys under ``events/``) that arrived on ``days`` (None: every day kept)."""
+    def event_keys(self, days: Sequence[date] | None, sent: tuple[date, date] | None = None) -> list[str]:
+        """The event objects (keys under ``events/``) that arrived on ``days`` (None: every day kept), and, when
+        ``sent`` is given, as few others as the layout allows that cannot hold mail sent in that range."""
         ...
 
     def readable(self, keys: Sequence[str]) -> Path:
@@ -68,7 +69,7 @@ class LocalStore:
         self.root = Path(root)
         self.where = str(self.root)
 
-    def event_keys(self, days: Sequence[date] | None) -> list[str]:
+    def event_keys(self, days: Sequence[date] | None, sent: tuple[date, date] | None = None) -> list[str]:
         from seslog.eventlog.local import layout, object_files
 
         data = self.root / DATA_PREFIX
@@ -124,14 +125,17 @@ class S3Store:
         # policy requires it (the policy pack's) takes the request.
         self._encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_arn} if kms_key_arn else {}
 
-    def event_keys(self, days: Sequence[date] | None) -> list[str]:
+    def event_keys(self, days: Sequence[date] | None, sent: tuple[date, date] | None = None) -> list[str]:
         from seslog.download import list_objects, partition_prefixes
 
         if days is None:
             prefixes = [DATA_PREFIX]
-        else:
+        elif days:
             late = max((key.late_days for key in self.scheme.keys), default=0)
-            prefixes = partition_prefixes(self.scheme, sorted(days), late_days=late) if days else []
+            since, until = sent or (None, None)
+            prefixes = partition_prefixes(self.scheme, sorted(days), late_days=late or None, sent_since=since, sent_until=until)
+        else:
+            prefixes = []
         with ThreadPoolExecutor(8) as pool:
             found = pool.map(lambda prefix: list_objects(self.s3, self.bucket, [prefix]), prefixes)
             return sorted({o["Key"][len(DATA_PREFIX) :] for objects in found for o in objects})

@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from seslog.eventlog.partitioning import DAY_PROJECTION, SENT, PartitionKey, Scheme
 from seslog.eventlog.prefixes import COMPACT_PREFIX
 from seslog.eventlog.queries import NamedQuery, load
@@ -34,28 +32,27 @@ ROW_GROUP_ROWS = 4096
 ROWS: NamedQuery = load(Path(__file__).parent / "queries" / "answer-rows.sql")
 """The rows the compacted tables hold, rendered for the raw layout being compacted."""
 
-SCHEMA = pa.schema(
-    [(name, pa.string()) for name in ("message_id", "sent_at", "sender", "subject")]
-    + [("destinations", pa.int64())]
-    + [(name, pa.string()) for name in ("event_time", "event_type", "bounce_type", "bounce_subtype")]
-    + [(name, pa.string()) for name in ("reporting_mta", "remote_mta_ip", "smtp_response")]
-    + [("processing_time_ms", pa.int64())]
-    + [(name, pa.string()) for name in ("delay_type", "expiration_time", "complaint_type", "reject_reason")]
-    + [(name, pa.string()) for name in ("template_name", "template_error", "recipient", "diagnostic_code", "status")]
-    + [("recipient_key", pa.string())]
+_BIGINT = ("destinations", "processing_time_ms")
+
+COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (name, "bigint" if name in _BIGINT else "string")
+    for name in (
+        *("message_id", "sent_at", "sender", "subject", "destinations", "event_time", "event_type", "bounce_type"),
+        *("bounce_subtype", "reporting_mta", "remote_mta_ip", "smtp_response", "processing_time_ms", "delay_type"),
+        *("expiration_time", "complaint_type", "reject_reason", "template_name", "template_error", "recipient"),
+        *("diagnostic_code", "status", "recipient_key"),
+    )
 )
-"""A compacted row: the columns both named queries return, in their order, then the recipient's key. Every file is
-written with it, so the two tables' Glue columns (``glue_columns``) and an Athena UNION with the raw table agree."""
+"""A compacted row, as Hive types: the columns both named queries return, in their order, then the recipient's key.
+Every file is written with them (``run``), so the Glue columns and an Athena UNION with the raw table agree."""
 
-ANSWER_COLUMNS = [name for name in SCHEMA.names if name != "recipient_key"]
+ANSWER_COLUMNS = [name for name, _ in COLUMNS if name != "recipient_key"]
 """The columns of ``recipient-events`` and ``message-events``, in their order."""
-
-_HIVE_TYPES = {pa.string(): "string", pa.int64(): "bigint"}
 
 
 def glue_columns() -> list[dict[str, str]]:
     """The compacted tables' data columns, in the shape of Glue's ``StorageDescriptor.Columns``."""
-    return [{"name": f.name, "type": _HIVE_TYPES[f.type]} for f in SCHEMA]
+    return [{"name": name, "type": hive} for name, hive in COLUMNS]
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -61,7 +61,7 @@ from seslog.eventlog.arrow import table_schema
 from seslog.eventlog.compression import decompress_json
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES, Scheme, scheme_of
-from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS
+from seslog.eventlog.prefixes import DATA_PREFIX, FETCHED_DAYS, FIREHOSE_NAME
 from seslog.eventlog.queries import QUERIES, NamedQuery, QueryError, message_arrival_days
 from seslog.eventlog.schema import DUCKDB_TYPES, RECORD, Array, Field, Map, Struct, Type, duckdb_type, glue_columns
 
@@ -152,9 +152,6 @@ def object_files(data: Path) -> list[Path]:
 _DAY_FOLDERS = re.compile(r"\d{4}/\d{2}/\d{2}/\d{2}")
 """Firehose's default ``yyyy/MM/dd/HH`` folders, which the ``none`` scheme's objects lie under."""
 
-_FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-fA-F-]{36}\.")
-"""The arrival time in the name Firehose gives an object: ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>``."""
-
 
 def _scheme_of_path(relative: Path, given: Scheme | None = None) -> str | None:
     """The scheme an object's folders fit (``given``, a caller's own such as the benchmark's, else one of ``SCHEMES``),
@@ -231,21 +228,10 @@ def arrival_day(relative: Path) -> date | None:
     for part in relative.parts[:-1]:
         if part.startswith("dt="):
             return _day(part[3:])
-    if named := _FIREHOSE_NAME.search(relative.name):
+    if named := FIREHOSE_NAME.search(relative.name):
         return _day(named.group(1))
     folders = relative.parts[:-1]
     return _day("-".join(folders[:3])) if _DAY_FOLDERS.fullmatch("/".join(folders)) else None
-
-
-def arrival_time(relative: Path) -> datetime | None:
-    """When an object's oldest record reached Firehose (UTC, to the second), from the name Firehose gives it."""
-    named = _FIREHOSE_NAME.search(relative.name)
-    if named is None:
-        return None
-    try:
-        return datetime.fromisoformat(f"{named.group(1)}T{named.group(2)}:{named.group(3)}:{named.group(4)}+00:00")
-    except ValueError:
-        return None
 
 
 def _day(text: str) -> date | None:
@@ -749,6 +735,11 @@ class LocalEvents:
                 return self._run_compacted(query, answered, checked, *self._compacted)
         rendered = query.render(self.scheme, TABLE, dialect="duckdb")
         return self.sql(rendered.sql, rendered.named_parameters(checked))
+
+    @property
+    def compaction_manifest(self) -> Manifest | None:
+        """The manifest the compacted answers read, once one was asked for."""
+        return self._compacted[0] if self._compacted is not None else None
 
     def _run_compacted(
         self, query: NamedQuery, answered: Answered, checked: Mapping[str, str], manifest: Manifest, rest: list[Path]

@@ -1,5 +1,24 @@
 """What lives where in the log bucket."""
 
+import re
+from datetime import datetime
+from pathlib import PurePath
+
+FIREHOSE_NAME = re.compile(r"-(\d{4}-\d{2}-\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-fA-F-]{36}\.")
+"""The arrival time in the name Firehose gives an object: ``<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>``."""
+
+
+def arrival_time(key: PurePath | str) -> datetime | None:
+    """When an object's oldest record reached Firehose (UTC, to the second), from the name Firehose gives it."""
+    named = FIREHOSE_NAME.search(PurePath(key).name)
+    if named is None:
+        return None
+    try:
+        return datetime.fromisoformat(f"{named.group(1)}T{named.group(2)}:{named.group(3)}:{named.group(4)}+00:00")
+    except ValueError:
+        return None
+
+
 DATA_PREFIX = "events/"
 """Event objects; the Glue table's location."""
 
