@@ -63,7 +63,7 @@ from seslog.compaction import tables as compaction
 from seslog.compaction.manifest import Manifest, unit_of
 from seslog.compaction.reading import compacted_files
 from seslog.compaction.reading import duckdb_sql as union_sql
-from seslog.compaction.run import compact
+from seslog.compaction.run import SETTLE, compact
 from seslog.compaction.store import LocalStore
 from seslog.compaction.tables import ANSWERED, Answered
 from seslog.eventlog.costs import MB
@@ -76,8 +76,15 @@ SAVED = "outcome.pickle"
 
 RAW = "parquet-send-date"
 """Today's best layout for the message lookups (``bench/results/volume.md``)."""
-UNITS = ("day", "hour")
-"""The compaction units measured: an arrival day (a local copy) and an arrival hour (the stack's hourly job)."""
+COPIES = {
+    "day": ("day", "compacted by the day (a local copy)"),
+    "hour": ("hour", "compacted by the hour, days merged (the stack)"),
+    "hour-today": ("hour", "compacted by the hour, before its day's merge"),
+}
+"""The compacted copies measured, by name: their unit and label. ``day``: ``seslog compact`` on a local copy.
+``hour``: the stack's job once the send day's arrival days have ended and been merged (a lookup of any earlier day).
+``hour-today``: the stack's job at 23:20 of the send day (23 hours compacted, none merged): a lookup of today's mail."""
+UNITS = tuple(COPIES)
 
 TARGET_PER_DAY = 1_000_000
 KEPT_DAYS = 30
@@ -290,7 +297,8 @@ def _counted(query: Callable[[], list[Any]]) -> DuckRead:
 @dataclass(frozen=True)
 class Compacted:
     root: Path
-    unit: str
+    name: str
+    """Its name in ``COPIES``."""
     manifest: Manifest
     groups: dict[Path, FileGroups] = field(default_factory=dict, repr=False)
 
@@ -392,7 +400,7 @@ def lower_bound(files: Sequence[FileGroups], lookup: Lookup, key: str, first: da
     table = (
         duckdb.connect()
         .sql(
-            f"SELECT {select} FROM read_parquet({listed}, hive_partitioning = false) WHERE {lookup.answered.match} "
+            f"SELECT {select} FROM read_parquet({listed}, hive_partitioning = false) WHERE {lookup.answered.match.format(key='$' + lookup.answered.parameter)} "
             "AND substr(sent_at, 1, 10) BETWEEN $from_date AND $to_date",
             params=lookup_parameters(lookup, key, first, last),
         )
@@ -418,20 +426,36 @@ class Compaction:
     seconds: float
     peak_rss_mib: float
     summary: str
+    longest_unit_seconds: float = 0.0
+    """The longest a unit's compaction took (an hour's, for the stack's job: one run's work)."""
+    longest_merge_seconds: float = 0.0
+    """The longest a day's merge took (the stack's job, once a day)."""
 
 
-def compact_copy(raw: Path, copy: Path, unit: str) -> Compaction:
-    """Hard-link the raw layout's objects into ``copy`` and compact it by ``unit``."""
+def compact_copy(raw: Path, copy: Path, name: str, start: date) -> Compaction:
+    """Hard-link the raw layout's objects into ``copy`` and compact it as copy ``name`` of ``COPIES`` is."""
     shutil.copytree(raw / DATA_PREFIX, copy / DATA_PREFIX, copy_function=os.link)
+    unit = COPIES[name][0]
+    now = (
+        datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=23) + SETTLE
+        if name == "hour-today"
+        else datetime.now(UTC)
+    )
+    steps: list[tuple[str, float]] = []
     started = time.perf_counter()
-    report = compact(copy, now=datetime.now(UTC), unit=unit)
-    return Compaction(unit, time.perf_counter() - started, _peak_rss_mib(), report.summary())
+    report = compact(copy, now=now, unit=unit, progress=lambda text: steps.append((text, time.perf_counter())))
+    ended = time.perf_counter()
+    times = [(text, (steps[i + 1][1] if i + 1 < len(steps) else ended) - at) for i, (text, at) in enumerate(steps)]
+    units = [t for text, t in times if text.startswith("compacting")]
+    merges = [t for text, t in times if text.startswith("merging")]
+    return Compaction(name, ended - started, _peak_rss_mib(), report.summary(), max(units, default=0.0), max(merges, default=0.0))
 
 
-def compact_all(raw: Path, work: Path, units: Sequence[str]) -> dict[str, Compaction]:
+def compact_all(raw: Path, work: Path, units: Sequence[str], start: date) -> dict[str, Compaction]:
     """Compact a copy per unit, each in a process of its own, as ``seslog compact`` runs (glibc's own malloc settings)."""
     with ProcessPoolExecutor(max_workers=len(units), mp_context=get_context("spawn")) as pool:
-        done = list(pool.map(compact_copy, [raw] * len(units), [work / f"compacted-{u}" for u in units], units))
+        copies = [work / f"compacted-{u}" for u in units]
+        done = list(pool.map(compact_copy, [raw] * len(units), copies, units, [start] * len(units)))
     return {c.unit: c for c in done}
 
 
@@ -626,7 +650,7 @@ def compacted_figures(
         figures.append(
             Figure(
                 lookup.name,
-                f"compacted by the {unit}",
+                COPIES[unit][1],
                 measured,
                 measured * factor,
                 _mean(c.read.files for c in found) * factor,
@@ -639,6 +663,12 @@ def compacted_figures(
             )
         )
     bound, rows = _mean(b for _, b in lower) * factor, _mean(r for r, _ in lower) * factor
+    # Before its day's merge, only the last send day of a range is today's: the earlier ones are merged.
+    by_label = {f.layout: f for f in figures}
+    merged, today = by_label.get(COPIES["hour"][1]), by_label.get(COPIES["hour-today"][1])
+    if merged is not None and today is not None and factor > 1:
+        projected = today.measured + (factor - 1) * merged.measured
+        figures[figures.index(today)] = dataclasses.replace(today, projected=projected)
     return [dataclasses.replace(f, lower_bound=bound, rows=rows) for f in figures], bound, rows
 
 
@@ -674,7 +704,7 @@ def prepare(scale: Scale, work: Path, units: Sequence[str] = UNITS, progress: Ca
     progress(f"writing {RAW} and {BASELINE}: {scale.messages:,} messages over {scale.days} days")
     written = write_all([[RAW], [BASELINE]], work, scale)
     progress(f"written in {time.perf_counter() - started:,.0f} s; compacting by {' and by '.join(units)}")
-    compactions = compact_all(work / RAW, work, units)
+    compactions = compact_all(work / RAW, work, units, scale.start)
     progress(f"compacted in {', '.join(f'{c.seconds:,.0f} s' for c in compactions.values())}")
     baseline = [o for o in written[BASELINE].objects if o.data]
     prepared = Prepared(
@@ -696,7 +726,9 @@ def measure(prepared: Prepared, work: Path, *, keys: int = 20, progress: Callabl
     scale, units = prepared.scale, list(prepared.compactions)
     last = scale.start + timedelta(days=scale.days - 1)
     raw_facts, raw_groups = raw_objects(work, prepared.raw)
-    copies = {u: Compacted(work / f"compacted-{u}", u, LocalStore(work / f"compacted-{u}").manifest(u)[0]) for u in units}
+    copies = {
+        u: Compacted(work / f"compacted-{u}", u, LocalStore(work / f"compacted-{u}").manifest(COPIES[u][0])[0]) for u in units
+    }
     run = _Run(scale, work, pick_keys(work / RAW, last, keys), raw_facts, raw_groups, copies)
     baseline = prepared.baseline_bytes / scale.days * KEPT_DAYS
     baseline_objects = prepared.baseline_objects / scale.days * KEPT_DAYS
@@ -733,9 +765,9 @@ def _unit_figures(copy: Compacted, done: Compaction, raw_facts: Sequence[ObjectF
     message = LOOKUPS.index(BY_NAME["message"])
     for o in raw_facts:
         if o.data and (at := arrival_time(Path(o.key))) is not None:
-            by_unit[o.partitions["sent"], unit_of(at, copy.unit)] += o.footer + o.reads[message]
+            by_unit[o.partitions["sent"], unit_of(at, COPIES[copy.name][0])] += o.footer + o.reads[message]
     return Unit(
-        copy.unit,
+        copy.name,
         done,
         len(files) / scale.days,
         sum(len(g.groups) for g in groups) / scale.days,
@@ -793,6 +825,8 @@ _UNIT_HEADERS = (
     "footers MiB a day",
     "rows in the largest file",
     "compaction s",
+    "longest unit s",
+    "longest merge s",
     "peak MiB (compaction)",
     "raw MiB of one unit (message)",
 )
@@ -807,6 +841,8 @@ def _unit_cells(u: Unit) -> list[str]:
         f"{u.footers_per_day / MB:,.1f}",
         f"{u.largest_rows:,}",
         f"{u.compaction.seconds:,.0f}",
+        f"{u.compaction.longest_unit_seconds:,.1f}",
+        f"{u.compaction.longest_merge_seconds:,.1f}" if u.compaction.longest_merge_seconds else "",
         f"{u.compaction.peak_rss_mib:,.0f}",
         f"{u.raw_per_unit / MB:,.2f}",
     ]
@@ -865,9 +901,38 @@ def target_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
+LAMBDA_MEMORY_MIB = 3008
+LAMBDA_TIMEOUT_S = 900
+LAMBDA_VCPUS = 1.7
+"""Lambda's CPU share at 3,008 MB (a full vCPU at 1,769 MB, in proportion): the job's times here, on 2 cores, scaled by
+2 / 1.7 as a conservative extrapolation (the compaction is mostly one thread)."""
+
+
+def job_lines(outcome: Outcome) -> list[str]:
+    """The stack's job against Lambda's limits: one run's work (an hour, or a day's merge) in time and memory."""
+    (unit,) = [u for u in outcome.units if u.name == "hour"] or [None]
+    if unit is None:
+        return []
+    c = unit.compaction
+    scale = 2 / LAMBDA_VCPUS
+    longest = max(c.longest_unit_seconds, c.longest_merge_seconds) * scale
+    return [
+        (
+            f"- One hour's compaction took at most {c.longest_unit_seconds:,.1f} s here and a day's merge "
+            f"{c.longest_merge_seconds:,.1f} s; at Lambda's {LAMBDA_VCPUS} vCPUs (x{scale:.2f}, extrapolated) the longest is "
+            f"{longest:,.0f} s of its {LAMBDA_TIMEOUT_S} s ({LAMBDA_TIMEOUT_S / max(longest, 1):,.0f} x margin)."
+        ),
+        (
+            f"- Peak memory compacting every hour of the run in one process: {c.peak_rss_mib:,.0f} MiB of the function's "
+            f"{LAMBDA_MEMORY_MIB:,} MB ({LAMBDA_MEMORY_MIB * 1e6 / 2**20 / max(c.peak_rss_mib, 1):,.1f} x margin; one run holds one "
+            "hour, or one bucket of a day's merge, at a time)."
+        ),
+    ]
+
+
 def _heading(outcome: Outcome) -> str:
     s, m = outcome.scale, outcome.machine
-    units = " and by arrival ".join(u.name for u in outcome.units)
+    units = "; ".join(f"`{u.name}` {COPIES[u.name][1]}" for u in outcome.units)
     return "\n".join(
         [
             (
@@ -879,7 +944,7 @@ def _heading(outcome: Outcome) -> str:
             (
                 f"- {volume_label(outcome.per_day)}: {s.messages:,} messages to {s.recipients:,} addresses over {s.days} "
                 f"day{'s' if s.days > 1 else ''} from {s.start} (seed {s.seed}), {outcome.events:,} events, written as `{RAW}` "
-                f"and `{BASELINE}` (128 MiB / 900 s); `{RAW}` compacted by arrival {units} ({compaction.BUCKETS} buckets, "
+                f"and `{BASELINE}` (128 MiB / 900 s); `{RAW}` compacted as {units} ({compaction.BUCKETS} buckets, "
                 f"{compaction.ROW_GROUP_ROWS:,}-row groups)."
             ),
             (
@@ -904,7 +969,8 @@ _LOOKUPS_TEXT = (
 )
 _UNITS_TEXT = (
     "Per compaction unit: the files and row groups a day of sending makes (both tables), what they store, their footers, "
-    "the compaction's wall time and peak memory (the two units compacted at once, a process each), and the most a message "
+    "the compaction's wall time, the longest one unit's compaction and one day's merge took, and the peak memory (the "
+    "copies compacted at once, a process each), and the most a message "
     "lookup reads in the raw objects of one arrival unit of its send day: what it adds while that unit is not compacted yet."
 )
 _CHECK_TEXT = (
@@ -933,6 +999,8 @@ def markdown(outcome: Outcome) -> str:
         markdown_table(_CHECK_HEADERS, checks),
         f"Targets at {TARGET_PER_DAY:,} mails a day, {KEPT_DAYS} days kept:",
         "\n".join(target_lines(outcome)),
+        "The stack's job (AWS Lambda, 3,008 MB, 900 s):",
+        "\n".join(job_lines(outcome)),
     ]
     return "\n\n".join(parts) + "\n"
 
