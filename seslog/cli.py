@@ -46,8 +46,9 @@ from seslog.athena import DEFAULT_TIMEOUT_SECONDS, Athena
 from seslog.aws import client
 from seslog.cognito import check as cognito
 from seslog.cognito.log import SCHEME as COGNITO_SCHEME
+from seslog.compaction.fetch import fetch_compacted
 from seslog.demo import write_demo_data
-from seslog.download import DownloadReport, download, partition_prefixes, record_fetched
+from seslog.download import DownloadReport, download, fetch_object, partition_prefixes, record_fetched
 from seslog.engine import AthenaEngine, Engine, LocalEngine
 from seslog.errors import (
     RECEIVED,
@@ -61,6 +62,7 @@ from seslog.errors import (
 from seslog.eventlog.costs import PRICES, TB, Usage, monthly_cost
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
+from seslog.eventlog.prefixes import COMPACT_PREFIX
 from seslog.eventlog.queries import LOOKAHEAD_DAYS
 from seslog.extras import missing_extra
 from seslog.output import PARAGRAPH_WIDTH, format_bytes, print_table, terminal_width, wrap
@@ -368,10 +370,14 @@ def _download(args: argparse.Namespace) -> int:
         *partition_prefixes(COGNITO_SCHEME, span.days(), COGNITO_SCHEME.root),
     ]
     report = DownloadReport(prefixes)
+    s3 = client("s3", target.region)
     try:
-        download(client("s3", target.region), target.bucket, prefixes, directory, Progress(sys.stderr), report)
+        download(s3, target.bucket, prefixes, directory, Progress(sys.stderr), report)
         # Every prefix of these days was listed: a day without objects had none, which a local answer may say.
         record_fetched(directory, span.days())
+        # The compacted files of those days' units, where the stack compacts: the copy answers lookups from them too.
+        bucket = target.bucket
+        compacted = fetch_compacted(s3, bucket, directory, span.days(), lambda key, path: fetch_object(s3, bucket, key, path))
     finally:
         # Said even when a later object fails: the keys left out so far are as left out.
         for key in report.refused:
@@ -384,6 +390,11 @@ def _download(args: argparse.Namespace) -> int:
         )
     else:
         print(report.summary(target.bucket, directory))
+    if compacted is not None and compacted.units:
+        left_out = f"; {compacted.left_out:,} left out, their objects answer instead" if compacted.left_out else ""
+        print(
+            f"and the {compacted.files:,} compacted files of {compacted.units:,} arrival units (under {COMPACT_PREFIX}){left_out}"
+        )
     return 0
 
 
@@ -392,10 +403,15 @@ def _compact(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)
     try:
         from seslog.compaction import run as compaction
+        from seslog.compaction.store import LocalStore
     except ImportError as error:
         raise missing_extra("compact", error) from None
     try:
-        report = compaction.compact(target.directory, now=datetime.now(UTC), progress=lambda text: progress.update(text))
+        # By the copy's unit: a copy of a compacting stack's bucket (seslog download) holds its hours and merged days.
+        unit = LocalStore(target.directory).manifest("day")[0].unit
+        report = compaction.compact(
+            target.directory, now=datetime.now(UTC), unit=unit, progress=lambda text: progress.update(text)
+        )
     except ValueError as error:
         raise SeslogError(f"--local {target.directory}: {error}") from None
     finally:

@@ -218,8 +218,8 @@ def download(
                 report.present_bytes += size
                 continue
             try:
-                _fetch(s3, bucket, key, path)
-            except _Unwritable as unwritable:
+                fetch_object(s3, bucket, key, path)
+            except Unwritable as unwritable:
                 report.skipped.append((key, str(unwritable)))
                 continue
             report.downloaded += 1
@@ -232,14 +232,15 @@ def download(
     return report
 
 
-class _Unwritable(Exception):
+class Unwritable(Exception):
     """The object's path is taken: a file where a folder is needed, or a folder where the file goes."""
 
 
 _TAKEN = {errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
 
 
-def _fetch(s3: Any, bucket: str, key: str, path: Path) -> None:
+def fetch_object(s3: Any, bucket: str, key: str, path: Path) -> None:
+    """Copy one object to ``path``, whole or not at all."""
     # Written beside the target and renamed, so an interrupted run never leaves a truncated object.
     partial = path.with_name(path.name + ".part")
     try:
@@ -256,7 +257,7 @@ def _fetch(s3: Any, bucket: str, key: str, path: Path) -> None:
         raise
     except OSError as error:
         if error.errno in _TAKEN:
-            raise _Unwritable(f"cannot write {path}: {error.strerror or error}") from None
+            raise Unwritable(f"cannot write {path}: {error.strerror or error}") from None
         raise SeslogError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         # Never masks what went wrong: with a file where the folder should be, there is no partial copy to remove.

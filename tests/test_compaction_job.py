@@ -195,3 +195,39 @@ def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_
     del environ["SESLOG_COMPACTION_FORMAT"]
     with pytest.raises(ValueError, match="lacks SESLOG_COMPACTION_FORMAT: deploy it with the stack"):
         handler.JobSettings.from_environment(environ)
+
+
+def test_a_download_brings_the_compacted_files_of_its_days_and_the_copy_answers_and_compacts_as_the_bucket(
+    bucket,
+    generated,  # noqa: F811
+    tmp_path,
+    capsys,
+    monkeypatch,
+):
+    from seslog.cli import main
+
+    s3, raw = bucket
+    monkeypatch.setattr(handler, "LOOKBACK_DAYS", 4)
+    run(s3, datetime.fromisoformat(f"{LAST}T06:00:00+00:00") + SETTLE, tmp_path / "job")
+    copy = tmp_path / "copy"
+    stack = ["--bucket", BUCKET, "--partitioning", "send-date", "--region", "us-east-1"]
+    days = ["--from", FIRST, "--until", "2024-05-04"]  # every arrival day of the data set
+    assert main(["download", str(copy), *stack, *days]) == 0
+    manifest = manifest_of(s3)
+    fetched = Manifest.parse((copy / MANIFEST).read_bytes(), "copy")
+    assert set(fetched.units) == set(manifest.units) and fetched.files() == {
+        p.relative_to(copy).as_posix() for p in (copy / COMPACT_PREFIX).rglob("*.parquet")
+    }
+    assert capsys.readouterr().out.endswith(
+        f"and the {len(manifest.files()):,} compacted files of {len(manifest.units):,} arrival units (under compact/)\n"
+    )
+    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
+    # Compacted further on the copy: by the bucket's hour, its ended days merged; the answers stay.
+    assert main(["compact", "--local", str(copy)]) == 0
+    assert capsys.readouterr().out.startswith("compacted ")
+    assert all(len(u) == 10 for u in Manifest.parse((copy / MANIFEST).read_bytes(), "copy").units)
+    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
+    # A bucket that does not compact: the download says nothing of it.
+    s3.delete_object(Bucket=BUCKET, Key=MANIFEST)
+    assert main(["download", str(tmp_path / "plain"), *stack, "--from", FIRST, "--until", FIRST]) == 0
+    assert "compacted" not in capsys.readouterr().out and not (tmp_path / "plain" / COMPACT_PREFIX).exists()
