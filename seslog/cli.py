@@ -497,14 +497,15 @@ def _number(value: str) -> float:
 
 def _cost(args: argparse.Namespace) -> int:
     given = {field: getattr(args, dest) for dest, field in _COST_OPTIONS.items() if getattr(args, dest) is not None}
-    usage = Usage(emails_per_day=args.emails_per_day, **given)
+    usage = Usage(emails_per_day=args.emails_per_day, compaction=args.compaction, **given)
     cost = monthly_cost(usage)
     fits = terminal_width(sys.stdout)
     emails = "email" if usage.emails_per_day == 1 else "emails"
     head = (
         f"Monthly cost for {_amount(usage.emails_per_day)} {emails} a day with {_amount(usage.events_per_email)} events each, "
         f"{usage.format} objects, {usage.partitioning} partitioning, {usage.retention_days:,} days kept, "
-        f"{_amount(usage.queries_per_month)} Athena queries a month of {format_bytes(usage.bytes_scanned_per_query)} each:"
+        f"{_amount(usage.queries_per_month)} Athena queries a month of {format_bytes(usage.bytes_scanned_per_query)} each, "
+        f"{'with' if usage.compaction else 'without'} the hourly compaction:"
     )
     rows = [{"item": item, "usd": f"{value:,.2f}"} for item, value in cost.rows()]
     for paragraph, table in ((head, True), (f"Prices as of {PRICES.as_of}: {PRICES.source}.", False)):
@@ -687,7 +688,7 @@ def build_parser() -> Parser:
     cost = commands.add_parser(
         "cost",
         help="estimate what a pipeline costs a month",
-        description="Estimate the monthly cost of Firehose, S3 and Athena for a sending volume, from the dated price table.",
+        description="Estimate the monthly cost of Firehose, S3, Athena and the compaction job for a sending volume, from the dated price table.",
     )
     cost.add_argument(
         "--emails-per-day",
@@ -721,6 +722,12 @@ def build_parser() -> Parser:
         type=_within("--bytes-per-query", size),
         metavar="B",
         help=f"bytes an Athena query scans, e.g. 100MB, at most 1024TB (default {format_bytes(_USAGE_DEFAULTS['bytes_scanned_per_query'])})",
+    )
+    cost.add_argument(
+        "--no-compaction",
+        dest="compaction",
+        action="store_false",
+        help="a stack with compaction false: no hourly job, no compacted tables",
     )
     cost.set_defaults(run=_cost)
     return parser

@@ -164,3 +164,20 @@ def test_fewer_emails_leave_partitions_empty_in_more_intervals():
     assert measured.objects_at(10) == pytest.approx(5000 * expected)
     assert measured.objects_at(10) == pytest.approx(1074, abs=1)
     assert measured.usage_at(10).objects_per_month == measured.objects_at(10)
+
+
+def test_the_compaction_job_costs_its_lambda_time_its_tables_and_its_requests():
+    from seslog.eventlog.costs import COMPACTION_JOB, DAYS_PER_MONTH, PRICES, list_prefixes_per_day
+
+    assert list_prefixes_per_day("date", 30) == 1 and list_prefixes_per_day("event-type", 30) == 10
+    assert list_prefixes_per_day("send-date", 30) == 31  # an arrival day holds objects of the 30 send days before it
+    small, large = (monthly_cost(Usage(emails_per_day=n, partitioning="send-date", retention_days=30)) for n in (1000, 1_000_000))
+    runs = 24 * DAYS_PER_MONTH
+    # The fixed part is each hourly run's start; the rest grows with the events.
+    assert small.compaction == pytest.approx(
+        (runs * COMPACTION_JOB.seconds_per_run + 0.09 * 47) * COMPACTION_JOB.memory_gb * PRICES.lambda_per_gb_second
+        + runs / 1e6 * PRICES.lambda_per_million_requests,
+        rel=0.01,
+    )
+    assert large.compaction > 5 * small.compaction and large.compaction_storage == pytest.approx(1000 * small.compaction_storage)
+    assert monthly_cost(Usage(emails_per_day=1000, partitioning="date")).compaction_requests < small.compaction_requests

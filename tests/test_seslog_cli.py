@@ -55,16 +55,27 @@ def test_cost_prints_the_breakdown_with_the_price_table_date(capsys):
     )
     assert out[0] == (
         "Monthly cost for 250,000 emails a day with 3 events each, parquet objects, event-type partitioning, "
-        "400 days kept, 300 Athena queries a month of 256.0 MiB each:"
+        "400 days kept, 300 Athena queries a month of 256.0 MiB each, with the hourly compaction:"
     )
     assert out[1].split() == ["ITEM", "USD"]
-    assert [line.rsplit(None, 1) for line in out[2:9]] == [[item, f"{value:,.2f}"] for item, value in expected.rows()]
-    assert out[9] == f"Prices as of {PRICES.as_of}: {PRICES.source}."
+    rows = len(expected.rows())
+    assert [line.rsplit(None, 1) for line in out[2 : 2 + rows]] == [[item, f"{value:,.2f}"] for item, value in expected.rows()]
+    assert expected.compaction > 0 and expected.compaction_storage > 0 and expected.compaction_requests > 0
+    assert out[2 + rows] == f"Prices as of {PRICES.as_of}: {PRICES.source}."
+
+
+def test_cost_without_compaction_leaves_the_job_out(capsys):
+    assert cli.main(["cost", "--emails-per-day", "1000000", "--no-compaction"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(", without the hourly compaction:")
+    without = monthly_cost(Usage(emails_per_day=1_000_000, compaction=False))
+    assert (without.compaction, without.compaction_storage, without.compaction_requests) == (0, 0, 0)
+    assert without.total < monthly_cost(Usage(emails_per_day=1_000_000)).total
 
 
 def test_cost_defaults_are_the_cost_model_defaults(capsys):
     assert cli.main(["cost", "--emails-per-day", "1000"]) == 0
-    total = capsys.readouterr().out.splitlines()[8]
+    total = capsys.readouterr().out.splitlines()[1 + len(monthly_cost(Usage(emails_per_day=1000)).rows())]
     assert total.rsplit(None, 1) == ["Total", f"{monthly_cost(Usage(emails_per_day=1000)).total:,.2f}"]
 
 

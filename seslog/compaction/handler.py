@@ -1,6 +1,6 @@
 """The stack's hourly compaction job: an AWS Lambda function that EventBridge Scheduler invokes.
 
-Each run lists the objects of the last ``LOOKBACK_DAYS`` arrival days, compacts the hours whose objects changed,
+Each run lists the objects of the last ``manifest.LOOKBACK_DAYS`` arrival days, compacts the hours whose objects changed,
 merges each ended day's hours and deletes the files retired more than ``GRACE`` ago (``run.compact``). Its settings
 come from the function's environment, which the stack writes (components/compaction.py); its one line of JSON per run
 is what CloudWatch Logs keeps of it.
@@ -18,13 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seslog.compaction.manifest import LOOKBACK_DAYS
 from seslog.compaction.run import compact
 from seslog.compaction.store import S3Store
 from seslog.eventlog.partitioning import scheme_for
-
-LOOKBACK_DAYS = 3
-"""Arrival days a run lists: Firehose keeps data 24 h while S3 is failing, so an object can be written a day and a
-buffer interval after the arrival its name says; three days hold every such object."""
 
 GRACE = timedelta(hours=1)
 """How long a retired file is kept: a lookup that read the previous manifest names it, and Athena may still be reading

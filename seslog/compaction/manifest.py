@@ -32,6 +32,10 @@ copy, fetched by the day)."""
 
 VERSION = 1
 
+LOOKBACK_DAYS = 3
+"""Arrival days the stack's job lists each run: Firehose keeps data 24 h while S3 is failing, so an object can be
+written a day and a buffer interval after the arrival its name says; three days hold every such object."""
+
 
 class ManifestError(ValueError):
     """A manifest seslog did not write, or a damaged one."""

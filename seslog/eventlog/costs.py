@@ -1,9 +1,9 @@
-"""What a pipeline costs per month: Firehose, S3 and Athena, from one dated price table.
+"""What a pipeline costs per month: Firehose, S3, Athena and the compaction job (Lambda), from one dated price table.
 
 Prices are us-east-1 list prices, from the public pricing pages of Amazon Data Firehose
-(https://aws.amazon.com/firehose/pricing/), Amazon S3 (https://aws.amazon.com/s3/pricing/) and
-Amazon Athena (https://aws.amazon.com/athena/pricing/), as of ``Prices.as_of``: confirm them there
-before budgeting. Units are binary: 1 GB = 2**30 bytes.
+(https://aws.amazon.com/firehose/pricing/), Amazon S3 (https://aws.amazon.com/s3/pricing/),
+Amazon Athena (https://aws.amazon.com/athena/pricing/) and AWS Lambda (https://aws.amazon.com/lambda/pricing/), as of
+``Prices.as_of``: confirm them there before budgeting. Units are binary: 1 GB = 2**30 bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from seslog.compaction.manifest import LOOKBACK_DAYS
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import Scheme, scheme_of
 
@@ -26,8 +27,8 @@ DAYS_PER_MONTH = 30
 class Prices:
     as_of: str = "2026-11"
     source: str = (
-        "us-east-1 list prices of https://aws.amazon.com/firehose/pricing/, https://aws.amazon.com/s3/pricing/ "
-        "and https://aws.amazon.com/athena/pricing/ (check them there before budgeting)"
+        "us-east-1 list prices of https://aws.amazon.com/firehose/pricing/, https://aws.amazon.com/s3/pricing/, "
+        "https://aws.amazon.com/athena/pricing/ and https://aws.amazon.com/lambda/pricing/ (check them there before budgeting)"
     )
     firehose_ingest_per_gb: float = 0.029
     """Direct PUT ingestion, each record rounded up to 5 KB."""
@@ -42,6 +43,11 @@ class Prices:
     athena_per_tb: float = 5.0
     athena_minimum_bytes: int = 10 * MB
     """Athena bills at least 10 MB per query."""
+    s3_get_per_1000: float = 0.0004
+    """GET and the other read requests; LIST is billed as PUT is."""
+    lambda_per_gb_second: float = 0.0000166667
+    """x86, the first 6 billion GB-seconds a month."""
+    lambda_per_million_requests: float = 0.20
 
 
 PRICES = Prices()
@@ -65,6 +71,44 @@ class Usage:
     bytes_scanned_per_query: float = 100 * MB
     jq_seconds_per_million_records: float = 60.0
     """JQ processing time Firehose bills for dynamic partitioning (an estimate)."""
+    compaction: bool = True
+    """The stack's hourly compaction job (setting ``compaction``)."""
+
+
+@dataclass(frozen=True)
+class CompactionJobModel:
+    """The hourly job as the compaction benchmark measured it (bench/results/compaction.md), per event, scaled to the
+    function's share of a CPU; its fixed part is each run's start and listing."""
+
+    memory_gb: float = 3008 / 1024
+    seconds_per_run: float = 5.0
+    """Starting (importing DuckDB and pyarrow) and listing the last days' prefixes, each hourly run."""
+    seconds_per_million_events: float = 22.0
+    """Compacting an hour's objects."""
+    merge_seconds_per_million_events: float = 25.0
+    """Merging a day's hours, once a day."""
+    stored_bytes_per_event: float = 105.0
+    """The two compacted tables, a day's hours merged, per event (Snappy Parquet)."""
+    puts_per_hour: float = 100.0
+    """Files written an hour: two tables, 16 buckets, the send days an hour's events belong to, and the manifest."""
+    puts_per_million_events_merged: float = 25.0
+    """Files a day's merge writes, per million events of the day."""
+
+
+COMPACTION_JOB = CompactionJobModel()
+
+
+def list_prefixes_per_day(partitioning: str | Scheme, retention_days: int) -> int:
+    """The prefixes the job lists for one arrival day: one per send day a late event can be filed under (send-date),
+    per event type (event-type), or one."""
+    scheme = scheme_of(partitioning)
+    count = 1
+    for key in scheme.keys:
+        if key.clock == "sent":
+            count *= retention_days + 1
+        elif key.projection.get("type") == "enum":
+            count *= len(key.projection["values"].split(","))
+    return count
 
 
 @dataclass(frozen=True)
@@ -75,10 +119,25 @@ class MonthlyCost:
     storage: float
     requests: float
     athena: float
+    compaction: float = 0.0
+    """The job's Lambda time and invocations."""
+    compaction_storage: float = 0.0
+    compaction_requests: float = 0.0
+    """The job's S3 requests: listing, reading the objects, writing the files."""
 
     @property
     def total(self) -> float:
-        return self.ingestion + self.conversion + self.dynamic_partitioning + self.storage + self.requests + self.athena
+        return (
+            self.ingestion
+            + self.conversion
+            + self.dynamic_partitioning
+            + self.storage
+            + self.requests
+            + self.athena
+            + self.compaction
+            + self.compaction_storage
+            + self.compaction_requests
+        )
 
     def rows(self) -> list[tuple[str, float]]:
         return [
@@ -88,6 +147,9 @@ class MonthlyCost:
             ("S3 storage", self.storage),
             ("S3 PUT requests", self.requests),
             ("Athena queries", self.athena),
+            ("Compaction job (Lambda)", self.compaction),
+            ("Compacted tables (S3 storage)", self.compaction_storage),
+            ("Compaction's S3 requests", self.compaction_requests),
             ("Total", self.total),
         ]
 
@@ -120,7 +182,26 @@ def monthly_cost(usage: Usage, prices: Prices = PRICES) -> MonthlyCost:
         storage=stored_gb * prices.s3_standard_per_gb_month,
         requests=usage.objects_per_month / 1000 * prices.s3_put_per_1000,
         athena=scanned / TB * prices.athena_per_tb,
+        **(_compaction_cost(usage, prices) if usage.compaction else {}),
     )
+
+
+def _compaction_cost(usage: Usage, prices: Prices, job: CompactionJobModel = COMPACTION_JOB) -> dict[str, float]:
+    """The hourly job a month: Lambda's GB-seconds and invocations, the compacted tables at rest, its S3 requests."""
+    runs = 24 * DAYS_PER_MONTH
+    events = usage.emails_per_day * usage.events_per_email * DAYS_PER_MONTH
+    seconds = runs * job.seconds_per_run + events / 1e6 * (job.seconds_per_million_events + job.merge_seconds_per_million_events)
+    lambda_cost = seconds * job.memory_gb * prices.lambda_per_gb_second + runs / 1e6 * prices.lambda_per_million_requests
+    stored_gb = usage.emails_per_day * usage.events_per_email * usage.retention_days * job.stored_bytes_per_event / GB
+    lists = runs * LOOKBACK_DAYS * list_prefixes_per_day(usage.partitioning, usage.retention_days)
+    puts = runs * job.puts_per_hour + events / 1e6 * job.puts_per_million_events_merged
+    # Each object read once, by its hour's compaction; each hour's files again by its day's merge.
+    gets = usage.objects_per_month * 2 + runs * job.puts_per_hour
+    return {
+        "compaction": lambda_cost,
+        "compaction_storage": stored_gb * prices.s3_standard_per_gb_month,
+        "compaction_requests": (lists + puts) / 1000 * prices.s3_put_per_1000 + gets / 1000 * prices.s3_get_per_1000,
+    }
 
 
 def athena_billed_bytes(scanned: float, prices: Prices = PRICES) -> float:
