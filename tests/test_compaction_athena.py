@@ -150,3 +150,24 @@ def test_a_stack_that_compacts_gets_its_lookups_read_from_the_compacted_tables(m
     assert isinstance(compacting, AthenaEngine) and compacting.compaction is not None
     assert compacting.compaction.root == "s3://b/" and compacting.compaction.store.scheme.keys[0].late_days == 30
     assert cli.engine_for(StackTarget(**stack), 10, None).compaction is None
+
+
+def test_the_on_call_policy_lets_a_lookup_read_the_manifest_the_objects_and_the_compacted_tables():
+    import json
+    import re
+
+    from seslog.compaction.manifest import MANIFEST
+    from seslog.compaction.tables import TABLES
+    from seslog.eventlog.prefixes import COMPACT_PREFIX
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    policy = json.loads(re.search(r"```json\n(.*?)```", text, re.DOTALL).group(1))
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    for table in TABLES:
+        assert f"arn:aws:glue:REGION:ACCOUNT:table/DATABASE/{table.glue_name}" in by_sid["ReadTheTableDefinition"]["Resource"]
+    listed = by_sid["ListEventsAndResults"]["Condition"]["StringLike"]["s3:prefix"]
+    assert {f"{COMPACT_PREFIX}*", f"{DATA_PREFIX}*"} <= set(listed)
+    assert (
+        MANIFEST.startswith(COMPACT_PREFIX)
+        and f"arn:aws:s3:::BUCKET/{COMPACT_PREFIX}*" in by_sid["ReadEventsAndResults"]["Resource"]
+    )

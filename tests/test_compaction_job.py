@@ -81,13 +81,16 @@ def run(s3, now: datetime, tmp_path: Path) -> dict:
     return handler.run(SETTINGS, s3, now, tmp_path)
 
 
-def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_the_same_throughout(
+def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_copies_answer_the_same_throughout(
     bucket,
     layout,
     generated,  # noqa: F811
     tmp_path,
+    capsys,
     monkeypatch,
 ):
+    from seslog.cli import main
+
     s3, raw = bucket
     expected = answers(raw, generated)
     monkeypatch.setattr(handler, "LOOKBACK_DAYS", 4)  # the data set's days, all listed
@@ -101,7 +104,23 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_t
     assert manifest.retired and all(s3.head_object(Bucket=BUCKET, Key=k) for k in list(manifest.retired)[:3])
     file = s3.head_object(Bucket=BUCKET, Key=manifest.units[FIRST].files[0])
     assert (file["ServerSideEncryption"], file["SSEKMSKeyId"]) == ("aws:kms", KEY)
-    assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-1", layout)), generated) == expected
+    # A download brings the compacted files of its days and a manifest naming them; the copy answers the same, and
+    # compacts further by the bucket's hour.
+    copy = tmp_path / "copy-1"
+    stack = ["--bucket", BUCKET, "--partitioning", "send-date", "--region", "us-east-1"]
+    assert main(["download", str(copy), *stack, "--from", FIRST, "--until", "2024-05-04"]) == 0  # the data's days
+    fetched = Manifest.parse((copy / MANIFEST).read_bytes(), "copy")
+    assert set(fetched.units) == set(manifest.units) and fetched.files() == manifest.files() == {
+        p.relative_to(copy).as_posix() for p in (copy / COMPACT_PREFIX).rglob("*.parquet")
+    }
+    out = capsys.readouterr().out
+    assert out.endswith(
+        f"and the {len(manifest.files()):,} compacted files of {len(manifest.units):,} arrival units (under compact/)\n"
+    )
+    assert answers(LocalEvents(copy), generated) == expected
+    assert main(["compact", "--local", str(copy)]) == 0 and capsys.readouterr().out.startswith("compacted ")
+    assert all(len(u) == 10 for u in Manifest.parse((copy / MANIFEST).read_bytes(), "copy").units)
+    assert answers(LocalEvents(copy), generated) == expected
     # What a lookup on Athena lists as not compacted: the objects since ``through`` under the asked send days.
     reader = BucketCompaction.of_bucket(s3, BUCKET, scheme_for("send-date", 7), middle + SETTLE)
     everything = [k.relative_to(layout / DATA_PREFIX).as_posix() for k in (layout / DATA_PREFIX).rglob("*.parquet")]
@@ -130,6 +149,10 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_answers_t
     assert third["compacted"] == third["merged"] == [] and third["deleted"] > 0 and manifest_of(s3).retired == {}
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="compact/")["Contents"]}
     assert listed == manifest_of(s3).files() | {MANIFEST}
+    # A bucket that does not compact: a download says nothing of it.
+    s3.delete_object(Bucket=BUCKET, Key=MANIFEST)
+    assert main(["download", str(tmp_path / "plain"), *stack, "--from", FIRST, "--until", FIRST]) == 0
+    assert "compacted" not in capsys.readouterr().out and not (tmp_path / "plain" / COMPACT_PREFIX).exists()
 
 
 def test_units_older_than_the_lookback_are_kept_and_those_past_retention_leave(few, tmp_path, monkeypatch):
@@ -195,39 +218,3 @@ def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_
     del environ["SESLOG_COMPACTION_FORMAT"]
     with pytest.raises(ValueError, match="lacks SESLOG_COMPACTION_FORMAT: deploy it with the stack"):
         handler.JobSettings.from_environment(environ)
-
-
-def test_a_download_brings_the_compacted_files_of_its_days_and_the_copy_answers_and_compacts_as_the_bucket(
-    bucket,
-    generated,  # noqa: F811
-    tmp_path,
-    capsys,
-    monkeypatch,
-):
-    from seslog.cli import main
-
-    s3, raw = bucket
-    monkeypatch.setattr(handler, "LOOKBACK_DAYS", 4)
-    run(s3, datetime.fromisoformat(f"{LAST}T06:00:00+00:00") + SETTLE, tmp_path / "job")
-    copy = tmp_path / "copy"
-    stack = ["--bucket", BUCKET, "--partitioning", "send-date", "--region", "us-east-1"]
-    days = ["--from", FIRST, "--until", "2024-05-04"]  # every arrival day of the data set
-    assert main(["download", str(copy), *stack, *days]) == 0
-    manifest = manifest_of(s3)
-    fetched = Manifest.parse((copy / MANIFEST).read_bytes(), "copy")
-    assert set(fetched.units) == set(manifest.units) and fetched.files() == {
-        p.relative_to(copy).as_posix() for p in (copy / COMPACT_PREFIX).rglob("*.parquet")
-    }
-    assert capsys.readouterr().out.endswith(
-        f"and the {len(manifest.files()):,} compacted files of {len(manifest.units):,} arrival units (under compact/)\n"
-    )
-    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
-    # Compacted further on the copy: by the bucket's hour, its ended days merged; the answers stay.
-    assert main(["compact", "--local", str(copy)]) == 0
-    assert capsys.readouterr().out.startswith("compacted ")
-    assert all(len(u) == 10 for u in Manifest.parse((copy / MANIFEST).read_bytes(), "copy").units)
-    assert answers(LocalEvents(copy), generated) == answers(raw, generated)
-    # A bucket that does not compact: the download says nothing of it.
-    s3.delete_object(Bucket=BUCKET, Key=MANIFEST)
-    assert main(["download", str(tmp_path / "plain"), *stack, "--from", FIRST, "--until", FIRST]) == 0
-    assert "compacted" not in capsys.readouterr().out and not (tmp_path / "plain" / COMPACT_PREFIX).exists()
