@@ -46,10 +46,17 @@ class Alarm:
     description: str
     period: int = PERIOD_SECONDS
     evaluation_periods: int = 1
-    per_stream: bool = True
+    dimension: str | None = "DeliveryStreamName"
+    """The metric's one dimension (the stream, or the compaction function), or None for the account's."""
 
 
-def alarms_for(buffer_interval_seconds: int, converts: bool, bounce_rate: float, complaint_rate: float) -> list[Alarm]:
+COMPACTION_FAILING_HOURS = 3
+"""Hours in a row with a failed compaction run before the alarm fires: one failed run is caught up by the next."""
+
+
+def alarms_for(
+    buffer_interval_seconds: int, converts: bool, bounce_rate: float, complaint_rate: float, compaction: bool = False
+) -> list[Alarm]:
     alarms = [
         # Success is the share of S3 puts that worked; every put failing for ten minutes is a
         # broken bucket, key or role. No data when nothing is delivered (no mail): not a failure.
@@ -115,7 +122,7 @@ def alarms_for(buffer_interval_seconds: int, converts: bool, bounce_rate: float,
             "ignore",
             "The account's SES bounce rate reached the threshold; SES reviews accounts from 5 %. Find the bounces in Athena.",
             period=REPUTATION_PERIOD_SECONDS,
-            per_stream=False,
+            dimension=None,
         ),
         Alarm(
             "complaint-rate",
@@ -127,9 +134,27 @@ def alarms_for(buffer_interval_seconds: int, converts: bool, bounce_rate: float,
             "ignore",
             "The account's SES complaint rate reached the threshold; SES reviews accounts from 0.1 %. Find the complaints in Athena.",
             period=REPUTATION_PERIOD_SECONDS,
-            per_stream=False,
+            dimension=None,
         ),
     ]
+    if compaction:
+        # The job runs hourly; lookups stay right while it fails, but read more raw objects each hour it does.
+        alarms.append(
+            Alarm(
+                "compaction-failing",
+                "AWS/Lambda",
+                "Errors",
+                "Sum",
+                "GreaterThanOrEqualToThreshold",
+                1,
+                "notBreaching",
+                "The hourly compaction job failed three hours in a row: lookups still answer, reading more raw objects "
+                "each hour. See the log group /aws/lambda/<function>.",
+                period=3600,
+                evaluation_periods=COMPACTION_FAILING_HOURS,
+                dimension="FunctionName",
+            )
+        )
     return alarms
 
 
@@ -144,6 +169,8 @@ class PipelineAlarmsArgs(TypedDict):
     """Bounce rate (a fraction) at which the bounce alarm fires."""
     complaint_rate: float
     """Complaint rate (a fraction) at which the complaint alarm fires."""
+    compaction_function_name: NotRequired[pulumi.Input[str]]
+    """The compaction job's function, watched when the stack compacts."""
     kms_key_arn: pulumi.Input[str]
     """Key that encrypts a created topic; its policy must let CloudWatch (and SES) use it."""
     email: NotRequired[str]
@@ -172,13 +199,18 @@ class PipelineAlarms(pulumi.ComponentResource):
         if args.get("email"):
             aws.sns.TopicSubscription(f"{name}-email", topic=topic_arn, protocol="email", endpoint=args["email"], opts=child)
 
-        for alarm in alarms_for(args["buffer_interval_seconds"], args["converts"], args["bounce_rate"], args["complaint_rate"]):
+        function = args.get("compaction_function_name")
+        watched = {"DeliveryStreamName": args["stream_name"], "FunctionName": function}
+        alarms = alarms_for(
+            args["buffer_interval_seconds"], args["converts"], args["bounce_rate"], args["complaint_rate"], function is not None
+        )
+        for alarm in alarms:
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm.role}",
                 alarm_description=alarm.description,
                 namespace=alarm.namespace,
                 metric_name=alarm.metric,
-                dimensions={"DeliveryStreamName": args["stream_name"]} if alarm.per_stream else None,
+                dimensions={alarm.dimension: watched[alarm.dimension]} if alarm.dimension else None,
                 statistic=alarm.statistic,
                 period=alarm.period,
                 evaluation_periods=alarm.evaluation_periods,

@@ -282,6 +282,7 @@ class SesEventLogPipeline(pulumi.ComponentResource):
                     "converts": s.format.converts,
                     "bounce_rate": s.bounce_rate_alarm_threshold,
                     "complaint_rate": s.complaint_rate_alarm_threshold,
+                    **({"compaction_function_name": self.compaction_function} if self.compaction_function is not None else {}),
                     "kms_key_arn": key_arn,
                     **({"email": s.alarm_email} if s.alarm_email else {}),
                     **({"existing_topic_arn": s.alarm_topic_arn} if s.alarm_topic_arn else {}),

@@ -101,7 +101,7 @@ def test_ses_reputation_alarm_watches_the_account_at_the_review_level(json_stack
 
 def test_json_stream_has_no_conversion_alarm_and_freshness_follows_its_buffer(json_stack):
     found = alarms(json_stack)
-    assert set(found) == {"delivery-failing", "data-stale", "throttled", "bounce-rate", "complaint-rate"}
+    assert set(found) == {"delivery-failing", "data-stale", "throttled", "bounce-rate", "complaint-rate", "compaction-failing"}
     assert found["data-stale"]["threshold"] == 60 + DELIVERY_ALLOWANCE_SECONDS
 
 
@@ -161,7 +161,7 @@ def test_existing_topic_gets_the_alarms_and_nothing_else():
     ev = evaluate("dev", {"alarmTopicArn": EXISTING_TOPIC})
     for type_ in (TOPIC, TOPIC_POLICY, SUBSCRIPTION):
         assert ev.of_type(type_) == [], type_
-    assert len(ev.of_type(ALARM)) == 5
+    assert len(ev.of_type(ALARM)) == 6  # the five of a JSON stack and the compaction job's
     for alarm in ev.of_type(ALARM):
         assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [EXISTING_TOPIC]
     # The key encrypts no topic of ours: CloudWatch gets nothing on it.
@@ -235,3 +235,12 @@ def test_a_topic_of_another_account_is_warned_of_at_preview_not_refused(monkeypa
     warned.clear()
     evaluate("dev", {"alarmTopicArn": EXISTING_TOPIC})
     assert warned == []
+
+
+def test_a_compacting_stack_is_told_when_its_job_fails_hours_in_a_row(prod):
+    alarm = alarms(prod)["compaction-failing"]
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert alarm["dimensions"] == {"FunctionName": prod.exports["compactionFunction"]}
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["period"]) == ("GreaterThanOrEqualToThreshold", 1, 3600)
+    assert alarm["evaluationPeriods"] == alarm["datapointsToAlarm"] == 3 and alarm["treatMissingData"] == "notBreaching"
+    assert "compaction-failing" not in alarms(evaluate("prod", {"compaction": False}))
