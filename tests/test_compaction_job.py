@@ -98,7 +98,10 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     first = run(s3, middle + SETTLE, tmp_path / "1")
     manifest = manifest_of(s3)
     assert [m["unit"] for m in first["merged"]] == [FIRST] and first["merged"][0]["rows"] == manifest.units[FIRST].rows
-    assert next(iter(manifest.units)) == FIRST and all(unit_end(u) <= middle for u in manifest.units)
+    # The hour under way is compacted as far as it arrived (here, whole: the bucket holds its objects already), and
+    # ``through`` stays at its start: a later object of it is read raw until the next run.
+    assert next(iter(manifest.units)) == FIRST and max(manifest.units) == unit_of(middle, "hour")
+    assert [u["unit"] for u in first["compacted"]][-1] == unit_of(middle, "hour") and first["waiting"] >= 1
     assert manifest.through == middle.isoformat()
     # Merged away, the first day's hour files are retired, not deleted yet: a lookup may be reading them.
     assert manifest.retired and all(s3.head_object(Bucket=BUCKET, Key=k) for k in list(manifest.retired)[:3])
@@ -121,14 +124,15 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     assert main(["compact", "--local", str(copy)]) == 0 and capsys.readouterr().out.startswith("compacted ")
     assert all(len(u) == 10 for u in Manifest.parse((copy / MANIFEST).read_bytes(), "copy").units)
     assert answers(LocalEvents(copy), generated) == expected
-    # What a lookup on Athena lists as not compacted: the objects since ``through`` under the asked send days.
+    # What a lookup on Athena lists as not compacted: the objects since ``through`` the manifest does not name, under
+    # the asked send days.
     reader = BucketCompaction.of_bucket(s3, BUCKET, scheme_for("send-date", 7), middle + SETTLE)
     everything = [k.relative_to(layout / DATA_PREFIX).as_posix() for k in (layout / DATA_PREFIX).rglob("*.parquet")]
     for first_sent, last_sent in ((FIRST, LAST), (LAST, LAST)):
         expected_pending = sorted(
             k
             for k in everything
-            if middle <= arrival_time(k)
+            if middle + timedelta(hours=1) <= arrival_time(k)  # after the hour under way, which the run compacted
             and arrival_time(k).date() <= middle.date()  # the reader's clock: no later day
             and first_sent <= k.split("/")[0][5:] <= last_sent
         )
@@ -218,3 +222,24 @@ def test_the_settings_are_the_environment_the_stack_writes_and_a_missing_one_is_
     del environ["SESLOG_COMPACTION_FORMAT"]
     with pytest.raises(ValueError, match="lacks SESLOG_COMPACTION_FORMAT: deploy it with the stack"):
         handler.JobSettings.from_environment(environ)
+
+
+def test_the_hour_under_way_is_compacted_as_far_as_it_arrived_and_again_once_more_arrived(layout, tmp_path):
+    data = layout / DATA_PREFIX
+    objects = sorted(data.rglob("*.parquet"), key=lambda p: arrival_time(p.relative_to(data)))
+    at = [arrival_time(p.relative_to(data)) for p in objects]
+    n = next(i for i in range(1, len(at)) if unit_of(at[i], "hour") == unit_of(at[i - 1], "hour"))  # two in one hour
+    for s3 in _bucket(layout, n):
+        hour = unit_of(at[n], "hour")
+        first = run(s3, at[n], tmp_path / "1")
+        assert hour in manifest_of(s3).units and first["waiting"] >= 1
+        generation = manifest_of(s3).units[hour].generation
+        later = objects[n].relative_to(layout).as_posix()
+        s3.put_object(Bucket=BUCKET, Key=later, Body=objects[n].read_bytes())
+        # Until the next run, a lookup reads the new object raw: it is not compacted, and it is listed.
+        reader = BucketCompaction.of_bucket(s3, BUCKET, scheme_for("send-date", 7), at[n])
+        sent = date.fromisoformat(later.split("/")[1].removeprefix("sent="))
+        assert later.removeprefix(DATA_PREFIX) in reader.pending(sent, sent)
+        second = run(s3, at[n] + timedelta(hours=1) + SETTLE, tmp_path / "2")
+        assert hour in [u["unit"] for u in second["compacted"]] and manifest_of(s3).units[hour].generation != generation
+        assert later.removeprefix(DATA_PREFIX) in manifest_of(s3).units[hour].objects

@@ -1,7 +1,8 @@
 """The stack's hourly compaction job: an AWS Lambda function that EventBridge Scheduler invokes.
 
-Each run lists the objects of the last ``manifest.LOOKBACK_DAYS`` arrival days, compacts the hours whose objects changed,
-merges each ended day's hours and deletes the files retired more than ``GRACE`` ago (``run.compact``). Its settings
+Each run lists the objects of the last ``manifest.LOOKBACK_DAYS`` arrival days, compacts the hours whose objects changed
+(the hour under way too, as far as it has arrived: a lookup reads at most an hour of objects raw), merges each ended
+day's hours and deletes the files retired more than ``GRACE`` ago (``run.compact``). Its settings
 come from the function's environment, which the stack writes (components/compaction.py); its one line of JSON per run
 is what CloudWatch Logs keeps of it.
 """
@@ -73,6 +74,7 @@ def run(
         partitioning=scheme,
         progress=lambda text: print(text, file=sys.stderr, flush=True),
         time_left=time_left,
+        open_units=True,
     )
     return {"summary": report.summary(), **report.to_json()}
 

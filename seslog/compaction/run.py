@@ -68,7 +68,8 @@ class CompactionReport:
     unchanged: int = 0
     """Units already compacted with the same objects."""
     waiting: int = 0
-    """Units not ended ``SETTLE`` ago: left to the raw table until a later run."""
+    """Units not ended ``SETTLE`` ago: their objects may not all be written yet (compacted so far by the stack's job,
+    else left to the raw table until a later run)."""
     postponed: int = 0
     """Units (and days to merge) left to the next run, for want of time."""
     unnamed: list[str] = field(default_factory=list)
@@ -140,6 +141,7 @@ def compact(
     partitioning: Any = None,
     progress: Callable[[str], None] | None = None,
     time_left: Callable[[], float] | None = None,
+    open_units: bool = False,
 ) -> CompactionReport:
     """Compact every arrival ``unit`` of the store that ended ``settle`` before ``now`` and is not compacted with the
     same objects yet; by the hour, merge each ended day whose hours are all compacted.
@@ -150,7 +152,9 @@ def compact(
     whose objects are all gone leaves the manifest; a unit older than ``retention_days`` leaves it too (the bucket's
     lifecycle expired its objects and files). Retired files are deleted ``grace`` after they left (the longest a query
     that read the previous manifest may still be reading). ``time_left`` (seconds): the run compacts no further unit
-    once fewer than ``RESERVE`` are left, and leaves the rest to the next run.
+    once fewer than ``RESERVE`` are left, and leaves the rest to the next run. ``open_units``: compact too what has
+    arrived so far of the units not ended (the stack's job: a lookup then reads at most the last hour's objects raw);
+    such a unit is compacted again once its objects are all there.
     """
     store: Store = LocalStore(where) if isinstance(where, Path | str) else where
     manifest, token = store.manifest(unit)
@@ -178,8 +182,9 @@ def compact(
         for name, keys in units.items():
             if unit_end(name) + settle > now:
                 report.waiting += 1
-                pending.append(name)
-                continue
+                pending.append(name)  # more objects may come: ``through`` stays before it, and its day is not merged
+                if not open_units or unit_start(name) > now:
+                    continue
             if _compacted_objects(manifest, name) == keys:
                 report.unchanged += 1
                 continue
