@@ -55,8 +55,8 @@ bench-volume: install
 	$(BIN)/python -m bench.volume --work $(WORK)
 
 # What the compacted tables read for a message's and a recipient's events at a million mails a day, against
-# parquet-send-date and the baseline, checked against the bytes DuckDB reads (bench/compaction.py): about 24 minutes
-# on 2 cores, compacting a day takes a process about 10 GB; progress on stderr; results in
+# parquet-send-date and the baseline, checked against the bytes DuckDB reads (bench/compaction.py): about 30 minutes
+# on 2 cores, compacting a day takes a process about 11 GB (the stack's hourly copies about 1.2 GB each); progress on stderr; results in
 # bench/results/compaction.md. COMPACTION_WORK (empty) keeps the layouts (about 2.2 GB) for
 # `python -m bench.compaction --measure` or `--report` with `--work DIR`; unset, a temporary directory is used and removed.
 COMPACTION_WORK ?=

@@ -1037,7 +1037,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.compaction",
         description="What the compacted tables read for a message's and a recipient's events, against parquet-send-date "
         "and the baseline, with row-group statistics, checked against DuckDB's reads; writes bench/results/compaction.md. "
-        "About 24 minutes on 2 cores at a million mails a day (21 of them writing the day); compacting a day takes a "
+        "About 30 minutes on 2 cores at a million mails a day (27 of them writing the day); compacting a day takes a "
         f"process up to about {COMPACTION_MIB_PER_MILLION:,} MiB a million mails.",
     )
     p.add_argument(

@@ -175,9 +175,16 @@ def test_the_compaction_job_costs_its_lambda_time_its_tables_and_its_requests():
     runs = 24 * DAYS_PER_MONTH
     # The fixed part is each hourly run's start; the rest grows with the events.
     assert small.compaction == pytest.approx(
-        (runs * COMPACTION_JOB.seconds_per_run + 0.09 * 47) * COMPACTION_JOB.memory_gb * PRICES.lambda_per_gb_second
+        (
+            runs * COMPACTION_JOB.seconds_per_run
+            + 0.09 * (COMPACTION_JOB.seconds_per_million_events + COMPACTION_JOB.merge_seconds_per_million_events)
+        )
+        * COMPACTION_JOB.memory_gb
+        * PRICES.lambda_per_gb_second
         + runs / 1e6 * PRICES.lambda_per_million_requests,
         rel=0.01,
     )
-    assert large.compaction > 2 * small.compaction and large.compaction_storage == pytest.approx(1000 * small.compaction_storage)
+    assert large.compaction > 1.5 * small.compaction and large.compaction_storage == pytest.approx(
+        1000 * small.compaction_storage
+    )
     assert monthly_cost(Usage(emails_per_day=1000, partitioning="date")).compaction_requests < small.compaction_requests
