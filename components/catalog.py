@@ -7,12 +7,52 @@ from typing import TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from seslog.eventlog.formats import FORMATS
-from seslog.eventlog.partitioning import scheme_for
-from seslog.eventlog.prefixes import DATA_PREFIX
+from seslog.eventlog.formats import FORMATS, Format
+from seslog.eventlog.partitioning import Scheme, scheme_for
 from seslog.eventlog.schema import glue_columns
 
 TABLE_NAME = "events"
+
+
+def projected_table(
+    resource_name: str,
+    *,
+    name: str,
+    description: str,
+    database_name: pulumi.Input[str],
+    bucket_name: pulumi.Input[str],
+    scheme: Scheme,
+    format: Format,
+    columns: list[dict[str, str]],
+    retention_days: int,
+    opts: pulumi.ResourceOptions,
+) -> aws.glue.CatalogTable:
+    """An external table over the objects of ``scheme`` (under its root) in the log bucket, found by partition
+    projection: the events, Cognito's error log and the compacted tables are all such tables."""
+    bucket = pulumi.Output.from_input(bucket_name)
+    return aws.glue.CatalogTable(
+        resource_name,
+        name=name,
+        database_name=database_name,
+        description=description,
+        table_type="EXTERNAL_TABLE",
+        parameters=bucket.apply(
+            lambda b: {
+                "EXTERNAL": "TRUE",
+                "classification": format.classification,
+                **scheme.projection_parameters(b, retention_days),
+            }
+        ),
+        partition_keys=[{"name": k.column, "type": k.column_type} for k in scheme.keys],
+        storage_descriptor={
+            "location": pulumi.Output.concat("s3://", bucket, "/", scheme.root),
+            "input_format": format.input_format,
+            "output_format": format.output_format,
+            "ser_de_info": {"serialization_library": format.serde},
+            "columns": columns,
+        },
+        opts=opts,
+    )
 
 
 class EventCatalogArgs(TypedDict):
@@ -44,29 +84,16 @@ class EventCatalog(pulumi.ComponentResource):
             description="SES events published through Firehose",
             opts=child,
         )
-        bucket = pulumi.Output.from_input(args["bucket_name"])
-        parameters = bucket.apply(
-            lambda b: {
-                "EXTERNAL": "TRUE",
-                "classification": fmt.classification,
-                **scheme.projection_parameters(b, args["retention_days"]),
-            }
-        )
-        self._table = aws.glue.CatalogTable(
+        self._table = projected_table(
             f"{name}-table",
             name=TABLE_NAME,
-            database_name=self._database.name,
             description="One row per SES event; see seslog/eventlog/schema.py",
-            table_type="EXTERNAL_TABLE",
-            parameters=parameters,
-            partition_keys=[{"name": k.column, "type": k.column_type} for k in scheme.keys],
-            storage_descriptor={
-                "location": pulumi.Output.concat("s3://", bucket, "/", DATA_PREFIX),
-                "input_format": fmt.input_format,
-                "output_format": fmt.output_format,
-                "ser_de_info": {"serialization_library": fmt.serde},
-                "columns": glue_columns(),
-            },
+            database_name=self._database.name,
+            bucket_name=args["bucket_name"],
+            scheme=scheme,
+            format=fmt,
+            columns=glue_columns(),
+            retention_days=args["retention_days"],
             opts=child,
         )
         self.database_name = self._database.name

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.catalog import projected_table
 from components.context import AwsContext
 from components.propagation import wait_for
 from seslog.cognito.log import COMPRESSION, SCHEME, TABLE_NAME, glue_columns
@@ -224,29 +225,17 @@ class CognitoErrorLog(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription_ready]),
         )
 
-        bucket = pulumi.Output.from_input(args["bucket_name"])
-        self._table = aws.glue.CatalogTable(
+        self._table = projected_table(
             f"{name}-table",
             name=TABLE_NAME,
-            database_name=args["database_name"],
             description="One row per CloudWatch Logs subscription message of Cognito's message-delivery error log; "
             "see seslog/cognito/log.py",
-            table_type="EXTERNAL_TABLE",
-            parameters=bucket.apply(
-                lambda b: {
-                    "EXTERNAL": "TRUE",
-                    "classification": FORMAT.classification,
-                    **SCHEME.projection_parameters(b, args["retention_days"]),
-                }
-            ),
-            partition_keys=[{"name": k.column, "type": k.column_type} for k in SCHEME.keys],
-            storage_descriptor={
-                "location": pulumi.Output.concat("s3://", bucket, "/", SCHEME.root),
-                "input_format": FORMAT.input_format,
-                "output_format": FORMAT.output_format,
-                "ser_de_info": {"serialization_library": FORMAT.serde},
-                "columns": glue_columns(),
-            },
+            database_name=args["database_name"],
+            bucket_name=args["bucket_name"],
+            scheme=SCHEME,
+            format=FORMAT,
+            columns=glue_columns(),
+            retention_days=args["retention_days"],
             opts=child,
         )
         self._query = aws.athena.NamedQuery(

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.catalog import projected_table
 from components.context import AwsContext
 from components.settings import SettingsError
 from seslog.compaction import handler, package
@@ -230,36 +231,21 @@ class CompactionJob(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self._scheduler_policy]),
         )
 
-        parquet = FORMATS["parquet"]
-        bucket = pulumi.Output.from_input(args["bucket_name"])
-        self._tables = []
-        for table in TABLES:
-            scheme = table.scheme(args["retention_days"])
-            self._tables.append(
-                aws.glue.CatalogTable(
-                    f"{name}-{table.name}",
-                    name=table.glue_name,
-                    database_name=args["database_name"],
-                    description=f"The compacted rows of {table.name}, sorted by {table.key} (seslog/compaction/tables.py)",
-                    table_type="EXTERNAL_TABLE",
-                    parameters=bucket.apply(
-                        lambda b, s=scheme: {
-                            "EXTERNAL": "TRUE",
-                            "classification": parquet.classification,
-                            **s.projection_parameters(b, args["retention_days"]),
-                        }
-                    ),
-                    partition_keys=[{"name": k.column, "type": k.column_type} for k in scheme.keys],
-                    storage_descriptor={
-                        "location": pulumi.Output.concat("s3://", bucket, "/", table.prefix()),
-                        "input_format": parquet.input_format,
-                        "output_format": parquet.output_format,
-                        "ser_de_info": {"serialization_library": parquet.serde},
-                        "columns": glue_columns(),
-                    },
-                    opts=child,
-                )
+        self._tables = [
+            projected_table(
+                f"{name}-{table.name}",
+                name=table.glue_name,
+                description=f"The compacted rows of {table.name}, sorted by {table.key} (seslog/compaction/tables.py)",
+                database_name=args["database_name"],
+                bucket_name=args["bucket_name"],
+                scheme=table.scheme(args["retention_days"]),
+                format=FORMATS["parquet"],
+                columns=glue_columns(),
+                retention_days=args["retention_days"],
+                opts=child,
             )
+            for table in TABLES
+        ]
         self.function_name = self._function.name
         self.log_group_name = self._log_group.name
         self.table_names = [t.name for t in self._tables]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -93,3 +94,29 @@ def set_path(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             target[last] = value
 
     return change
+
+
+def edited(evaluation: Evaluation, name: str, change: Callable[[dict[str, Any]], None]) -> Evaluation:
+    """A copy where ``change`` edited the inputs and outputs of the one resource named ``name``."""
+    result = copy.deepcopy(evaluation)
+    (found,) = [r for r in result.resources if r.name == name]
+    change(found.inputs)
+    change(found.outputs)
+    return result
+
+
+def statements_of(key: str, change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """A change that edits every statement of the JSON policy document in the property ``key``."""
+
+    def edit_document(props: dict[str, Any]) -> None:
+        document = json.loads(props[key])
+        for statement in document["Statement"]:
+            change(statement)
+        props[key] = json.dumps(document)
+
+    return edit_document
+
+
+def fired(diagnostics: list[Any]) -> set[tuple[str, str]]:
+    """The policies a pack's diagnostics name, with their levels."""
+    return {(d.policy, d.level) for d in diagnostics}

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from offline.plan import main as plan
-from offline.policy_pack import Diagnostic, RunningPack, running
+from offline.policy_pack import RunningPack, running
 from offline.program import ACCOUNT_ID, Evaluation, evaluate
 from offline.stack import ROOT
 from policies.ses_event_log_policies import access, encryption, placement
 from tests.policy_harness import UNKNOWN, Resource, violations
-from tests.policy_variants import previewed
+from tests.policy_variants import edited, fired, previewed, statements_of
 
 POOLS = ["us-east-1_AbC123xyz", "us-east-1_Zz9"]
 PIPELINE = "ses-event-log-dev"
@@ -288,10 +288,6 @@ def with_pools() -> Evaluation:
     return evaluate("dev", {"cognitoUserPoolIds": POOLS})
 
 
-def fired(diagnostics: list[Diagnostic]) -> set[tuple[str, str]]:
-    return {(d.policy, d.level) for d in diagnostics}
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stacks_with_pools_pass_the_whole_pack_in_the_first_preview_and_after(pack, stack):
     evaluation = evaluate(stack, {"cognitoUserPoolIds": POOLS})
@@ -300,22 +296,7 @@ def test_stacks_with_pools_pass_the_whole_pack_in_the_first_preview_and_after(pa
 
 
 def edit(evaluation: Evaluation, name: str, change: Callable[[dict[str, Any]], None]) -> Evaluation:
-    """A copy where ``change`` edited the inputs and outputs of the resource ``<pipeline>-cognito-<name>``."""
-    result = copy.deepcopy(evaluation)
-    (found,) = [r for r in result.resources if r.name == f"{PIPELINE}-cognito-{name}"]
-    change(found.inputs)
-    change(found.outputs)
-    return result
-
-
-def statements_of(key: str, change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
-    def edit_document(props: dict[str, Any]) -> None:
-        document = json.loads(props[key])
-        for statement in document["Statement"]:
-            change(statement)
-        props[key] = json.dumps(document)
-
-    return edit_document
+    return edited(evaluation, f"{PIPELINE}-cognito-{name}", change)
 
 
 def s3(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:

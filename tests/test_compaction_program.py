@@ -5,7 +5,6 @@ finds every file the job writes; with it off, none of it. Insecure variants fire
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,14 +13,14 @@ import pytest
 
 from components import compaction as component
 from components.settings import SettingsError
-from offline.policy_pack import Diagnostic, RunningPack, running
+from offline.policy_pack import RunningPack, running
 from offline.program import ACCOUNT_ID, Evaluation, evaluate
 from policies.ses_event_log_policies import access, operations
 from seslog.compaction import handler
 from seslog.compaction.tables import TABLES, bucket_of, glue_columns, parse_file_key
 from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
 from tests.policy_harness import UNKNOWN, Resource, violations
-from tests.policy_variants import previewed
+from tests.policy_variants import edited, fired, previewed, statements_of
 
 PIPELINE = "ses-event-log-dev"
 FUNCTION = "aws:lambda/function:Function"
@@ -173,10 +172,6 @@ def pack() -> Iterator[RunningPack]:
         yield running_pack
 
 
-def fired(diagnostics: list[Diagnostic]) -> set[tuple[str, str]]:
-    return {(d.policy, d.level) for d in diagnostics}
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("compaction", [True, False], ids=["on", "off"])
 def test_both_stacks_pass_the_whole_pack_with_compaction_on_or_off_first_preview_and_after(pack, stack, compaction):
@@ -186,21 +181,7 @@ def test_both_stacks_pass_the_whole_pack_with_compaction_on_or_off_first_preview
 
 
 def edit(evaluation: Evaluation, name: str, change: Callable[[dict[str, Any]], None]) -> Evaluation:
-    result = copy.deepcopy(evaluation)
-    found = named(result, name)
-    change(found.inputs)
-    change(found.outputs)
-    return result
-
-
-def statements_of(key: str, change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
-    def edit_document(props: dict[str, Any]) -> None:
-        document = json.loads(props[key])
-        for statement in document["Statement"]:
-            change(statement)
-        props[key] = json.dumps(document)
-
-    return edit_document
+    return edited(evaluation, f"{PIPELINE}-compaction-{name}", change)
 
 
 INSECURE: dict[str, tuple[str, Callable[[dict[str, Any]], None], str]] = {

@@ -16,7 +16,7 @@ from offline.program import Evaluation, evaluate
 from policies.ses_event_log_policies import PACK_NAME, POLICIES
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
-from tests.policy_variants import changed, previewed, set_path, without
+from tests.policy_variants import changed, fired, previewed, set_path, without
 
 BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -52,10 +52,6 @@ def analyze(pack: RunningPack) -> Callable[..., list[Diagnostic]]:
 @pytest.fixture(scope="module")
 def dev() -> Evaluation:
     return evaluate("dev")
-
-
-def fired(diagnostics: list[Diagnostic]) -> set[tuple[str, str]]:
-    return {(d.policy, d.level) for d in diagnostics}
 
 
 def test_the_pack_describes_its_policies_levels_and_config(pack):
