@@ -16,7 +16,7 @@ from offline.program import Evaluation, evaluate
 from policies.ses_event_log_policies import PACK_NAME, POLICIES
 from seslog.eventlog.formats import FORMATS
 from seslog.eventlog.partitioning import SCHEMES
-from tests.policy_variants import changed, fired, previewed, set_path, without
+from tests.policy_variants import changed, fired, previewed, set_path, statements_of, without
 
 BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -99,23 +99,7 @@ def drop_statement_conditions(props: dict[str, Any]) -> None:
     props["assumeRolePolicy"] = json.dumps(document)
 
 
-def wildcard_statements(props: dict[str, Any]) -> None:
-    document = json.loads(props["policy"])
-    for statement in document["Statement"]:
-        statement.update(Action="*", Resource="*")
-    props["policy"] = json.dumps(document)
-
-
-def edit_document(key: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
-    """A change editing each statement of the JSON policy document in ``key``."""
-
-    def change(props: dict[str, Any]) -> None:
-        document = json.loads(props[key])
-        for statement in document["Statement"]:
-            edit(statement)
-        props[key] = json.dumps(document)
-
-    return change
+wildcard_statements = statements_of("policy", lambda statement: statement.update(Action="*", Resource="*"))
 
 
 def add_statement(key: str, statement: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
@@ -185,7 +169,7 @@ INSECURE: dict[str, tuple[Callable[[Evaluation], Evaluation], set[str]]] = {
         {"ses-role-confused-deputy", "firehose-role-confused-deputy", "scheduler-role-confused-deputy"},
     ),
     "firehose-trust-without-external-id": (
-        lambda e: changed(e, ROLE, edit_document("assumeRolePolicy", drop_firehose_external_id)),
+        lambda e: changed(e, ROLE, statements_of("assumeRolePolicy", drop_firehose_external_id)),
         {"firehose-role-confused-deputy"},
     ),
     "public-trust": (
@@ -201,27 +185,27 @@ INSECURE: dict[str, tuple[Callable[[Evaluation], Evaluation], set[str]]] = {
         {"s3-bucket-policy-not-public"},
     ),
     "tls-deny-on-another-bucket": (
-        lambda e: changed(e, BUCKET_POLICY, edit_document("policy", tls_deny_on(("-old", "-old/*")))),
+        lambda e: changed(e, BUCKET_POLICY, statements_of("policy", tls_deny_on(("-old", "-old/*")))),
         {"s3-bucket-deny-insecure-transport"},
     ),
     "tls-deny-on-logs-only": (
-        lambda e: changed(e, BUCKET_POLICY, edit_document("policy", tls_deny_on(("", "/logs/*")))),
+        lambda e: changed(e, BUCKET_POLICY, statements_of("policy", tls_deny_on(("", "/logs/*")))),
         {"s3-bucket-deny-insecure-transport"},
     ),
     "tls-deny-narrowed-by-ip": (
         lambda e: changed(
             e,
             BUCKET_POLICY,
-            edit_document("policy", lambda s: s["Condition"].update(IpAddress={"aws:SourceIp": "203.0.113.0/24"})),
+            statements_of("policy", lambda s: s["Condition"].update(IpAddress={"aws:SourceIp": "203.0.113.0/24"})),
         ),
         {"s3-bucket-deny-insecure-transport"},
     ),
     "iam-every-bucket": (
-        lambda e: changed(e, ROLE_POLICY, edit_document("policy", first_statement_resources(["arn:aws:s3:::*"]))),
+        lambda e: changed(e, ROLE_POLICY, statements_of("policy", first_statement_resources(["arn:aws:s3:::*"]))),
         {"iam-no-wildcard-permissions"},
     ),
     "iam-verb-wide-actions": (
-        lambda e: changed(e, ROLE_POLICY, edit_document("policy", verb_wide_actions)),
+        lambda e: changed(e, ROLE_POLICY, statements_of("policy", verb_wide_actions)),
         {"iam-no-wildcard-permissions"},
     ),
     "athena-results-elsewhere": (
