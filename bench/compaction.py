@@ -79,11 +79,11 @@ RAW = "parquet-send-date"
 COPIES = {
     "day": ("day", "compacted by the day (a local copy)"),
     "hour": ("hour", "compacted by the hour, days merged (the stack)"),
-    "hour-today": ("hour", "compacted by the hour, before its day's merge"),
+    "hour-today": ("hour", "compacted by the hour, at 23:20 of the send day"),
 }
 """The compacted copies measured, by name: their unit and label. ``day``: ``seslog compact`` on a local copy.
-``hour``: the stack's job once the send day's arrival days have ended and been merged (a lookup of any earlier day).
-``hour-today``: the stack's job at 23:20 of the send day (23 hours compacted, none merged): a lookup of today's mail."""
+``hour``: the stack's job once the send day's arrival days have ended (a lookup of any earlier day). ``hour-today``:
+the stack's job at 23:20 of the send day, its 23 ended hours merged, the last one raw: a lookup of today's mail."""
 UNITS = tuple(COPIES)
 
 TARGET_PER_DAY = 1_000_000
@@ -663,7 +663,7 @@ def compacted_figures(
             )
         )
     bound, rows = _mean(b for _, b in lower) * factor, _mean(r for r, _ in lower) * factor
-    # Before its day's merge, only the last send day of a range is today's: the earlier ones are merged.
+    # At 23:20, only the last send day of a range is today's: the earlier ones are whole.
     by_label = {f.layout: f for f in figures}
     merged, today = by_label.get(COPIES["hour"][1]), by_label.get(COPIES["hour-today"][1])
     if merged is not None and today is not None and factor > 1:

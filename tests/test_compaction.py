@@ -166,7 +166,10 @@ def test_by_the_hour_the_hours_not_ended_are_left_to_the_objects_an_ended_day_is
     _, copy, hours, middle = by_the_hour
     manifest = read_manifest(copy)
     assert middle[:10] > FIRST
-    assert manifest.unit == "hour" and list(manifest.units) == [FIRST] + [h for h in hours if FIRST < h[:10] and h <= middle]
+    # Each day's ended hours are merged into its day files: the first day whole, the second up to the middle.
+    assert manifest.unit == "hour" and list(manifest.units) == [FIRST, LAST]
+    merged_hours = set(units_of(manifest.units[LAST].objects, "hour")[0])
+    assert merged_hours == {h for h in hours if h[:10] == LAST and h <= middle}
     # The first day's hours, merged: every object of the day, one file per table, send day and bucket, sorted.
     merged = manifest.units[FIRST]
     assert merged.objects == sorted(

@@ -8,9 +8,9 @@ lands in a later unit, whose compaction files it under its mail's send day, and 
 unit with other objects than the manifest says (a later download, a late delivery) is compacted again into a new
 generation; the files of the previous one are retired.
 
-The stack's job compacts by the hour and, once a day has ended, merges its hours into one file per send day and
-bucket: a lookup then reads one file per arrival day, not 24 (``bench/results/compaction.md``). A local copy is
-compacted by the day directly.
+The stack's job compacts by the hour and, every run, merges each day's compacted hours (today's too, but for the hour
+under way) into one file per send day and bucket: a lookup then reads one file per arrival day, not 24
+(``bench/results/compaction.md``). A local copy is compacted by the day directly.
 """
 
 from __future__ import annotations
@@ -171,10 +171,12 @@ def compact(
 
     try:
         if unit == "hour":
-            # A merged day whose objects changed (a late delivery) is compacted again hour by hour, then merged again.
+            # A merged day whose hours' objects changed (a late delivery) is compacted again hour by hour, then merged
+            # again; its other hours (after the merge, or without objects then) are units of their own.
             for name, entry in list(manifest.units.items()):
-                if kind_of(name) == "day" and in_scope(name):
-                    of_day = sorted(k for hour, keys in units.items() if hour[:10] == name for k in keys)
+                if kind_of(name) == "day" and in_scope(name) and entry.objects is not None:
+                    covered = set(units_of(entry.objects, "hour")[0])
+                    of_day = sorted(k for hour, keys in units.items() if hour in covered for k in keys)
                     if of_day != entry.objects:
                         manifest.replace({name: None}, now)
 
@@ -208,17 +210,19 @@ def compact(
         manifest.replace(dict.fromkeys(report.dropped), now)
 
         if unit == "hour":
+            # Each day's compacted hours are merged into its day files every run, today's too (all but the hour under
+            # way): a lookup reads a file per bucket and arrival day, and an hour's files at most.
             for day in sorted({name[:10] for name in manifest.units if kind_of(name) == "hour"}):
-                hours = [name for name in units if name[:10] == day]
-                # A day before the listed ones is merged too: no object can reach it any more.
-                if unit_end(day) + settle > now or any(h in pending for h in hours):
+                hours = sorted(n for n in manifest.units if kind_of(n) == "hour" and n[:10] == day and n not in pending)
+                sealed = day in manifest.units and manifest.units[day].objects is None
+                if not hours or sealed:
                     continue
                 if time_left is not None and time_left() < RESERVE:
                     report.postponed += 1
                     continue
                 if progress:
-                    progress(f"merging the hours of {day}")
-                entry, merged = _merge_day(store, manifest, day)
+                    progress(f"merging {len(hours)} hours into {day}")
+                entry, merged = _merge_day(store, manifest, day, hours)
                 written += entry.files
                 manifest.replace(merged | {day: entry}, now)
                 report.merged.append(UnitReport(day, len(entry.objects or []), entry.rows, len(entry.files)))
@@ -317,13 +321,13 @@ def _parquet(rows: pa.Table, table: Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _merge_day(store: Store, manifest: Manifest, day: str) -> tuple[Unit, dict[str, Unit | None]]:
-    """The hours of ``day`` merged into one file per table, send day and bucket (one at a time: the memory a run
-    needs is a bucket's, not a day's); the day's entry, and the hours' leaving."""
-    hours = sorted(name for name in manifest.units if kind_of(name) == "hour" and name[:10] == day)
+def _merge_day(store: Store, manifest: Manifest, day: str, hours: list[str]) -> tuple[Unit, dict[str, Unit | None]]:
+    """``hours`` of ``day`` merged with the day's files so far into one file per table, send day and bucket (one at a
+    time: the memory a run needs is a bucket's, not a day's); the day's entry, and the hours' leaving."""
+    merged = [*hours, *([day] if day in manifest.units else [])]
     groups: dict[tuple[str, str, str], list[str]] = {}
-    for hour in hours:
-        for key in manifest.units[hour].files:
+    for name in merged:
+        for key in manifest.units[name].files:
             parsed = parse_file_key(key)
             groups.setdefault((parsed.table, parsed.sent, parsed.bucket), []).append(key)
     tables = {t.name: t for t in TABLES}
@@ -334,6 +338,6 @@ def _merge_day(store: Store, manifest: Manifest, day: str) -> tuple[Unit, dict[s
         key = tables[name].file_key(sent, bucket, day, generation)
         store.write(key, _parquet(pa.concat_tables(parts), tables[name]))
         written.append(key)
-    objects = sorted(o for hour in hours for o in manifest.units[hour].objects or [])
-    rows = sum(manifest.units[hour].rows for hour in hours)
+    objects = sorted(o for name in merged for o in manifest.units[name].objects or [])
+    rows = sum(manifest.units[name].rows for name in merged)
     return Unit(objects, generation, rows, sorted(written)), {hour: None for hour in hours}
