@@ -365,8 +365,10 @@ def _download(args: argparse.Namespace) -> int:
     target = stack_target(args, ["bucket", "partitioning"])
     assert target.bucket and target.partitioning
     # Cognito's error log too, where the stack collects one: a list call a day, and nothing under it otherwise.
+    # A send-date stack files an event at most retentionDays after its send day: knowing it, fewer prefixes to list.
+    late = int(target.retention_days) if target.retention_days else None
     prefixes = [
-        *partition_prefixes(SCHEMES[target.partitioning], span.days(), target.data_prefix),
+        *partition_prefixes(SCHEMES[target.partitioning], span.days(), target.data_prefix, late_days=late),
         *partition_prefixes(COGNITO_SCHEME, span.days(), COGNITO_SCHEME.root),
     ]
     report = DownloadReport(prefixes)
@@ -642,7 +644,7 @@ def build_parser() -> Parser:
     )
     fetch.add_argument("directory", type=directory, metavar="DIR")
     add_time_range_arguments(fetch, default_since="1d")
-    add_stack_arguments(fetch, ["bucket", "data_prefix", "partitioning", "region"])
+    add_stack_arguments(fetch, ["bucket", "data_prefix", "partitioning", "retention_days", "region"])
     fetch.set_defaults(run=_download)
 
     squeeze = commands.add_parser(

@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,14 @@ SES_EVENTS = ROOT.parent / "shared" / "ses-events"
 
 
 def pytest_configure(config):
-    """Under pytest-xdist each worker has a core of its own: DuckDB's and pyarrow's thread pools
+    """Ctrl-C as a terminal gives it: a shell starts a background job (`.ci/run &`) with SIGINT ignored, which every
+    process inherits, and the seslog processes the Ctrl-C tests start would then ignore the SIGINT they are sent.
+
+    Under pytest-xdist each worker has a core of its own: DuckDB's and pyarrow's thread pools
     (one thread per core by default) would only contend with the other worker, and the small
     objects the tests read gain nothing from them."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     import duckdb

@@ -113,7 +113,7 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     # A download brings the compacted files of its days and a manifest naming them; the copy answers the same, and
     # compacts further by the bucket's hour.
     copy = tmp_path / "copy-1"
-    stack = ["--bucket", BUCKET, "--partitioning", "send-date", "--region", "us-east-1"]
+    stack = ["--bucket", BUCKET, "--partitioning", "send-date", "--retention-days", "7", "--region", "us-east-1"]
     assert main(["download", str(copy), *stack, "--from", FIRST, "--until", "2024-05-04"]) == 0  # the data's days
     fetched = Manifest.parse((copy / MANIFEST).read_bytes(), "copy")
     assert set(fetched.units) == set(manifest.units) and fetched.files() == manifest.files() == {
