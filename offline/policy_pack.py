@@ -12,6 +12,7 @@ outputs, parent and property dependencies.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import select
 import subprocess
@@ -111,6 +112,12 @@ def reconcile(info: proto.AnalyzerInfo, given: Mapping[str, Any] | None = None) 
     return result
 
 
+@functools.lru_cache(maxsize=4)
+def _sha256(path: str, size: int, modified: int) -> str:
+    """A file's SHA-256, once per file (size and time stand for its content): the package is 67 MB."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def wire(value: Any) -> Any:
     """A property as the engine sends it: an asset or archive as its signed map (Pulumi's RPC encoding), with its
     path and, for a file, the SHA-256 the engine computes."""
@@ -121,7 +128,8 @@ def wire(value: Any) -> Any:
         if path is not None:
             wired["path"] = path
             if Path(path).is_file():
-                wired["hash"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                stat = Path(path).stat()
+                wired["hash"] = _sha256(path, stat.st_size, stat.st_mtime_ns)
         return wired
     if isinstance(value, Mapping):
         return {k: wire(v) for k, v in value.items()}
