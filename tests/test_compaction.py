@@ -188,10 +188,10 @@ def test_by_the_hour_the_hours_not_ended_are_left_to_the_objects_an_ended_day_is
         compact(copy, now=LATER)
 
 
-def answers(events: LocalEvents, records: list) -> list[list[dict]]:
-    """What recipient-events and message-events answer for a few addresses (any case) and messages."""
+def answers(events: LocalEvents, records: list, every: int = 25) -> list[list[dict]]:
+    """What recipient-events and message-events answer for a few addresses (any case) and messages (one in ``every``)."""
     addresses = Counter(a for _, r in records if r["eventType"] == "Send" for a in r["mail"]["destination"])
-    messages = [r["mail"]["messageId"] for _, r in records if r["eventType"] == "Send"][::25]
+    messages = [r["mail"]["messageId"] for _, r in records if r["eventType"] == "Send"][::every]
     days = {"from_date": FIRST, "to_date": LAST}
     found = [events.run("recipient-events", {"address": a.upper(), **days}).records() for a, _ in addresses.most_common(4)]
     found.append(events.run("recipient-events", {"address": "nobody@example.net", **days}).records())

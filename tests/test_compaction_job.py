@@ -27,6 +27,8 @@ from tests.test_queries import LAYOUTS, STREAM, generated, samples  # noqa: F401
 
 BUCKET = "ses-event-log-compaction-test"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+SAMPLE = 60
+"""One message in 60 looked up at each step (the local tests look up one in 25)."""
 SETTINGS = handler.JobSettings(BUCKET, "parquet", "send-date", 7, KEY)
 """A week kept: the job lists 8 send days' prefixes per arrival day (the suite's time)."""
 
@@ -92,7 +94,7 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     from seslog.cli import main
 
     s3, raw = bucket
-    expected = answers(raw, generated)
+    expected = answers(raw, generated, SAMPLE)
     monkeypatch.setattr(handler, "LOOKBACK_DAYS", 4)  # the data set's days, all listed
     middle = datetime.fromisoformat(f"{LAST}T06:00:00+00:00")
     first = run(s3, middle + SETTLE, tmp_path / "1")
@@ -123,10 +125,10 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     assert out.endswith(
         f"and the {len(manifest.files()):,} compacted files of {len(manifest.units):,} arrival units (under compact/)\n"
     )
-    assert answers(LocalEvents(copy), generated) == expected
+    assert answers(LocalEvents(copy), generated, SAMPLE) == expected
     assert main(["compact", "--local", str(copy)]) == 0 and capsys.readouterr().out.startswith("compacted ")
     assert all(len(u) == 10 for u in Manifest.parse((copy / MANIFEST).read_bytes(), "copy").units)
-    assert answers(LocalEvents(copy), generated) == expected
+    assert answers(LocalEvents(copy), generated, SAMPLE) == expected
     # What a lookup on Athena lists as not compacted: the objects since ``through`` the manifest does not name, under
     # the asked send days.
     reader = BucketCompaction.of_bucket(s3, BUCKET, scheme_for("send-date", 7), middle + SETTLE)
@@ -150,7 +152,7 @@ def test_the_job_compacts_ended_hours_merges_ended_days_and_the_bucket_and_its_c
     assert manifest.units[FIRST].objects is None and manifest.units[LAST].objects is not None
     # Listed from the day of the first run's ``through`` on: that day's hours it compacted are unchanged.
     assert second["unchanged"] == len([u for u in first["compacted"] if u["unit"] >= LAST]) and second["deleted"] > 0
-    assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-2", layout)), generated) == expected
+    assert answers(LocalEvents(copy_of_bucket(s3, tmp_path / "copy-2", layout)), generated, SAMPLE) == expected
     # A rerun changes nothing; an hour later the files the merge retired are deleted.
     third = run(s3, later + handler.GRACE, tmp_path / "3")
     assert third["compacted"] == third["merged"] == [] and third["deleted"] > 0 and manifest_of(s3).retired == {}
