@@ -1,5 +1,3 @@
-import sys
+from seslog.cli import run
 
-from seslog.cli import main
-
-sys.exit(main())
+run()

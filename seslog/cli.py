@@ -10,6 +10,7 @@ and cost goes to stderr, so that stdout stays data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import errno
 import math
@@ -817,6 +818,19 @@ def _quiet_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass  # not a real file (a test's capture)
+
+
+def run() -> NoReturn:
+    """The ``seslog`` command and ``python -m seslog``: ``main``, and a process a signal interrupted ends at once, once
+    its cleanups have run and its words are out. A query thread still unwinding (DuckDB's, or pyarrow's ORC scan)
+    would otherwise meet the interpreter's teardown, which can abort the process (``std::terminate``, exit -6)."""
+    code = main()
+    if code >= 128:  # 128 + the signal (interrupted_exit_code)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
