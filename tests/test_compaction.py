@@ -20,7 +20,7 @@ import pytest
 from seslog.compaction.manifest import MANIFEST, Manifest, unit_end
 from seslog.compaction.run import compact, units_of
 from seslog.compaction.store import LocalStore
-from seslog.compaction.tables import BUCKETS, DUCKDB_BUCKET, ROW_GROUP_ROWS, TABLES, bucket_of
+from seslog.compaction.tables import BUCKETS, ROW_GROUP_ROWS, TABLES, bucket_of, duckdb_bucket
 from seslog.eventlog.local import LocalEvents
 from seslog.eventlog.prefixes import COMPACT_PREFIX, DATA_PREFIX
 from tests.shared_data import shared_layouts
@@ -42,7 +42,7 @@ FIRST, LAST = "2024-05-01", "2024-05-02"
 
 def test_the_bucket_is_the_same_in_python_and_in_duckdb():
     keys = [f"user{n:04d}@example.jp" for n in range(300)] + ["taro@例え.jp", "", "0100018f-x-000000"]
-    found = duckdb.sql(f"SELECT k, {DUCKDB_BUCKET.format(key='k')} AS b FROM (SELECT unnest($keys) AS k)", params={"keys": keys})
+    found = duckdb.sql(f"SELECT k, {duckdb_bucket('k')} AS b FROM (SELECT unnest($keys) AS k)", params={"keys": keys})
     assert {k: b for k, b in found.fetchall()} == {k: bucket_of(k) for k in keys}
     spread = Counter(bucket_of(k) for k in keys[:300])
     assert set(spread) == {f"{n:02d}" for n in range(BUCKETS)} and max(spread.values()) < 40

@@ -27,9 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from seslog.compaction import tables
 from seslog.compaction.manifest import Manifest, Unit, kind_of, unit_day, unit_end, unit_of, unit_start
 from seslog.compaction.store import LocalStore, ManifestChanged, Store
-from seslog.compaction.tables import COLUMNS, DUCKDB_BUCKET, ROW_GROUP_ROWS, ROWS, TABLES, Table, parse_file_key
+from seslog.compaction.tables import COLUMNS, ROW_GROUP_ROWS, ROWS, TABLES, Table, parse_file_key
 from seslog.eventlog.prefixes import arrival_time
 
 SETTLE = timedelta(minutes=20)
@@ -279,7 +280,7 @@ def _compact_unit(store: Store, name: str, keys: list[str], *, format: str | Non
     try:
         events = LocalEvents(root, format=format, partitioning=partitioning, objects=[Path(k) for k in keys])
         rendered = ROWS.render(events.scheme, "events", dialect="duckdb")
-        buckets = ", ".join(f"{DUCKDB_BUCKET.format(key=t.key)} AS bucket_{t.name}" for t in TABLES)
+        buckets = ", ".join(f"{tables.duckdb_bucket(t.key)} AS bucket_{t.name}" for t in TABLES)
         rows = events.connection.sql(f"SELECT *, {buckets} FROM ({rendered.sql})").to_arrow_table()
         events.connection.close()
     finally:

@@ -109,12 +109,13 @@ def parse_file_key(key: str) -> FileKey:
 
 def bucket_of(key: str) -> str:
     """The bucket of a key (``00`` to ``15``): the first 32 bits of its MD5, modulo ``BUCKETS``. The job computes it
-    with ``DUCKDB_BUCKET``, a reader with this function; both are held equal by the tests."""
+    with ``duckdb_bucket``, a reader with this function; both are held equal by the tests."""
     return f"{int(hashlib.md5(key.encode('utf-8')).hexdigest()[:8], 16) % BUCKETS:02d}"
 
 
-DUCKDB_BUCKET = "lpad(CAST(CAST(('0x' || substr(md5({key}), 1, 8)) AS UBIGINT) % " + str(BUCKETS) + " AS VARCHAR), 2, '0')"
-"""``bucket_of`` in DuckDB's SQL, over the column ``{key}``."""
+def duckdb_bucket(column: str) -> str:
+    """``bucket_of`` in DuckDB's SQL, over ``column``."""
+    return f"lpad(CAST(CAST(('0x' || substr(md5({column}), 1, 8)) AS UBIGINT) % {BUCKETS} AS VARCHAR), 2, '0')"
 
 
 @dataclass(frozen=True)
