@@ -111,10 +111,11 @@ ATHENA = textwrap.dedent(
 
     class Athena:
         def start_query_execution(self, **request):
-            calls.write_text("started\\n")
             return {"QueryExecutionId": "q-1"}
 
         def get_query_execution(self, QueryExecutionId):
+            # Said once seslog polls: it knows the query's id by then, and cancels it when interrupted.
+            calls.write_text("started\\n")
             return {"QueryExecution": {"QueryExecutionId": QueryExecutionId, "Status": {"State": "RUNNING"}}}
 
         def stop_query_execution(self, QueryExecutionId):
