@@ -15,7 +15,7 @@ names, in the partitions its conditions keep), and again with row-group statisti
 of ``mail.messageid`` may hold the ID; no statistic narrows by recipient, which sits in arrays). The compacted tables
 as Trino and Athena read Parquet: the footer of every file the lookup names (``compacted_files``: the key's bucket, the
 send days), then the needed column chunks of the row groups whose min/max of the key may hold it. DuckDB's own reads
-of the same files (``read_parquet`` on the listed files, ``union_sql``) are counted by the kernel: the bytes its
+of the same files (``read_parquet`` on the listed files, ``duckdb_sql``) are counted by the kernel: the bytes its
 ``pread`` calls return, from ``/proc/self/io``, around the query alone; its bytes for a key no row group can hold are
 its footer reads, and the rest is held against the row groups the accounting counts.
 
@@ -61,8 +61,7 @@ from bench.volume import available_mib
 from bench.workload import Case
 from seslog.compaction import tables as compaction
 from seslog.compaction.manifest import Manifest, unit_of
-from seslog.compaction.reading import compacted_files
-from seslog.compaction.reading import duckdb_sql as union_sql
+from seslog.compaction.reading import compacted_files, duckdb_sql
 from seslog.compaction.run import SETTLE, compact
 from seslog.compaction.store import LocalStore
 from seslog.compaction.tables import ANSWERED, Answered
@@ -327,7 +326,7 @@ def table_key(lookup: Lookup, key: str) -> str:
 
 
 def needed_compacted(lookup: Lookup, names: Sequence[str]) -> frozenset[str]:
-    """The columns a compacted lookup reads: those of the answer (``union_sql``: all but ``recipient_key``) and the key."""
+    """The columns a compacted lookup reads: those of the answer (``duckdb_sql``: all but ``recipient_key``) and the key."""
     return frozenset([n for n in names if n != "recipient_key"] + [lookup.answered.table.key])
 
 
@@ -373,7 +372,7 @@ def check_lookup(files: Sequence[FileGroups], lookup: Lookup, key: str, first: d
     needed = needed_compacted(lookup, files[0].paths)
     column, value = lookup.answered.table.key, table_key(lookup, key)
     read = counted(files, needed, column, value)
-    sql = union_sql(lookup.answered, None, [f.path for f in files])
+    sql = duckdb_sql(lookup.answered, None, [f.path for f in files])
     found = duckdb_read(sql, lookup_parameters(lookup, key, first, last))
     footers = duckdb_read(sql, lookup_parameters(lookup, NO_KEY, first, last))
     return Checked(read, *held(files, needed, column, value), found, footers.bytes)

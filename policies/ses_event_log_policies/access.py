@@ -376,6 +376,11 @@ logs_role_confused_deputy = ResourceValidationPolicy(
 LOG_RESOURCE_POLICY_TYPE = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 
 
+def _missing_source_conditions(statement: Props) -> list[str]:
+    """The confused-deputy keys (aws:SourceAccount, aws:SourceArn) no condition of ``statement`` narrows."""
+    return [k for k in CONFUSED_DEPUTY_KEYS if k not in matching_values(statement.get("Condition"), SOURCE_KEYS)]
+
+
 def _log_resource_statement(statement: Props) -> Iterator[str]:
     if statement.get("Effect") != "Allow":
         return
@@ -387,7 +392,7 @@ def _log_resource_statement(statement: Props) -> Iterator[str]:
             f"{name} lets {whom} write to the account's logs: a CloudWatch Logs resource policy is for AWS services "
             '(Principal {"Service": ...}); grant roles and users through IAM'
         )
-    missing = [k for k in CONFUSED_DEPUTY_KEYS if k not in matching_values(statement.get("Condition"), SOURCE_KEYS)]
+    missing = _missing_source_conditions(statement)
     if missing:
         yield (
             f"{name} has no condition on {' and '.join(missing)}: the service could write on behalf of another account's "
@@ -423,7 +428,7 @@ SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 def _scheduler_trust_statement(statement: Props) -> Iterator[str]:
     if not _trusts(statement, SCHEDULER_SERVICE):
         return
-    missing = [k for k in CONFUSED_DEPUTY_KEYS if k not in matching_values(statement.get("Condition"), SOURCE_KEYS)]
+    missing = _missing_source_conditions(statement)
     if missing:
         yield (
             f"the role trusts {SCHEDULER_SERVICE} without conditions on {' and '.join(missing)}: another account's schedules "
